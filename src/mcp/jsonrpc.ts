@@ -1,0 +1,52 @@
+/** JSON-RPC 2.0 message shapes and error codes used on both sides of the gateway. */
+
+/** A JSON-RPC request or notification id. */
+export type JsonRpcId = string | number;
+
+/** A JSON value, as carried in params and results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: Json };
+
+/** A JSON-RPC request (has an id). */
+export interface JsonRpcRequest {
+  jsonrpc: "2.0";
+  id: JsonRpcId;
+  method: string;
+  params?: JsonObject;
+}
+
+/** A JSON-RPC notification (no id). */
+export interface JsonRpcNotification {
+  jsonrpc: "2.0";
+  method: string;
+  params?: JsonObject;
+}
+
+/** A JSON-RPC error object. */
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: Json;
+}
+
+/** A JSON-RPC response: exactly one of result or error. */
+export type JsonRpcResponse =
+  | { jsonrpc: "2.0"; id: JsonRpcId; result: JsonObject }
+  | { jsonrpc: "2.0"; id: JsonRpcId | null; error: JsonRpcErrorObject };
+
+/** Any JSON-RPC message. */
+export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
+
+/** Standard JSON-RPC and MCP error codes. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** Implementation-defined: the gateway could not get an answer from an upstream. */
+  UpstreamError: -32000,
+  ResourceNotFound: -32002,
+} as const;
