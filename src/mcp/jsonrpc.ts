@@ -50,3 +50,13 @@ export const ErrorCode = {
   UpstreamError: -32000,
   ResourceNotFound: -32002,
 } as const;
+
+/** Whether a value is a JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Whether a value is a valid request id (a string or a finite number). */
+export function isRequestId(value: unknown): value is JsonRpcId {
+  return typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
+}

@@ -1,0 +1,124 @@
+/** Downstream sessions: unguessable ids, per-session state beside the request path, idle eviction. */
+import type { JsonObject, JsonRpcId } from "../mcp/jsonrpc.ts";
+import type { Clock } from "../upstream/clock.ts";
+import type { Logger } from "../log.ts";
+import type { SseChannel } from "./sse_channel.ts";
+
+/** Why a session ended, as a bounded metrics label. */
+export type EndReason = "client_delete" | "idle_timeout" | "gateway_shutdown";
+
+/** One downstream client session. */
+export interface Session {
+  readonly id: string;
+  readonly protocolVersion: string;
+  readonly clientCapabilities: JsonObject;
+  readonly clientInfo: JsonObject;
+  readonly createdAt: number;
+  lastActivity: number;
+  /** The open GET stream for messages not tied to a request. */
+  stream: SseChannel | undefined;
+  /** Requests being served, by downstream id, so `notifications/cancelled` can stop them. */
+  readonly inflight: Map<JsonRpcId, AbortController>;
+  /** Aborted when the session ends: stops its in-flight work. */
+  readonly ended: AbortController;
+}
+
+/** What a client declared in `initialize`. */
+export interface SessionInit {
+  protocolVersion: string;
+  clientCapabilities: JsonObject;
+  clientInfo: JsonObject;
+}
+
+/** Options of {@link SessionStore}. */
+export interface SessionStoreOptions {
+  clock: Clock;
+  idleTtlMs: number;
+  log: Logger;
+  onEnd?(session: Session, reason: EndReason): void;
+}
+
+/** The live sessions. */
+export class SessionStore {
+  readonly #options: SessionStoreOptions;
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(options: SessionStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Number of live sessions. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Every live session. */
+  values(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+
+  /** Opens a session with a fresh id from the platform's CSPRNG (122 random bits). */
+  create(init: SessionInit): Session {
+    const now = this.#options.clock.now();
+    const session: Session = {
+      id: crypto.randomUUID(),
+      ...init,
+      createdAt: now,
+      lastActivity: now,
+      stream: undefined,
+      inflight: new Map(),
+      ended: new AbortController(),
+    };
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Looks a session up and marks it active. */
+  touch(id: string): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (session) session.lastActivity = this.#options.clock.now();
+    return session;
+  }
+
+  /** Ends a session: stops its work and closes its stream. */
+  end(id: string, reason: EndReason): boolean {
+    const session = this.#sessions.get(id);
+    if (!session) return false;
+    this.#sessions.delete(id);
+    session.ended.abort();
+    session.stream?.close();
+    this.#options.onEnd?.(session, reason);
+    this.#options.log.debug("session ended", { session: id, reason });
+    return true;
+  }
+
+  /** Ends every session idle for longer than the TTL; a session with work in flight or an open stream is not idle. */
+  sweep(): number {
+    const cutoff = this.#options.clock.now() - this.#options.idleTtlMs;
+    let evicted = 0;
+    for (const session of [...this.#sessions.values()]) {
+      if (session.lastActivity >= cutoff || session.inflight.size > 0 || session.stream) continue;
+      this.end(session.id, "idle_timeout");
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** Sweeps every `intervalMs` until `signal` aborts. */
+  async runGc(intervalMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.#options.clock.sleep(intervalMs, signal);
+      } catch {
+        return;
+      }
+      const evicted = this.sweep();
+      if (evicted > 0) this.#options.log.info("evicted idle sessions", { count: evicted });
+    }
+  }
+
+  /** Ends every session. */
+  endAll(reason: EndReason): void {
+    for (const id of [...this.#sessions.keys()]) this.end(id, reason);
+  }
+}

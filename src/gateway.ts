@@ -1,0 +1,232 @@
+/**
+ * The composition root: builds supervisors, the catalog, sessions and the HTTP routes from a
+ * config, and owns their lifetimes.
+ *
+ * @example
+ * ```ts ignore
+ * const gateway = createGateway(config, { version: "0.2.0" });
+ * await gateway.ready();
+ * Deno.serve({ hostname: config.host, port: config.port }, gateway.handler);
+ * // later
+ * await gateway.dispose();
+ * ```
+ */
+import type { Config, ServerConfig } from "./config/mod.ts";
+import { createDispatcher } from "./downstream/dispatch.ts";
+import { createMcpEndpoint } from "./downstream/endpoint.ts";
+import { SessionStore } from "./downstream/sessions.ts";
+import { bearerAuthenticator } from "./http/auth.ts";
+import { createOriginGuard } from "./http/origin.ts";
+import { createRouter, type Handler, json } from "./http/router.ts";
+import { type Logger, silentLogger } from "./log.ts";
+import { ToolCatalog } from "./upstream/catalog.ts";
+import { type Clock, systemClock } from "./upstream/clock.ts";
+import { RpcClient } from "./upstream/rpc_client.ts";
+import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
+import { Supervisor } from "./upstream/supervisor.ts";
+
+/** Injected seams of {@link createGateway}. */
+export interface GatewayDeps {
+  /** The gateway's version, as in deno.json. */
+  version: string;
+  log?: Logger;
+  clock?: Clock;
+  /** The `fetch` used for one upstream; by default the global one, with the server's CA file if set. */
+  fetchFor?(server: ServerConfig): FetchLike;
+}
+
+/** A health report, as served by `GET /health`. */
+export interface HealthReport {
+  status: "ok" | "degraded";
+  version: string;
+  uptime_seconds: number;
+  sessions: number;
+  servers: Array<Record<string, unknown>>;
+}
+
+/** A running gateway. */
+export interface Gateway extends AsyncDisposable {
+  /** The HTTP entry point for every route. */
+  handler: Handler;
+  /** Resolves once every `required` upstream is connected; rejects naming the first one that could not be. */
+  ready(): Promise<void>;
+  /** The current health report. */
+  health(): HealthReport;
+  /** The current merged tool catalog. */
+  catalog(): ToolCatalog;
+  /** Stops every loop, ends sessions and closes upstream sessions. */
+  dispose(): Promise<void>;
+}
+
+const KEEPALIVE_MS = 25_000;
+const MAX_BATCH = 100;
+
+/** Builds and starts a gateway for one config. */
+export function createGateway(config: Config, deps: GatewayDeps): Gateway {
+  const log = deps.log ?? silentLogger;
+  const clock = deps.clock ?? systemClock;
+  const stop = new AbortController();
+  const startedAt = clock.now();
+  let accepting = true;
+  let catalog = new ToolCatalog([]);
+  let catalogSignature = "";
+
+  const sessions = new SessionStore({
+    clock,
+    idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
+    log,
+  });
+
+  const rebuildCatalog = () => {
+    const next = new ToolCatalog(supervisors.map((s) => ({ server: s.name, prefixed: true, tools: s.tools })));
+    for (const conflict of next.conflicts) {
+      log.error("two tools expose the same name; the second is left out", {
+        name: conflict.exposed,
+        kept: `${conflict.kept.server}/${conflict.kept.name}`,
+        dropped: `${conflict.dropped.server}/${conflict.dropped.name}`,
+      });
+    }
+    catalog = next;
+    const signature = JSON.stringify(next.tools);
+    if (signature === catalogSignature) return;
+    catalogSignature = signature;
+    const notice = JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+    for (const session of sessions.values()) session.stream?.send(notice);
+  };
+
+  const supervisors = config.servers.map((server) => {
+    const serverLog = log.with({ server: server.name });
+    const fetchImpl = deps.fetchFor?.(server) ?? defaultFetch(server);
+    return new Supervisor({
+      config: server,
+      clock,
+      log: serverLog,
+      onChange: rebuildCatalog,
+      createClient: (handlers) =>
+        new RpcClient({
+          server: server.name,
+          transport: new StreamableHttpTransport({
+            server: server.name,
+            url: server.url,
+            headers: upstreamHeaders(server),
+            ...(server.quirks.inject_accept_header === undefined ? {} : { accept: server.quirks.inject_accept_header }),
+            normalizeSseEvents: server.quirks.normalize_sse_events,
+            userAgent: `mcpstead/${deps.version}`,
+            fetch: fetchImpl,
+            log: serverLog,
+          }),
+          clientInfo: { name: "mcpstead", version: deps.version },
+          handlers,
+          log: serverLog,
+          timeoutMs: server.timeout * 1000,
+        }),
+    });
+  });
+  const byName = new Map(supervisors.map((s) => [s.name, s]));
+
+  const dispatcher = createDispatcher({
+    upstreams: { catalog: () => catalog, supervisor: (name) => byName.get(name) },
+    serverInfo: { name: "mcpstead", version: deps.version },
+    pageSize: config.mcp.page_size,
+  });
+
+  const endpoint = createMcpEndpoint({
+    sessions,
+    dispatcher,
+    guard: createOriginGuard({ bindHost: config.host, allowedOrigins: config.mcp.allowed_origins }),
+    authenticate: config.mcp.auth.mode === "bearer" ? bearerAuthenticator(config.mcp.auth.token) : undefined,
+    maxBodyBytes: config.mcp.max_body_bytes,
+    maxBatchSize: MAX_BATCH,
+    keepAliveMs: KEEPALIVE_MS,
+    log,
+    accepting: () => accepting,
+  });
+
+  const health = (): HealthReport => {
+    const now = clock.now();
+    const servers = config.servers.map((server) => {
+      const status = byName.get(server.name)!.status();
+      return {
+        name: server.name,
+        url: redactUrl(server.url),
+        protocol: server.protocol,
+        transport: status.transport ?? null,
+        required: server.required,
+        connected: status.connected,
+        state: status.phase,
+        tools_count: status.toolsCount,
+        last_seen_seconds_ago: status.lastSeen === undefined ? null : (now - status.lastSeen) / 1000,
+        reconnects: status.reconnects,
+        last_error: status.lastError ?? null,
+      };
+    });
+    return {
+      status: servers.every((s) => s.connected) ? "ok" : "degraded",
+      version: deps.version,
+      uptime_seconds: (now - startedAt) / 1000,
+      sessions: sessions.size,
+      servers,
+    };
+  };
+
+  const handler = createRouter({
+    "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete },
+    "/health": { GET: () => json(200, health()) },
+  });
+
+  const loops = [
+    ...supervisors.map((s) => s.run(stop.signal)),
+    sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal),
+  ];
+
+  const dispose = async () => {
+    if (stop.signal.aborted) return;
+    accepting = false;
+    sessions.endAll("gateway_shutdown");
+    stop.abort();
+    await Promise.allSettled(loops);
+  };
+
+  return {
+    handler,
+    health,
+    catalog: () => catalog,
+    async ready() {
+      await Promise.all(
+        config.servers.filter((s) => s.required).map((server) =>
+          byName.get(server.name)!.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch((error) => {
+            throw new Error(`Cannot start: required upstream '${server.name}' did not connect: ${error.message}`);
+          })
+        ),
+      );
+    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
+  };
+}
+
+/** Headers sent to an upstream: its configured ones, plus its bearer token. */
+function upstreamHeaders(server: ServerConfig): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(server.headers)) headers[name.toLowerCase()] = value;
+  if (server.auth.type === "bearer") headers.authorization = `Bearer ${server.auth.token}`;
+  return headers;
+}
+
+function defaultFetch(server: ServerConfig): FetchLike {
+  if (server.tls_ca_file === undefined) return (input, init) => fetch(input, init);
+  const client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(server.tls_ca_file)] });
+  return (input, init) => fetch(input, { ...init, client });
+}
+
+/** A URL safe to show without auth: no password, no query values. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "redacted";
+    for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, "redacted");
+    return parsed.toString();
+  } catch {
+    return "(invalid url)";
+  }
+}

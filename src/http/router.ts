@@ -1,0 +1,65 @@
+/** A small exact-path router that tells 404 from 405 and answers `Allow`. */
+
+/** Per-connection facts a handler may need. */
+export interface RequestInfo {
+  /** The peer address, when known. */
+  remoteAddr?: string;
+}
+
+/** An HTTP entry point. */
+export type Handler = (req: Request, info: RequestInfo) => Response | Promise<Response>;
+
+/** Routes: path → method → handler. */
+export type Routes = Record<string, Partial<Record<string, Handler>>>;
+
+/** Builds a handler from an exact-path table; GET routes also answer HEAD. */
+export function createRouter(routes: Routes): Handler {
+  const table = new Map<string, Map<string, Handler>>();
+  for (const [path, methods] of Object.entries(routes)) {
+    const byMethod = new Map<string, Handler>();
+    for (const [method, handler] of Object.entries(methods)) {
+      if (handler) byMethod.set(method, handler);
+    }
+    const get = byMethod.get("GET");
+    if (get && !byMethod.has("HEAD")) byMethod.set("HEAD", headOf(get));
+    table.set(path, byMethod);
+  }
+  return (req, info) => {
+    const url = req.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const queryStart = url.indexOf("?", pathStart);
+    const path = pathStart === -1
+      ? "/"
+      : url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
+    const byMethod = table.get(path);
+    if (!byMethod) return plain(404, "Not Found");
+    const handler = byMethod.get(req.method);
+    if (handler) return handler(req, info);
+    return new Response("Method Not Allowed\n", {
+      status: 405,
+      headers: { allow: [...byMethod.keys()].join(", "), "content-type": "text/plain" },
+    });
+  };
+}
+
+function headOf(get: Handler): Handler {
+  return async (req, info) => {
+    const res = await get(req, info);
+    await res.body?.cancel();
+    return new Response(null, { status: res.status, headers: res.headers });
+  };
+}
+
+/** A plain-text response. */
+export function plain(status: number, text: string, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "text/plain; charset=utf-8");
+  return new Response(`${text}\n`, { status, headers: h });
+}
+
+/** A JSON response from a value. */
+export function json(status: number, value: unknown, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  return new Response(JSON.stringify(value), { status, headers: h });
+}

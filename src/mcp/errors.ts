@@ -1,0 +1,67 @@
+/** The two error families: what a client sees (McpError) and what went wrong inside (GatewayError). */
+import { ErrorCode, type Json, type JsonRpcErrorObject } from "./jsonrpc.ts";
+
+/** A JSON-RPC error to send to a client as is: a numeric code, a message and optional data. */
+export class McpError extends Error {
+  override name = "McpError";
+  /** The JSON-RPC error code. */
+  readonly code: number;
+  /** Optional structured data for the client. */
+  readonly data: Json | undefined;
+
+  constructor(code: number, message: string, data?: Json) {
+    super(message);
+    this.code = code;
+    this.data = data;
+  }
+
+  /** The wire form of this error. */
+  toJson(): JsonRpcErrorObject {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/** Why the gateway could not get an answer from an upstream. */
+export type GatewayErrorCode =
+  | "upstream_unreachable"
+  | "upstream_disconnected"
+  | "upstream_timeout"
+  | "upstream_http_error"
+  | "upstream_protocol_error"
+  | "upstream_closed"
+  | "upstream_cancelled";
+
+/** An internal failure to reach or understand an upstream; clients see it as a -32000 error naming the upstream. */
+export class GatewayError extends Error {
+  override name = "GatewayError";
+  /** The machine-readable reason, also used as a metrics label. */
+  readonly code: GatewayErrorCode;
+  /** The upstream server the failure belongs to. */
+  readonly server: string;
+
+  constructor(code: GatewayErrorCode, server: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.server = server;
+  }
+}
+
+/** Turns any thrown value into the JSON-RPC error a client may see, without leaking internals. */
+export function toJsonRpcError(error: unknown): JsonRpcErrorObject {
+  if (error instanceof McpError) return error.toJson();
+  if (error instanceof GatewayError) {
+    return {
+      code: ErrorCode.UpstreamError,
+      message: error.message,
+      data: { server: error.server, reason: error.code },
+    };
+  }
+  return { code: ErrorCode.InternalError, message: "Internal error" };
+}
+
+/** Shorthand for an invalid-params error. */
+export function invalidParams(message: string): McpError {
+  return new McpError(ErrorCode.InvalidParams, message);
+}

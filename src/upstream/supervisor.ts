@@ -1,0 +1,291 @@
+/**
+ * One supervisor per upstream: connect, initialize, list tools; refresh on the TTL and on
+ * `notifications/tools/list_changed`; on failure mark the upstream down, clear its tools and
+ * reconnect with jittered exponential backoff until `reconnect.max_attempts` (0 = forever).
+ */
+import { GatewayError } from "../mcp/errors.ts";
+import type { JsonObject, JsonRpcNotification } from "../mcp/jsonrpc.ts";
+import { describeError, type Logger } from "../log.ts";
+import { backoffDelay } from "./backoff.ts";
+import type { Clock } from "./clock.ts";
+import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
+
+/** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
+export interface UpstreamClient {
+  readonly transport: { readonly kind: string };
+  readonly initializeResult: InitializeResult | undefined;
+  connect(signal?: AbortSignal): Promise<InitializeResult>;
+  request(method: string, params: JsonObject | undefined, options: RequestOptions): Promise<JsonObject>;
+  close(): Promise<void>;
+}
+
+/** The parts of a server's config the supervisor uses. */
+export interface SupervisedConfig {
+  name: string;
+  timeout: number;
+  reconnect: { max_attempts: number; backoff_base_ms: number; backoff_max_ms: number };
+  tools: { ttl_seconds: number };
+}
+
+/** Lifecycle states shown in `/health`. */
+export type UpstreamPhase = "connecting" | "connected" | "backoff" | "failed" | "stopped";
+
+/** A snapshot of one upstream's health. */
+export interface UpstreamStatus {
+  phase: UpstreamPhase;
+  connected: boolean;
+  transport: string | undefined;
+  toolsCount: number;
+  lastSeen: number | undefined;
+  reconnects: number;
+  lastError: string | undefined;
+}
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  config: SupervisedConfig;
+  /** Creates a fresh, unconnected client for a new upstream session. */
+  createClient(handlers: InboundHandlers): UpstreamClient;
+  clock: Clock;
+  log: Logger;
+  /** Called whenever the tools or the connection state changed. */
+  onChange(): void;
+  /** Notifications from the upstream not tied to a request. */
+  onNotification?(notification: JsonRpcNotification): void;
+}
+
+type Wake = "refresh" | "check" | "closed";
+
+const MAX_PAGES = 100;
+
+/** Keeps one upstream connected and its tool list fresh. */
+export class Supervisor {
+  readonly #options: SupervisorOptions;
+  #client: UpstreamClient | undefined;
+  #tools: JsonObject[] = [];
+  #phase: UpstreamPhase = "connecting";
+  #lastSeen: number | undefined;
+  #lastError: string | undefined;
+  #reconnects = 0;
+  #failures = 0;
+  #closeError: Error | undefined;
+  readonly #pending = new Set<Wake>();
+  #wakeup: (() => void) | undefined;
+  #settled = Promise.withResolvers<void>();
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+  }
+
+  /** The server name. */
+  get name(): string {
+    return this.#options.config.name;
+  }
+
+  /** The tools of the last successful listing; empty while down. */
+  get tools(): readonly JsonObject[] {
+    return this.#tools;
+  }
+
+  /** The connected client, if any. */
+  get client(): UpstreamClient | undefined {
+    return this.#phase === "connected" ? this.#client : undefined;
+  }
+
+  /** A health snapshot. */
+  status(): UpstreamStatus {
+    return {
+      phase: this.#phase,
+      connected: this.#phase === "connected",
+      transport: this.#client?.transport.kind,
+      toolsCount: this.#tools.length,
+      lastSeen: this.#lastSeen,
+      reconnects: this.#reconnects,
+      lastError: this.#lastError,
+    };
+  }
+
+  /**
+   * Resolves once connected; rejects with the last error after `limit` failed attempts.
+   * Startup uses it for `required` upstreams.
+   */
+  untilConnected(limit: number): Promise<void> {
+    if (this.#phase === "connected") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#phase === "connected") return resolve();
+        if (this.#failures >= limit || this.#phase === "failed" || this.#phase === "stopped") {
+          return reject(new Error(this.#lastError ?? `Upstream '${this.name}' is not connected`));
+        }
+        this.#settled.promise.then(check);
+      };
+      check();
+    });
+  }
+
+  /** Sends a request to the connected upstream; transport failures make the supervisor check it at once. */
+  async request(method: string, params: JsonObject | undefined, options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number }): Promise<JsonObject> {
+    const client = this.client;
+    if (!client) {
+      throw new GatewayError("upstream_disconnected", this.name, `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`);
+    }
+    try {
+      const result = await client.request(method, params, { timeoutMs: this.#options.config.timeout * 1000, ...options });
+      this.#lastSeen = this.#options.clock.now();
+      return result;
+    } catch (error) {
+      if (error instanceof GatewayError && (error.code === "upstream_unreachable" || error.code === "upstream_disconnected")) {
+        this.#wake("check");
+      }
+      throw error;
+    }
+  }
+
+  /** Runs until `signal` aborts or the attempts are exhausted. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { config, clock, log } = this.#options;
+    while (!signal.aborted) {
+      try {
+        await this.#connect(signal);
+        await this.#serve(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#failures++;
+        this.#reconnects++;
+        this.#lastError = describeError(error);
+        await this.#drop();
+        this.#settle();
+        const limit = config.reconnect.max_attempts;
+        if (limit > 0 && this.#failures >= limit) {
+          this.#setPhase("failed");
+          log.error("upstream gave up reconnecting", { failures: this.#failures, error: this.#lastError });
+          break;
+        }
+        const wait = backoffDelay(config.reconnect, this.#failures, () => clock.random());
+        log.warn("upstream unavailable", { failures: this.#failures, retry_ms: wait, error: this.#lastError });
+        this.#setPhase("backoff");
+        await clock.sleep(wait, signal).catch(() => {});
+        if (!signal.aborted) this.#setPhase("connecting");
+      }
+    }
+    await this.#drop();
+    if (this.#phase !== "failed") this.#setPhase("stopped");
+  }
+
+  async #connect(signal: AbortSignal): Promise<void> {
+    this.#pending.clear();
+    this.#closeError = undefined;
+    const client = this.#options.createClient({
+      onNotification: (n) => this.#onNotification(n),
+      onClose: (error) => {
+        this.#closeError = error ?? new Error("the upstream closed the session");
+        this.#wake("closed");
+      },
+    });
+    this.#client = client;
+    const init = await client.connect(signal);
+    this.#tools = await this.#listTools(client, init.capabilities, signal);
+    this.#lastSeen = this.#options.clock.now();
+    this.#lastError = undefined;
+    if (this.#failures > 0) this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
+    this.#failures = 0;
+    this.#options.log.info("upstream connected", {
+      transport: client.transport.kind,
+      protocol_version: init.protocolVersion,
+      tools: this.#tools.length,
+    });
+    this.#setPhase("connected");
+  }
+
+  async #serve(signal: AbortSignal): Promise<void> {
+    const { config, clock } = this.#options;
+    const client = this.#client!;
+    const ttlMs = Math.max(config.tools.ttl_seconds, 1) * 1000;
+    while (!signal.aborted) {
+      await this.#waitForWake(ttlMs, signal);
+      if (signal.aborted) return;
+      const wakes = new Set(this.#pending);
+      this.#pending.clear();
+      if (wakes.has("closed")) throw this.#closeError;
+      if (wakes.has("check") && !wakes.has("refresh")) {
+        await client.request("ping", undefined, { timeoutMs: config.timeout * 1000, signal });
+        this.#lastSeen = clock.now();
+        continue;
+      }
+      const tools = await this.#listTools(client, client.initializeResult?.capabilities ?? {}, signal);
+      this.#lastSeen = clock.now();
+      if (JSON.stringify(tools) !== JSON.stringify(this.#tools)) {
+        this.#tools = tools;
+        this.#options.onChange();
+      }
+    }
+  }
+
+  async #listTools(client: UpstreamClient, capabilities: JsonObject, signal: AbortSignal): Promise<JsonObject[]> {
+    if (capabilities.tools === undefined) return [];
+    const tools: JsonObject[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await client.request("tools/list", cursor === undefined ? undefined : { cursor }, {
+        timeoutMs: this.#options.config.timeout * 1000,
+        signal,
+      });
+      if (!Array.isArray(result.tools)) {
+        throw new GatewayError("upstream_protocol_error", this.name, `Upstream '${this.name}' answered tools/list without a tools array`);
+      }
+      for (const tool of result.tools) {
+        if (typeof tool === "object" && tool !== null && !Array.isArray(tool) && typeof tool.name === "string") tools.push(tool);
+        else this.#options.log.warn("upstream listed a tool without a name; skipped");
+      }
+      if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
+      cursor = result.nextCursor;
+    }
+    return tools;
+  }
+
+  #onNotification(notification: JsonRpcNotification): void {
+    if (notification.method === "notifications/tools/list_changed") this.#wake("refresh");
+    this.#options.onNotification?.(notification);
+  }
+
+  #wake(reason: Wake): void {
+    this.#pending.add(reason);
+    this.#wakeup?.();
+  }
+
+  async #waitForWake(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#pending.size > 0) return;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#wakeup = resolve;
+    const stop = new AbortController();
+    try {
+      await Promise.race([promise, this.#options.clock.sleep(ms, AbortSignal.any([signal, stop.signal])).catch(() => {})]);
+    } finally {
+      stop.abort();
+      this.#wakeup = undefined;
+    }
+  }
+
+  /** Closes the current session and forgets its tools; a lost connection is announced. */
+  async #drop(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#tools = [];
+    if (this.#phase === "connected") this.#setPhase("connecting");
+    await client?.close().catch(() => {});
+  }
+
+  #setPhase(phase: UpstreamPhase): void {
+    const changed = phase !== this.#phase;
+    this.#phase = phase;
+    if (phase !== "connecting") this.#settle();
+    if (changed || phase === "connected") this.#options.onChange();
+  }
+
+  /** Wakes everyone waiting in {@link untilConnected} to look at the state again. */
+  #settle(): void {
+    const settled = this.#settled;
+    this.#settled = Promise.withResolvers<void>();
+    settled.resolve();
+  }
+}

@@ -1,0 +1,31 @@
+/** The seam between the JSON-RPC peer and the wire: one interface for every upstream transport. */
+import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+
+/** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
+export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
+
+/** Moves JSON-RPC messages to and from one upstream session. */
+export interface MessageTransport {
+  /** The transport actually in use, as shown in `/health`. */
+  readonly kind: "streamable" | "sse" | "stdio";
+  /** Starts receiving; every incoming message goes to `deliver`. */
+  open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void>;
+  /**
+   * Sends one message. For HTTP transports the call also reads the answer stream of a request
+   * and delivers what arrives on it, resolving once the response to `message` was delivered or
+   * the stream ended. Throws {@link SessionExpiredError} when the upstream no longer knows the
+   * session and did not process the message.
+   */
+  send(message: JsonRpcMessage, signal: AbortSignal): Promise<void>;
+  /** Called once the handshake has completed (for example to open a listening stream). */
+  initialized(protocolVersion: string): void;
+  /** Forgets the upstream session, so the next initialize starts a new one. */
+  resetSession(): void;
+  /** Ends the session and frees every resource. */
+  close(): Promise<void>;
+}
+
+/** The upstream answered that our session is unknown or expired; the message was not processed. */
+export class SessionExpiredError extends Error {
+  override name = "SessionExpiredError";
+}
