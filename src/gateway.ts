@@ -14,7 +14,7 @@
 import type { Config, ServerConfig } from "./config/mod.ts";
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
-import { SessionStore } from "./downstream/sessions.ts";
+import { sendUnsolicited, SessionStore } from "./downstream/sessions.ts";
 import { bearerAuthenticator } from "./http/auth.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json } from "./http/router.ts";
@@ -91,7 +91,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     if (signature === catalogSignature) return;
     catalogSignature = signature;
     const notice = JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
-    for (const session of sessions.values()) session.stream?.send(notice);
+    for (const session of sessions.values()) sendUnsolicited(session, notice);
   };
 
   const supervisors = config.servers.map((server) => {

@@ -20,7 +20,7 @@ import {
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
-import type { Session, SessionStore } from "./sessions.ts";
+import { attachStream, type Session, type SessionStore, sendUnsolicited } from "./sessions.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -94,7 +94,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         else if (accepts.sse) {
           early.push(json);
           streamNeeded.resolve("stream");
-        } else session.stream?.send(json);
+        } else sendUnsolicited(session, json);
       },
     };
     const done = dispatcher.handle(message.method as string, paramsOf(message), context).then(
@@ -213,7 +213,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           if (found.stream === channel) found.stream = undefined;
         },
       });
-      found.stream = channel;
+      attachStream(found, channel);
       return new Response(channel.body, { headers: SSE_HEADERS });
     },
 

@@ -17,10 +17,31 @@ export interface Session {
   lastActivity: number;
   /** The open GET stream for messages not tied to a request. */
   stream: SseChannel | undefined;
+  /** Messages not tied to a request that arrived while no GET stream was open. */
+  readonly outbox: string[];
   /** Requests being served, by downstream id, so `notifications/cancelled` can stop them. */
   readonly inflight: Map<JsonRpcId, AbortController>;
   /** Aborted when the session ends: stops its in-flight work. */
   readonly ended: AbortController;
+}
+
+/** How many undelivered messages a session without a GET stream keeps (the oldest go first). */
+export const OUTBOX_LIMIT = 64;
+
+/**
+ * Sends a message not tied to a request on the session's GET stream. Until the client opens
+ * one (SDK clients do so just after the handshake), messages wait in a bounded outbox.
+ */
+export function sendUnsolicited(session: Session, json: string): void {
+  if (session.stream?.send(json)) return;
+  session.outbox.push(json);
+  if (session.outbox.length > OUTBOX_LIMIT) session.outbox.shift();
+}
+
+/** Attaches a GET stream to a session and delivers what waited for it. */
+export function attachStream(session: Session, channel: SseChannel): void {
+  session.stream = channel;
+  for (const json of session.outbox.splice(0)) channel.send(json);
 }
 
 /** What a client declared in `initialize`. */
@@ -66,6 +87,7 @@ export class SessionStore {
       createdAt: now,
       lastActivity: now,
       stream: undefined,
+      outbox: [],
       inflight: new Map(),
       ended: new AbortController(),
     };

@@ -115,7 +115,13 @@ export class RpcClient {
       if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
       this.#options.log.info("upstream session expired; re-initializing", { method });
       await this.#reinitialize(generation, options.signal);
-      return await this.#send(method, params, options);
+      try {
+        return await this.#send(method, params, options);
+      } catch (retryError) {
+        if (!(retryError instanceof SessionExpiredError)) throw retryError;
+        const server = this.#options.server;
+        throw new GatewayError("upstream_protocol_error", server, `Upstream '${server}' rejected a new session at once; the request was not processed`, { cause: retryError });
+      }
     }
   }
 

@@ -45,7 +45,7 @@ export class StreamableHttpTransport implements MessageTransport {
   #onClose: (error?: Error) => void = () => {};
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
-  #listening = false;
+  #listener: AbortController | undefined;
 
   constructor(options: StreamableOptions) {
     this.#options = options;
@@ -60,13 +60,13 @@ export class StreamableHttpTransport implements MessageTransport {
 
   initialized(protocolVersion: string): void {
     this.#protocolVersion = protocolVersion;
-    if (!this.#listening) {
-      this.#listening = true;
-      this.#listen().finally(() => (this.#listening = false));
-    }
+    this.#listener?.abort();
+    this.#listener = new AbortController();
+    this.#listen(AbortSignal.any([this.#listener.signal, this.#closing.signal]));
   }
 
   resetSession(): void {
+    this.#listener?.abort();
     this.#sessionId = undefined;
     this.#protocolVersion = undefined;
   }
@@ -262,12 +262,11 @@ export class StreamableHttpTransport implements MessageTransport {
    * The GET stream for messages not tied to a request, reopened with backoff. A refused
    * reconnect means the upstream is gone, so the session is reported closed at once.
    */
-  async #listen(): Promise<void> {
-    const signal = this.#closing.signal;
+  async #listen(signal: AbortSignal): Promise<void> {
     const server = this.#options.server;
     let lastEventId: string | undefined;
     let failures = 0;
-    while (!signal.aborted && this.#sessionId !== undefined) {
+    while (!signal.aborted) {
       let retryMs = DEFAULT_RETRY_MS;
       let res: Response;
       try {

@@ -151,3 +151,16 @@ Deno.test("RpcClient answers an upstream ping and relays other server requests t
   ]);
   await rpc.close();
 });
+
+Deno.test("RpcClient.request() gives up with a named error when the new session expires too", async () => {
+  const { transport, rpc } = client(toolServer(() => [], () => {
+    throw new SessionExpiredError("gone");
+  }));
+  await rpc.connect();
+  await assert.rejects(
+    rpc.request("tools/call", { name: "x" }, { timeoutMs: 1000 }),
+    (error) => error instanceof GatewayError && error.code === "upstream_protocol_error" && /rejected a new session/.test(error.message),
+  );
+  assert.equal(transport.methods().filter((m) => m === "initialize").length, 2, "one re-initialize only");
+  await rpc.close();
+});

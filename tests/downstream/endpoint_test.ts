@@ -1,0 +1,298 @@
+import assert from "node:assert/strict";
+import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch.ts";
+import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
+import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
+import { bearerAuthenticator } from "../../src/http/auth.ts";
+import { createOriginGuard } from "../../src/http/origin.ts";
+import { createRouter } from "../../src/http/router.ts";
+import { silentLogger } from "../../src/log.ts";
+import { negotiateVersion } from "../../src/mcp/protocol.ts";
+import { ToolCatalog } from "../../src/upstream/catalog.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
+import { initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
+
+interface Setup {
+  dispatcher?: Dispatcher;
+  token?: string;
+  accepting?: () => boolean;
+  maxBodyBytes?: number;
+}
+
+function setup(options: Setup = {}) {
+  const clock = new FakeClock();
+  const sessions = new SessionStore({ clock, idleTtlMs: 60_000, log: silentLogger });
+  const dispatcher = options.dispatcher ?? createDispatcher({
+    upstreams: { catalog: () => new ToolCatalog([]), supervisor: () => undefined },
+    serverInfo: { name: "mcpstead", version: "test" },
+    pageSize: 10,
+  });
+  const endpoint = createMcpEndpoint({
+    sessions,
+    dispatcher,
+    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedOrigins: [] }),
+    authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
+    maxBodyBytes: options.maxBodyBytes ?? 4096,
+    maxBatchSize: 3,
+    keepAliveMs: 60_000,
+    log: silentLogger,
+    accepting: options.accepting ?? (() => true),
+  });
+  const handler = createRouter({ "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete } });
+  return { clock, sessions, handler: (req: Request) => handler(req, {}) };
+}
+
+const rpc = (id: number, method: string, params?: unknown) => ({ jsonrpc: "2.0", id, method, ...(params ? { params } : {}) });
+
+Deno.test("POST initialize answers JSON with an unguessable session id and negotiates the version", async () => {
+  const { handler, sessions } = setup();
+  const res = await postJsonRpc(handler, rpc(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c" } }));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.match(res.headers.get("mcp-session-id")!, /^[0-9a-f-]{36}$/);
+  const body = await res.json();
+  assert.deepEqual(body.result, {
+    protocolVersion: "2025-06-18",
+    capabilities: { tools: { listChanged: true } },
+    serverInfo: { name: "mcpstead", version: "test" },
+  });
+  assert.equal(sessions.size, 1);
+  const other = await postJsonRpc(handler, rpc(1, "initialize", { protocolVersion: "banana" }));
+  assert.equal((await other.json()).result.protocolVersion, "2025-11-25");
+  assert.notEqual(other.headers.get("mcp-session-id"), res.headers.get("mcp-session-id"));
+});
+
+Deno.test("POST without a session is 400, with an unknown one 404, with a bad protocol version 400", async () => {
+  const { handler } = setup();
+  const missing = await postJsonRpc(handler, rpc(1, "ping"));
+  assert.equal(missing.status, 400);
+  assert.match((await missing.json()).error.message, /Mcp-Session-Id header is required/);
+  const unknown = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": "nope" });
+  assert.equal(unknown.status, 404);
+  assert.equal((await unknown.json()).error.code, -32001);
+  const { sessionId } = await initialize(handler);
+  const bad = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": sessionId, "mcp-protocol-version": "1999-01-01" });
+  assert.equal(bad.status, 400);
+  await bad.body?.cancel();
+});
+
+Deno.test("POST ping answers {} and an unknown method -32601", async () => {
+  const { handler } = setup();
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
+  assert.deepEqual(await (await postJsonRpc(handler, rpc(7, "ping"), headers)).json(), { jsonrpc: "2.0", id: 7, result: {} });
+  const unknown = await (await postJsonRpc(handler, rpc("x" as unknown as number, "resources/nope"), headers)).json();
+  assert.deepEqual(unknown, { jsonrpc: "2.0", id: "x", error: { code: -32601, message: "Method not found: 'resources/nope'" } });
+});
+
+Deno.test("POST answers 202 with no body to a notification and to a client response", async () => {
+  const { handler } = setup();
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId };
+  for (const message of [{ jsonrpc: "2.0", method: "notifications/roots/list_changed" }, { jsonrpc: "2.0", id: 3, result: {} }]) {
+    const res = await postJsonRpc(handler, message, headers);
+    assert.equal(res.status, 202);
+    assert.equal(await res.text(), "");
+  }
+});
+
+Deno.test("POST rejects bad input with the right status and a JSON-RPC error body", async () => {
+  const { handler } = setup();
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId };
+  const cases: Array<[unknown, Record<string, string>, number, number]> = [
+    ["{not json", headers, 400, -32700],
+    [new Uint8Array([0x7b, 0xff, 0x7d]) as Uint8Array<ArrayBuffer>, headers, 400, -32700],
+    [{ jsonrpc: "1.0", id: 1, method: "ping" }, headers, 400, -32600],
+    [{ jsonrpc: "2.0", id: null, method: "ping" }, headers, 400, -32600],
+    [rpc(1, "ping"), { ...headers, "content-type": "text/plain" }, 415, -32600],
+    [rpc(1, "ping"), { ...headers, accept: "text/html" }, 406, -32600],
+    ["x".repeat(5000), headers, 413, -32600],
+  ];
+  for (const [body, h, status, code] of cases) {
+    const res = body instanceof Uint8Array
+      ? await handler(new Request("http://127.0.0.1/mcp", { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/json", ...h } }))
+      : await postJsonRpc(handler, body, h);
+    assert.equal(res.status, status, JSON.stringify(body).slice(0, 40));
+    const json = await res.json();
+    assert.equal(json.error.code, code);
+    assert.equal(json.id, null);
+  }
+});
+
+Deno.test("POST refuses a foreign Origin or Host with 403 (DNS rebinding)", async () => {
+  const { handler } = setup();
+  const res = await handler(new Request("http://evil.example.com/mcp", {
+    method: "POST",
+    headers: { host: "evil.example.com", origin: "http://evil.example.com", "content-type": "application/json" },
+    body: JSON.stringify(rpc(1, "initialize", {})),
+  }));
+  assert.equal(res.status, 403);
+  await res.body?.cancel();
+  const foreignOrigin = await postJsonRpc(handler, rpc(1, "initialize", {}), { origin: "https://attacker.example" });
+  assert.equal(foreignOrigin.status, 403);
+  await foreignOrigin.body?.cancel();
+});
+
+Deno.test("bearer auth answers 401 with WWW-Authenticate and lets the right token in", async () => {
+  const { handler } = setup({ token: "t0k" });
+  const denied = await postJsonRpc(handler, rpc(1, "initialize", {}), { authorization: "Bearer wrong" });
+  assert.equal(denied.status, 401);
+  assert.equal(denied.headers.get("www-authenticate"), "Bearer");
+  assert.equal(await denied.text(), "");
+  const ok = await postJsonRpc(handler, rpc(1, "initialize", {}), { authorization: "Bearer t0k" });
+  assert.equal(ok.status, 200);
+  await ok.body?.cancel();
+});
+
+Deno.test("initialize during shutdown gets 503", async () => {
+  const { handler } = setup({ accepting: () => false });
+  const res = await postJsonRpc(handler, rpc(1, "initialize", {}));
+  assert.equal(res.status, 503);
+  await res.body?.cancel();
+});
+
+Deno.test("a client that accepts only SSE gets one event with the answer", async () => {
+  const { handler } = setup();
+  const res = await postJsonRpc(handler, rpc(1, "initialize", {}), { accept: "text/event-stream" });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const events = await readSseEvents(res);
+  assert.equal(events.length, 1);
+  assert.equal(JSON.parse(events[0]!.data).result.serverInfo.name, "mcpstead");
+});
+
+function streamingDispatcher(): Dispatcher {
+  return {
+    initialize: (params) => ({
+      protocolVersion: negotiateVersion(params.protocolVersion),
+      capabilities: {},
+      serverInfo: { name: "t", version: "0" },
+    }),
+    async handle(method, params, context) {
+      if (method === "notify") {
+        context.notify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p", progress: 1 } });
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { done: true };
+      }
+      if (method === "wait") {
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+        return { aborted: context.signal.aborted };
+      }
+      return { echo: params ?? null };
+    },
+  };
+}
+
+Deno.test("a request that notifies before its result is answered as an SSE stream, in order", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const res = await postJsonRpc(handler, rpc(5, "notify"), { "mcp-session-id": sessionId });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const messages = (await readSseEvents(res)).map((e) => JSON.parse(e.data));
+  assert.deepEqual(messages, [
+    { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p", progress: 1 } },
+    { jsonrpc: "2.0", id: 5, result: { done: true } },
+  ]);
+});
+
+Deno.test("notifications/cancelled aborts the matching in-flight request of that session only", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const pending = postJsonRpc(handler, rpc(9, "wait"), { "mcp-session-id": sessionId });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const other = await initialize(handler);
+  await postJsonRpc(handler, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9 } }, { "mcp-session-id": other.sessionId });
+  const raced = await Promise.race([pending.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 20))]);
+  assert.equal(raced, "waiting", "another session cannot cancel it");
+  await postJsonRpc(handler, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9 } }, { "mcp-session-id": sessionId });
+  assert.deepEqual((await (await pending).json()).result, { aborted: true });
+});
+
+Deno.test("batches are refused in 2025-11-25 sessions and answered in order in 2025-03-26 ones", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const modern = await initialize(handler);
+  const refused = await postJsonRpc(handler, [rpc(1, "a")], { "mcp-session-id": modern.sessionId });
+  assert.equal(refused.status, 400);
+  await refused.body?.cancel();
+  const init = await postJsonRpc(handler, rpc(1, "initialize", { protocolVersion: "2025-03-26" }));
+  const legacy = init.headers.get("mcp-session-id")!;
+  await init.body?.cancel();
+  const res = await postJsonRpc(handler, [rpc(1, "a", { n: 1 }), { jsonrpc: "2.0", method: "notifications/x" }, rpc(2, "b", { n: 2 }), 7], { "mcp-session-id": legacy });
+  await res.body?.cancel();
+  assert.equal(res.status, 400, "over the batch size of 3");
+  const ok = await postJsonRpc(handler, [rpc(1, "a", { n: 1 }), { jsonrpc: "2.0", method: "notifications/x" }, rpc(2, "b", { n: 2 })], { "mcp-session-id": legacy });
+  assert.deepEqual(await ok.json(), [
+    { jsonrpc: "2.0", id: 1, result: { echo: { n: 1 } } },
+    { jsonrpc: "2.0", id: 2, result: { echo: { n: 2 } } },
+  ]);
+  const empty = await postJsonRpc(handler, [], { "mcp-session-id": legacy });
+  assert.equal(empty.status, 400);
+  await empty.body?.cancel();
+});
+
+Deno.test("GET opens one SSE stream per session; a second is 409; DELETE ends the session", async () => {
+  const { handler, sessions } = setup();
+  const { sessionId } = await initialize(handler);
+  const get = () => handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+  const stream = await get();
+  assert.equal(stream.status, 200);
+  assert.equal(stream.headers.get("content-type"), "text/event-stream");
+  const second = await get();
+  assert.equal(second.status, 409);
+  await second.body?.cancel();
+  const noAccept = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "application/json", "mcp-session-id": sessionId } }));
+  assert.equal(noAccept.status, 406);
+  await noAccept.body?.cancel();
+  const del = await handler(new Request("http://127.0.0.1/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }));
+  assert.equal(del.status, 204);
+  assert.deepEqual(await readSseEvents(stream), [], "the stream ended with the session");
+  assert.equal(sessions.size, 0);
+  const again = await handler(new Request("http://127.0.0.1/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }));
+  assert.equal(again.status, 404);
+  await again.body?.cancel();
+  const after = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": sessionId });
+  assert.equal(after.status, 404);
+  await after.body?.cancel();
+});
+
+Deno.test("SessionStore.sweep() evicts idle sessions but keeps active and streaming ones", async () => {
+  const { handler, sessions, clock } = setup();
+  const idle = await initialize(handler);
+  const active = await initialize(handler);
+  const streaming = await initialize(handler);
+  const stream = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": streaming.sessionId } }));
+  await clock.advance(50_000);
+  await (await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": active.sessionId })).body?.cancel();
+  await clock.advance(20_000);
+  assert.equal(sessions.sweep(), 1);
+  const gone = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": idle.sessionId });
+  assert.equal(gone.status, 404);
+  await gone.body?.cancel();
+  assert.equal(sessions.size, 2);
+  await stream.body?.cancel();
+});
+
+Deno.test("SessionStore.runGc() sweeps on its interval and stops on abort", async () => {
+  const { handler, sessions, clock } = setup();
+  await initialize(handler);
+  const stop = new AbortController();
+  const loop = sessions.runGc(30_000, stop.signal);
+  await clock.advance(61_000);
+  assert.equal(sessions.size, 1, "not idle for longer than 60 s at the sweep at 60 s");
+  await clock.advance(30_000);
+  assert.equal(sessions.size, 0);
+  stop.abort();
+  await loop;
+  assert.equal(clock.sleepers, 0);
+});
+
+Deno.test("sendUnsolicited() keeps messages until the session opens its GET stream, bounded", async () => {
+  const { handler, sessions } = setup();
+  const { sessionId } = await initialize(handler);
+  const session = [...sessions.values()][0]!;
+  for (let i = 0; i < OUTBOX_LIMIT + 2; i++) sendUnsolicited(session, JSON.stringify({ jsonrpc: "2.0", method: "n", params: { i } }));
+  const stream = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+  const events = await readSseEvents(stream, OUTBOX_LIMIT);
+  assert.equal(events.length, OUTBOX_LIMIT);
+  assert.deepEqual(JSON.parse(events[0]!.data).params, { i: 2 }, "the two oldest were dropped");
+  assert.equal(session.outbox.length, 0);
+});
