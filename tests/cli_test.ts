@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import denoJson from "../deno.json" with { type: "json" };
+import { startHttpFixture } from "./fixtures/http_server.ts";
+import { connectClient } from "./_support/client.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** The Deno cache of this run, kept when a test fakes HOME (otherwise deno would download again). */
+const DENO_DIR = Deno.env.get("DENO_DIR") ??
+  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1", DENO_DIR, PATH: Deno.env.get("PATH") ?? "", ...env },
+    clearEnv: true,
+    ...(cwd ? { cwd } : {}),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+async function configFile(text: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/mcpstead.yaml`;
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+Deno.test("mcpstead --version prints the version from deno.json", async () => {
+  for (const flag of ["--version", "-V"]) {
+    const { code, stdout } = await run([flag]);
+    assert.equal(code, 0);
+    assert.equal(stdout, `mcpstead ${denoJson.version}\n`);
+  }
+});
+
+Deno.test("mcpstead --help lists the commands, routes and environment variables", async () => {
+  const { code, stdout } = await run(["--help"]);
+  assert.equal(code, 0);
+  for (const word of ["check", "--config", "MCPSTEAD_CONFIG", "MCPSTEAD_BEARER_TOKEN", "/health", "Exit codes"]) {
+    assert.ok(stdout.includes(word), word);
+  }
+});
+
+Deno.test("mcpstead exits 2 on a usage error", async () => {
+  for (const args of [["--bogus"], ["frobnicate"], ["--log-format", "xml"]]) {
+    const { code, stderr } = await run(args);
+    assert.equal(code, 2, args.join(" "));
+    assert.match(stderr, /Run 'mcpstead --help' for usage/);
+  }
+});
+
+Deno.test("mcpstead exits 1 with one line when no config can be found", async () => {
+  const dir = await Deno.makeTempDir();
+  const { code, stderr } = await run([], { HOME: dir }, dir);
+  assert.equal(code, 1);
+  assert.equal(stderr, "mcpstead: Cannot start: no config file found; pass --config <path> or set MCPSTEAD_CONFIG\n");
+});
+
+Deno.test("mcpstead reports a config error as file:line:col and exits 1", async () => {
+  const path = await configFile("port: 8766\nservers:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n    nmae: typo\n");
+  const { code, stderr } = await run(["--config", path]);
+  assert.equal(code, 1);
+  assert.match(stderr, new RegExp(`^mcpstead: ${path}:5:5: servers\\[0\\]\\.nmae: `));
+  assert.equal(stderr.trim().split("\n").length, 1);
+});
+
+Deno.test("mcpstead check validates, lists the upstreams and reports every error", async () => {
+  const good = await configFile("servers:\n  - name: docs\n    url: http://127.0.0.1:1/mcp\n    required: true\n");
+  const ok = await run(["check", "--config", good]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /docs\s+http:\/\/127\.0\.0\.1:1\/mcp\s+\(auto, required, timeout 60s\)/);
+  const bad = await configFile("port: -1\nservers:\n  - name: a__b\n    url: x\n");
+  const failed = await run(["check", "--config", bad]);
+  assert.equal(failed.code, 1);
+  assert.ok(failed.stderr.trim().split("\n").length >= 3, failed.stderr);
+});
+
+Deno.test("--config wins over MCPSTEAD_CONFIG, which wins over ./mcpstead.yaml", async () => {
+  const fromEnv = await configFile("servers:\n  - name: fromenv\n    url: http://127.0.0.1:1/mcp\n");
+  const fromFlag = await configFile("servers:\n  - name: fromflag\n    url: http://127.0.0.1:1/mcp\n");
+  const cwdConfig = await configFile("servers:\n  - name: fromcwd\n    url: http://127.0.0.1:1/mcp\n");
+  const cwd = cwdConfig.slice(0, cwdConfig.lastIndexOf("/"));
+  assert.match((await run(["check", "--config", fromFlag], { MCPSTEAD_CONFIG: fromEnv }, cwd)).stdout, /fromflag/);
+  assert.match((await run(["check"], { MCPSTEAD_CONFIG: fromEnv }, cwd)).stdout, /fromenv/);
+  assert.match((await run(["check"], { HOME: cwd }, cwd)).stdout, /fromcwd/);
+});
+
+Deno.test("bearer mode without MCPSTEAD_BEARER_TOKEN fails at startup", async () => {
+  const path = await configFile("mcp:\n  auth:\n    mode: bearer\n");
+  const { code, stderr } = await run(["--config", path]);
+  assert.equal(code, 1);
+  assert.match(stderr, /MCPSTEAD_BEARER_TOKEN/);
+});
+
+Deno.test("a required upstream that cannot connect stops startup with exit 1", async () => {
+  const path = await configFile("port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n");
+  const { code, stderr } = await run(["--config", path]);
+  assert.equal(code, 1);
+  assert.match(stderr, /^mcpstead: Cannot start: required upstream 'must' did not connect/m);
+});
+
+Deno.test("mcpstead serves tools, logs JSON lines and exits 0 on SIGTERM", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  const path = await configFile(`port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--config", path],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let address: string | undefined;
+  while (!address) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    log += value;
+    address = /"address":"([^"]+)"/.exec(log)?.[1];
+  }
+  assert.ok(address, log);
+  for (const line of log.trim().split("\n")) assert.doesNotThrow(() => JSON.parse(line), line);
+  {
+    await using client = await connectClient(`http://${address}/mcp`);
+    const result = await client.callTool({ name: "up__echo", arguments: { text: "cli" } });
+    assert.equal((result.content as Array<{ text: string }>)[0]!.text, "up:cli");
+  }
+  child.kill("SIGTERM");
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  while (!(await lines.read()).done) { /* drain */ }
+  await child.stdout.cancel();
+});

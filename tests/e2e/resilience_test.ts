@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { startHttpFixture } from "../fixtures/http_server.ts";
+import { startRawFixture } from "../fixtures/raw_server.ts";
+import { connectClient } from "../_support/client.ts";
+import { startGateway, upstream } from "../_support/gateway.ts";
+import { spawnFixture } from "../_support/process.ts";
+import { waitFor } from "../_support/wait.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { createGateway } from "../../src/gateway.ts";
+import { silentLogger } from "../../src/log.ts";
+
+const FAST_RECONNECT = "    reconnect:\n      backoff_base_ms: 50\n      backoff_max_ms: 200\n";
+
+Deno.test("an upstream killed mid-call fails the call at once, not at the client's timeout", async () => {
+  await using child = await spawnFixture(["--name", "kid"]);
+  await using gw = await startGateway(`servers:\n${upstream("kid", child.url, "    timeout: 30\n" + FAST_RECONNECT)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  await using client = await connectClient(gw.url);
+  const started = performance.now();
+  const call = client.callTool({ name: "kid__slow", arguments: { ms: 20_000 } }, undefined, { timeout: 25_000 });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await child.kill("SIGKILL");
+  await assert.rejects(call, (error: Error & { code?: number }) => {
+    assert.equal(error.code, -32000);
+    assert.match(error.message, /Upstream 'kid'/);
+    return true;
+  });
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed < 3_000, `failed after ${elapsed.toFixed(0)} ms`);
+  await waitFor(() => !gw.gateway.health().servers[0]!.connected, "the upstream to be marked down");
+  assert.equal(gw.gateway.catalog().size, 0, "its tools are withdrawn");
+});
+
+Deno.test("an upstream that comes back gets its tools back without a gateway restart", async () => {
+  const first = await startHttpFixture({ name: "back" });
+  const port = first.port;
+  await using gw = await startGateway(`servers:\n${upstream("back", first.url, FAST_RECONNECT)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  await first.close();
+  await using client = await connectClient(gw.url);
+  await assert.rejects(client.callTool({ name: "back__echo", arguments: { text: "x" } }));
+  await waitFor(() => gw.gateway.catalog().size === 0, "tools to vanish");
+  const health = gw.gateway.health();
+  assert.equal(health.status, "degraded");
+  assert.equal(health.servers[0]!.connected, false);
+  assert.match(String(health.servers[0]!.last_error), /back/);
+  await using second = await startHttpFixture({ name: "back", port });
+  await waitFor(() => gw.gateway.catalog().size > 0, "tools to come back", { timeoutMs: 5_000 });
+  const result = await client.callTool({ name: "back__echo", arguments: { text: "again" } });
+  assert.equal((result.content as Array<{ text: string }>)[0]!.text, "back:again");
+  assert.ok((gw.gateway.health().servers[0]!.reconnects as number) >= 1);
+});
+
+Deno.test("GET /health reports every upstream in mcpstead's shape without secrets", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(
+    `servers:\n${upstream("up", `${up.url}?api_key=SECRET`, "    required: true\n")}${upstream("down", "http://127.0.0.1:9/mcp", FAST_RECONNECT)}`,
+  );
+  await waitFor(() => gw.gateway.health().servers[0]!.connected === true);
+  const res = await fetch(`${gw.base}/health`);
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.ok(!text.includes("SECRET"), "query values are redacted");
+  const body = JSON.parse(text);
+  assert.equal(body.status, "degraded");
+  assert.equal(typeof body.uptime_seconds, "number");
+  const [ok, down] = body.servers;
+  assert.deepEqual(Object.keys(ok).sort(), [
+    "connected", "last_error", "last_seen_seconds_ago", "name", "protocol", "reconnects", "required", "state",
+    "tools_count", "transport", "url",
+  ]);
+  assert.equal(ok.name, "up");
+  assert.equal(ok.connected, true);
+  assert.equal(ok.required, true);
+  assert.equal(ok.transport, "streamable");
+  assert.equal(ok.protocol, "auto");
+  assert.ok(ok.tools_count > 0);
+  assert.equal(ok.last_error, null);
+  assert.equal(typeof ok.last_seen_seconds_ago, "number");
+  assert.equal(down.connected, false);
+  assert.equal(down.last_seen_seconds_ago, null);
+  assert.match(down.last_error, /Cannot reach upstream 'down'/);
+});
+
+Deno.test("a required upstream that cannot connect makes ready() fail with its name", async () => {
+  const config = parseConfig(
+    `servers:\n${upstream("must", "http://127.0.0.1:9/mcp", "    required: true\n    reconnect:\n      max_attempts: 2\n      backoff_base_ms: 10\n")}`,
+    "t.yaml",
+    () => undefined,
+  );
+  await using gateway = createGateway(config, { version: "t", log: silentLogger });
+  await assert.rejects(gateway.ready(), /Cannot start: required upstream 'must' did not connect: Cannot reach upstream 'must'/);
+});
+
+Deno.test("upstream requests carry the configured headers, expanded variables and the bearer token", async () => {
+  await using raw = await startRawFixture("json");
+  await using gw = await startGateway(
+    `servers:\n${
+      upstream(
+        "raw",
+        raw.url,
+        "    headers:\n      X-Api-Key: 'k-${API_KEY}'\n    auth:\n      type: bearer\n      token_env: UP_TOKEN\n    quirks:\n      inject_accept_header: 'application/json, text/event-stream, */*'\n",
+      )
+    }`,
+    { API_KEY: "123", UP_TOKEN: "tok" },
+  );
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  await using client = await connectClient(gw.url);
+  await client.callTool({ name: "raw__t", arguments: {} });
+  const call = raw.requests.find((r) => (r.body as { method?: string })?.method === "tools/call")!;
+  assert.equal(call.headers["x-api-key"], "k-123");
+  assert.equal(call.headers["authorization"], "Bearer tok");
+  assert.equal(call.headers["accept"], "application/json, text/event-stream, */*");
+  assert.equal(call.headers["mcp-protocol-version"], "2025-11-25");
+  assert.ok(call.headers["mcp-session-id"]);
+  assert.match(call.headers["user-agent"]!, /^mcpstead\//);
+  const init = raw.requests.find((r) => (r.body as { method?: string })?.method === "initialize")!;
+  assert.deepEqual((init.body as { params: { clientInfo: unknown } }).params.clientInfo, { name: "mcpstead", version: "test" });
+});
