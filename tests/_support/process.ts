@@ -1,0 +1,107 @@
+/**
+ * Runs the HTTP fixture as a separate process, for "upstream killed mid-call" tests.
+ *
+ * @module
+ */
+
+/** A fixture process started by {@linkcode spawnFixture}. */
+export interface SpawnedFixture extends AsyncDisposable {
+  /** The endpoint URL from the `READY <url>` line. */
+  url: string;
+  /** Process id. */
+  pid: number;
+  /** The child process (its stdout and stderr are drained by this module). */
+  child: Deno.ChildProcess;
+  /** Everything the process wrote to stderr; resolves once the process has exited. */
+  stderr: Promise<string>;
+  /** Sends `signal` (default SIGTERM) unless it already exited, then awaits its exit. */
+  kill(signal?: Deno.Signal): Promise<void>;
+}
+
+/** How long {@linkcode spawnFixture} waits for the `READY` line. */
+export const READY_TIMEOUT_MS = 10_000;
+
+const FIXTURE = new URL("../fixtures/http_server.ts", import.meta.url);
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * Runs `deno run -A tests/fixtures/http_server.ts ...args` from the repository root (so
+ * `deno.json` and its import map apply) and resolves once it printed `READY <url>`.
+ * On timeout or early exit, kills it and throws with its stderr.
+ */
+export async function spawnFixture(args: readonly string[] = []): Promise<SpawnedFixture> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", FIXTURE.href, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  // Keeps reading stdout after READY so the pipe never fills and is closed at exit.
+  let drained: Promise<void> = Promise.resolve();
+  const kill = async (signal: Deno.Signal = "SIGTERM"): Promise<void> => {
+    if (!exited) {
+      try {
+        Deno.kill(child.pid, signal);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+    await status;
+    await drained;
+    await stderr;
+  };
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no READY line within ${READY_TIMEOUT_MS} ms`)),
+      READY_TIMEOUT_MS,
+    );
+  });
+  let url: string;
+  try {
+    url = await Promise.race([readReadyLine(stdout), timeout]);
+  } catch (error) {
+    await stdout.cancel().catch(() => {});
+    await kill("SIGKILL");
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Cannot spawn fixture: ${reason}; stderr: ${await stderr}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  drained = (async () => {
+    while (!(await stdout.read()).done) { /* discard */ }
+  })();
+  return {
+    url,
+    pid: child.pid,
+    child,
+    stderr,
+    kill,
+    [Symbol.asyncDispose]: () => kill("SIGKILL"),
+  };
+}
+
+async function readReadyLine(stdout: ReadableStreamDefaultReader<string>): Promise<string> {
+  let buffer = "";
+  while (true) {
+    const { value, done } = await stdout.read();
+    if (done) throw new Error(`exited before READY (stdout: ${JSON.stringify(buffer)})`);
+    buffer += value;
+    const end = buffer.indexOf("\n");
+    if (end === -1) continue;
+    const line = buffer.slice(0, end).trim();
+    if (!line.startsWith("READY ")) {
+      throw new Error(`unexpected first line ${JSON.stringify(line)}`);
+    }
+    return line.slice("READY ".length);
+  }
+}
