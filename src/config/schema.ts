@@ -1,0 +1,330 @@
+/**
+ * The zod schema of the mcpstead config file (DESIGN §5): the single source of truth for its keys,
+ * types, defaults and rules. It accepts every config of Rust mcpstead 0.1.13 (research/mcpstead.md
+ * §2) and rejects unknown keys, which mcpstead silently ignored.
+ */
+import { z } from "zod";
+import { isEnvName } from "./env.ts";
+import { quote } from "./format.ts";
+import { LOG_LEVELS, parseLogLevel } from "./log_level.ts";
+import { isHeaderName, isHttpUrl, parseHost, parseOrigin, redactUrl } from "./net.ts";
+
+// Timers clamp delays above 2^31-1 ms to 1 ms: a longer period would fire at once.
+const MAX_TIMER_SECONDS = 2_147_483;
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The Accept header sent upstream unless `quirks.inject_accept_header` says otherwise. */
+export const DEFAULT_ACCEPT = "application/json, text/event-stream";
+
+// Headers the gateway sets on every upstream request itself (lowercased).
+const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
+  ["accept", "is set by the gateway (use quirks.inject_accept_header)"],
+  ["content-type", "is set by the gateway"],
+  ["content-length", "is set by the gateway"],
+  ["host", "is set by the gateway"],
+  ["mcp-session-id", "is set by the gateway"],
+  ["mcp-protocol-version", "is set by the gateway"],
+]);
+
+const AUTH_SHAPE = "auth must be 'none' or a mapping such as {type: bearer, token_env: VAR}";
+
+/** A key written with no value (`mcp:`) counts as absent and takes its default, as in mcpstead. */
+function emptyIsAbsent<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema);
+}
+
+/** A section of the file: a strict mapping whose keys all have defaults. */
+function section<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  return emptyIsAbsent(z.strictObject(shape).prefault({} as z.input<z.ZodObject<Shape>>));
+}
+
+/** A key that must not be written at all, because it would put a secret in the file. */
+function forbidden(reason: string) {
+  return z.unknown().superRefine((_, ctx) => {
+    ctx.addIssue({ code: "custom", message: reason, params: { at: "key" } });
+  }).transform(() => undefined).optional();
+}
+
+/** A string that `parse` turns into a value, or rejects with `message`. */
+function parsedString<T>(
+  parse: (text: string) => T | undefined,
+  message: (text: string) => string,
+) {
+  return z.string().transform((text, ctx): T => {
+    const value = parse(text);
+    if (value !== undefined) return value;
+    ctx.addIssue({ code: "custom", message: message(text) });
+    return z.NEVER;
+  });
+}
+
+const flag = (value: boolean) => emptyIsAbsent(z.boolean().default(value));
+const count = (value: number) => emptyIsAbsent(z.int().min(0).default(value));
+const millis = (value: number) => emptyIsAbsent(z.int().min(0).max(MAX_TIMER_MS).default(value));
+const seconds = (value: number, min: 0 | 1) =>
+  emptyIsAbsent(z.int().min(min).max(MAX_TIMER_SECONDS).default(value));
+
+/** The levels `logging.level` resolves to. */
+export const logLevelSchema = z.enum(LOG_LEVELS);
+
+const logLevelInput = z.string().transform((text, ctx): LogLevel => {
+  const parsed = parseLogLevel(text);
+  if ("level" in parsed) return parsed.level;
+  ctx.addIssue({
+    code: "custom",
+    message: `unknown log level ${quote(parsed.unknownWord)} (expected trace, debug, info, ` +
+      "warn or error, or a filter such as 'mcpstead=debug,info')",
+  });
+  return z.NEVER;
+});
+
+const hostSchema = parsedString(
+  parseHost,
+  (text) => `host ${quote(text)} is neither an IP address nor a host name`,
+);
+
+const originSchema = parsedString(
+  (text) => {
+    const parsed = parseOrigin(text);
+    return "origin" in parsed ? parsed.origin : undefined;
+  },
+  (text) => {
+    const parsed = parseOrigin(text);
+    const hint = "suggestion" in parsed && parsed.suggestion !== undefined
+      ? ` (did you mean ${quote(parsed.suggestion)}?)`
+      : "";
+    return `origin ${quote(text)} is not of the form scheme://host[:port]${hint}`;
+  },
+);
+
+const serverName = z.string().superRefine((name, ctx) => {
+  const problem = serverNameProblem(name);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
+
+function serverNameProblem(name: string): string | undefined {
+  if (name === "") return "server name cannot be empty";
+  if (/\p{Cc}/u.test(name)) return `server name ${quote(name)} cannot contain control characters`;
+  if (name.trim() !== name) {
+    return `server name ${quote(name)} cannot start or end with whitespace`;
+  }
+  // Tool names are exposed as <server>__<tool> (DESIGN §3 Names).
+  if (name.includes("__")) return `server name ${quote(name)} cannot contain '__'`;
+  return undefined;
+}
+
+const httpUrl = z.string().refine(isHttpUrl, {
+  error: (issue) =>
+    `url ${quote(redactUrl(String(issue.input)))} is not an absolute http: or https: URL`,
+});
+
+const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+  const seen = new Set<string>();
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    let problem: string | undefined;
+    if (!isHeaderName(name)) problem = `header name ${quote(name)} is not a valid HTTP header name`;
+    else if (RESERVED_HEADERS.has(lower)) {
+      problem = `header ${quote(name)} ${RESERVED_HEADERS.get(lower)}`;
+    } else if (seen.has(lower)) {
+      problem = `duplicate header ${quote(name)} (header names are case-insensitive)`;
+    }
+    seen.add(lower);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: "custom", path: [name], message: problem, params: { at: "key" } });
+    }
+  }
+}, { when: (payload) => isRecord(payload.value) });
+
+const authNoneString = z.string().transform((text, ctx): ParsedUpstreamAuth => {
+  if (text !== "none") ctx.addIssue({ code: "custom", message: AUTH_SHAPE });
+  return { type: "none" };
+});
+
+const authObject = z.strictObject({
+  type: z.enum(["none", "bearer"], {
+    error: (issue) =>
+      issue.input === undefined
+        ? undefined
+        : `unsupported auth type ${quote(issue.input)} (expected 'none' or 'bearer')`,
+  }),
+  token_env: emptyIsAbsent(
+    z.string().refine(isEnvName, {
+      error: "token_env must be the name of an environment variable (letters, digits and '_'), " +
+        "not the token itself",
+    }).optional(),
+  ),
+  token: forbidden(
+    "auth.token is not allowed: put the token in an environment variable and name it in token_env",
+  ),
+}).superRefine((auth, ctx) => {
+  if (auth.type === "bearer" && auth.token_env === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["token_env"],
+      message:
+        "type 'bearer' needs token_env, the name of the environment variable holding the token",
+    });
+  }
+}, { when: (payload) => isRecord(payload.value) }).transform((auth): ParsedUpstreamAuth =>
+  auth.type === "bearer" ? { type: "bearer", token_env: auth.token_env ?? "" } : { type: "none" }
+);
+
+const upstreamAuthSchema = emptyIsAbsent(
+  z.union([authNoneString, authObject], {
+    error: (issue) => (issue.code === "invalid_union" ? AUTH_SHAPE : undefined),
+  }).default({ type: "none" }),
+);
+
+/**
+ * One upstream server (`servers[]`) without its cross-field rules: extend this object for new
+ * keys, then apply {@linkcode refineServer} as {@linkcode serverSchema} does.
+ */
+export const serverObjectSchema = z.strictObject({
+  name: serverName,
+  url: httpUrl,
+  protocol: emptyIsAbsent(z.enum(["auto", "streamable", "sse"]).default("auto")),
+  required: flag(false),
+  timeout: emptyIsAbsent(z.number().gt(0).max(MAX_TIMER_SECONDS).default(60)),
+  tls_skip_verify: flag(false),
+  tls_ca_file: emptyIsAbsent(z.string().min(1).optional()),
+  auth: upstreamAuthSchema,
+  headers: emptyIsAbsent(headersSchema.default({})),
+  reconnect: section({
+    max_attempts: count(0),
+    backoff_base_ms: millis(1000),
+    backoff_max_ms: millis(30_000),
+  }),
+  tools: section({ ttl_seconds: seconds(300, 0) }),
+  quirks: section({
+    normalize_sse_events: flag(false),
+    inject_accept_header: emptyIsAbsent(z.string().default(DEFAULT_ACCEPT)),
+  }),
+});
+
+/** Cross-field rules of one server entry. */
+export function refineServer(
+  server: z.output<typeof serverObjectSchema>,
+  ctx: z.core.$RefinementCtx<z.output<typeof serverObjectSchema>>,
+): void {
+  const authorization = Object.keys(server.headers).find((name) =>
+    name.toLowerCase() === "authorization"
+  );
+  if (server.auth.type !== "bearer" || authorization === undefined) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["headers", authorization],
+    message: `header ${quote(authorization)} conflicts with auth type 'bearer' (keep one)`,
+    params: { at: "key" },
+  });
+}
+
+/** One upstream server entry (`servers[]`) with its cross-field rules. */
+export const serverSchema = serverObjectSchema.superRefine(refineServer);
+
+const mcpAuthSchema = emptyIsAbsent(
+  z.strictObject({
+    mode: emptyIsAbsent(z.enum(["none", "bearer"]).default("none")),
+    // mcpstead ignored an empty bearer_token, so only a value is an error.
+    bearer_token: emptyIsAbsent(forbidden(
+      "mcp.auth.bearer_token is not allowed: set MCPSTEAD_BEARER_TOKEN in the environment instead",
+    )),
+  }).transform(({ mode }) => ({ mode })).prefault({}),
+);
+
+/** The `mcp` section: downstream auth, sessions and request limits. */
+export const mcpSchema = section({
+  auth: mcpAuthSchema,
+  session: section({
+    idle_ttl_seconds: seconds(3600, 1),
+    gc_interval_seconds: seconds(60, 1),
+    shutdown_grace_seconds: seconds(5, 1),
+  }),
+  max_body_bytes: emptyIsAbsent(z.int().min(1024).default(4_194_304)),
+  page_size: emptyIsAbsent(z.int().min(1).max(10_000).default(500)),
+  allowed_origins: emptyIsAbsent(z.array(originSchema).default([])),
+});
+
+/**
+ * The whole config file, with every default. Environment variables are read afterwards (see
+ * `validateConfig`), so the schema stays pure.
+ *
+ * @example An empty file is the all-defaults config
+ * ```ts
+ * import { equal } from "node:assert/strict";
+ * import { configSchema } from "./schema.ts";
+ *
+ * const config = configSchema.parse({});
+ * equal(config.port, 8766);
+ * equal(config.mcp.auth.mode, "none");
+ * ```
+ */
+export const configSchema = z.strictObject({
+  host: emptyIsAbsent(hostSchema.default("127.0.0.1")),
+  port: emptyIsAbsent(z.int().min(0).max(65_535).default(8766)),
+  mcp: mcpSchema,
+  servers: emptyIsAbsent(z.array(serverSchema).default([])),
+  metrics: section({ enabled: flag(true) }),
+  logging: section({
+    level: emptyIsAbsent(logLevelInput.default("info")),
+    format: emptyIsAbsent(z.enum(["auto", "json", "pretty"]).default("auto")),
+  }),
+}).superRefine((config, ctx) => {
+  // Runs even when a server entry is invalid, so `mcpstead check` reports duplicates too.
+  const servers: unknown = config.servers;
+  if (!Array.isArray(servers)) return;
+  const seen = new Set<string>();
+  servers.forEach((server: unknown, index) => {
+    const name = isRecord(server) ? server.name : undefined;
+    if (typeof name !== "string") return;
+    if (seen.has(name)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["servers", index, "name"],
+        message: `duplicate server name ${quote(name)}`,
+      });
+    }
+    seen.add(name);
+  });
+}, { when: (payload) => isRecord(payload.value) });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+type ParsedUpstreamAuth = { type: "none" } | { type: "bearer"; token_env: string };
+
+/** A log level: what `logging.level` resolves to. */
+export type LogLevel = z.infer<typeof logLevelSchema>;
+
+/** The config as the schema parses it, before environment variables are read. */
+export type ParsedConfig = z.infer<typeof configSchema>;
+
+/** One server entry as the schema parses it, before environment variables are read. */
+export type ParsedServer = z.infer<typeof serverSchema>;
+
+/** How the gateway authenticates to one upstream; `token` is read from `token_env`. */
+export type UpstreamAuth = { type: "none" } | { type: "bearer"; token_env: string; token: string };
+
+/** How clients authenticate to the gateway; `token` is read from MCPSTEAD_BEARER_TOKEN. */
+export type DownstreamAuth = { mode: "none" } | { mode: "bearer"; token: string };
+
+/** One upstream server, ready to use: headers expanded and auth token read. */
+export interface ServerConfig extends Omit<ParsedServer, "auth"> {
+  /** Upstream auth with its token resolved. */
+  auth: UpstreamAuth;
+}
+
+/** The `mcp` section, ready to use: the downstream token read. */
+export interface McpConfig extends Omit<ParsedConfig["mcp"], "auth"> {
+  /** Downstream auth with its token resolved. */
+  auth: DownstreamAuth;
+}
+
+/** The loaded config: schema defaults applied, `${VAR}`s expanded and tokens read. */
+export interface Config extends Omit<ParsedConfig, "mcp" | "servers"> {
+  /** Downstream settings. */
+  mcp: McpConfig;
+  /** Upstream servers, in file order. */
+  servers: ServerConfig[];
+}
