@@ -118,17 +118,26 @@ async function check(path: string): Promise<number> {
     return 1;
   }
   let out = `${path}: ok\nlisten: ${config.host}:${config.port}  auth: ${config.mcp.auth.mode}\n`;
-  out += config.servers.length === 0 ? "upstreams: none\n" : `upstreams (${config.servers.length}):\n`;
+  out += config.servers.length === 0
+    ? "upstreams: none\n"
+    : `upstreams (${config.servers.length}):\n`;
   for (const server of config.servers) {
-    const flags = [server.protocol, server.required ? "required" : "optional", `timeout ${server.timeout}s`];
-    out += `  ${server.name}  ${server.url}  (${flags.join(", ")})\n`;
+    const flags = [
+      server.protocol,
+      server.required ? "required" : "optional",
+      `timeout ${server.timeout}s`,
+    ];
+    const target = server.command === undefined ? server.url : `${server.command} (stdio)`;
+    out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
   }
   print(out);
   return 0;
 }
 
 async function serve(config: Config, format: "auto" | "json" | "pretty"): Promise<number> {
-  const chosen = config.logging.format !== "auto" && format === "auto" ? config.logging.format : format;
+  const chosen = config.logging.format !== "auto" && format === "auto"
+    ? config.logging.format
+    : format;
   const log = createLogger({
     level: config.logging.level,
     format: chosen === "auto" ? (Deno.stderr.isTerminal() ? "pretty" : "json") : chosen,
@@ -146,7 +155,12 @@ async function serve(config: Config, format: "auto" | "json" | "pretty"): Promis
     server = Deno.serve({
       hostname: config.host,
       port: config.port,
-      onListen: ({ hostname, port }) => log.info("mcpstead listening", { version: VERSION, address: `${hostname}:${port}`, upstreams: config.servers.length }),
+      onListen: ({ hostname, port }) =>
+        log.info("mcpstead listening", {
+          version: VERSION,
+          address: `${hostname}:${port}`,
+          upstreams: config.servers.length,
+        }),
     }, (req, info) => gateway.handler(req, { remoteAddr: addressOf(info.remoteAddr) }));
   } catch (error) {
     await gateway.dispose();

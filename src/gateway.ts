@@ -22,7 +22,9 @@ import { type Logger, silentLogger } from "./log.ts";
 import { ToolCatalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
+import { StdioTransport } from "./upstream/stdio.ts";
 import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
+import type { MessageTransport } from "./upstream/transport.ts";
 import { Supervisor } from "./upstream/supervisor.ts";
 
 /** Injected seams of {@link createGateway}. */
@@ -78,7 +80,9 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   });
 
   const rebuildCatalog = () => {
-    const next = new ToolCatalog(supervisors.map((s) => ({ server: s.name, prefixed: true, tools: s.tools })));
+    const next = new ToolCatalog(
+      supervisors.map((s) => ({ server: s.name, prefixed: true, tools: s.tools })),
+    );
     for (const conflict of next.conflicts) {
       log.error("two tools expose the same name; the second is left out", {
         name: conflict.exposed,
@@ -105,16 +109,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       createClient: (handlers) =>
         new RpcClient({
           server: server.name,
-          transport: new StreamableHttpTransport({
-            server: server.name,
-            url: server.url,
-            headers: upstreamHeaders(server),
-            ...(server.quirks.inject_accept_header === undefined ? {} : { accept: server.quirks.inject_accept_header }),
-            normalizeSseEvents: server.quirks.normalize_sse_events,
-            userAgent: `mcpstead/${deps.version}`,
-            fetch: fetchImpl,
-            log: serverLog,
-          }),
+          transport: createTransport(server, fetchImpl, serverLog, deps.version),
           clientInfo: { name: "mcpstead", version: deps.version },
           handlers,
           log: serverLog,
@@ -134,7 +129,9 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     sessions,
     dispatcher,
     guard: createOriginGuard({ bindHost: config.host, allowedOrigins: config.mcp.allowed_origins }),
-    authenticate: config.mcp.auth.mode === "bearer" ? bearerAuthenticator(config.mcp.auth.token) : undefined,
+    authenticate: config.mcp.auth.mode === "bearer"
+      ? bearerAuthenticator(config.mcp.auth.token)
+      : undefined,
     maxBodyBytes: config.mcp.max_body_bytes,
     maxBatchSize: MAX_BATCH,
     keepAliveMs: KEEPALIVE_MS,
@@ -148,14 +145,18 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       const status = byName.get(server.name)!.status();
       return {
         name: server.name,
-        url: redactUrl(server.url),
+        ...(server.command === undefined
+          ? { url: redactUrl(server.url!) }
+          : { command: server.command }),
         protocol: server.protocol,
         transport: status.transport ?? null,
         required: server.required,
         connected: status.connected,
         state: status.phase,
         tools_count: status.toolsCount,
-        last_seen_seconds_ago: status.lastSeen === undefined ? null : (now - status.lastSeen) / 1000,
+        last_seen_seconds_ago: status.lastSeen === undefined
+          ? null
+          : (now - status.lastSeen) / 1000,
         reconnects: status.reconnects,
         last_error: status.lastError ?? null,
       };
@@ -194,15 +195,49 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     async ready() {
       await Promise.all(
         config.servers.filter((s) => s.required).map((server) =>
-          byName.get(server.name)!.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch((error) => {
-            throw new Error(`Cannot start: required upstream '${server.name}' did not connect: ${error.message}`);
-          })
+          byName.get(server.name)!.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch(
+            (error) => {
+              throw new Error(
+                `Cannot start: required upstream '${server.name}' did not connect: ${error.message}`,
+              );
+            },
+          )
         ),
       );
     },
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
+}
+
+/** The transport of one new upstream session: a child process for `command`, HTTP for `url`. */
+function createTransport(
+  server: ServerConfig,
+  fetchImpl: FetchLike,
+  log: Logger,
+  version: string,
+): MessageTransport {
+  if (server.command !== undefined) {
+    return new StdioTransport({
+      server: server.name,
+      command: server.command,
+      args: server.args,
+      env: server.env,
+      inheritEnv: server.inherit_env,
+      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+      log,
+    });
+  }
+  return new StreamableHttpTransport({
+    server: server.name,
+    url: server.url!,
+    headers: upstreamHeaders(server),
+    accept: server.quirks.inject_accept_header,
+    normalizeSseEvents: server.quirks.normalize_sse_events,
+    userAgent: `mcpstead/${version}`,
+    fetch: fetchImpl,
+    log,
+  });
 }
 
 /** Headers sent to an upstream: its configured ones, plus its bearer token. */

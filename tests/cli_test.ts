@@ -46,7 +46,16 @@ Deno.test("mcpstead --version prints the version from deno.json", async () => {
 Deno.test("mcpstead --help lists the commands, routes and environment variables", async () => {
   const { code, stdout } = await run(["--help"]);
   assert.equal(code, 0);
-  for (const word of ["check", "--config", "MCPSTEAD_CONFIG", "MCPSTEAD_BEARER_TOKEN", "/health", "Exit codes"]) {
+  for (
+    const word of [
+      "check",
+      "--config",
+      "MCPSTEAD_CONFIG",
+      "MCPSTEAD_BEARER_TOKEN",
+      "/health",
+      "Exit codes",
+    ]
+  ) {
     assert.ok(stdout.includes(word), word);
   }
 });
@@ -63,11 +72,16 @@ Deno.test("mcpstead exits 1 with one line when no config can be found", async ()
   const dir = await Deno.makeTempDir();
   const { code, stderr } = await run([], { HOME: dir }, dir);
   assert.equal(code, 1);
-  assert.equal(stderr, "mcpstead: Cannot start: no config file found; pass --config <path> or set MCPSTEAD_CONFIG\n");
+  assert.equal(
+    stderr,
+    "mcpstead: Cannot start: no config file found; pass --config <path> or set MCPSTEAD_CONFIG\n",
+  );
 });
 
 Deno.test("mcpstead reports a config error as file:line:col and exits 1", async () => {
-  const path = await configFile("port: 8766\nservers:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n    nmae: typo\n");
+  const path = await configFile(
+    "port: 8766\nservers:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n    nmae: typo\n",
+  );
   const { code, stderr } = await run(["--config", path]);
   assert.equal(code, 1);
   assert.match(stderr, new RegExp(`^mcpstead: ${path}:5:5: servers\\[0\\]\\.nmae: `));
@@ -75,7 +89,9 @@ Deno.test("mcpstead reports a config error as file:line:col and exits 1", async 
 });
 
 Deno.test("mcpstead check validates, lists the upstreams and reports every error", async () => {
-  const good = await configFile("servers:\n  - name: docs\n    url: http://127.0.0.1:1/mcp\n    required: true\n");
+  const good = await configFile(
+    "servers:\n  - name: docs\n    url: http://127.0.0.1:1/mcp\n    required: true\n",
+  );
   const ok = await run(["check", "--config", good]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /docs\s+http:\/\/127\.0\.0\.1:1\/mcp\s+\(auto, required, timeout 60s\)/);
@@ -86,11 +102,20 @@ Deno.test("mcpstead check validates, lists the upstreams and reports every error
 });
 
 Deno.test("--config wins over MCPSTEAD_CONFIG, which wins over ./mcpstead.yaml", async () => {
-  const fromEnv = await configFile("servers:\n  - name: fromenv\n    url: http://127.0.0.1:1/mcp\n");
-  const fromFlag = await configFile("servers:\n  - name: fromflag\n    url: http://127.0.0.1:1/mcp\n");
-  const cwdConfig = await configFile("servers:\n  - name: fromcwd\n    url: http://127.0.0.1:1/mcp\n");
+  const fromEnv = await configFile(
+    "servers:\n  - name: fromenv\n    url: http://127.0.0.1:1/mcp\n",
+  );
+  const fromFlag = await configFile(
+    "servers:\n  - name: fromflag\n    url: http://127.0.0.1:1/mcp\n",
+  );
+  const cwdConfig = await configFile(
+    "servers:\n  - name: fromcwd\n    url: http://127.0.0.1:1/mcp\n",
+  );
   const cwd = cwdConfig.slice(0, cwdConfig.lastIndexOf("/"));
-  assert.match((await run(["check", "--config", fromFlag], { MCPSTEAD_CONFIG: fromEnv }, cwd)).stdout, /fromflag/);
+  assert.match(
+    (await run(["check", "--config", fromFlag], { MCPSTEAD_CONFIG: fromEnv }, cwd)).stdout,
+    /fromflag/,
+  );
   assert.match((await run(["check"], { MCPSTEAD_CONFIG: fromEnv }, cwd)).stdout, /fromenv/);
   assert.match((await run(["check"], { HOME: cwd }, cwd)).stdout, /fromcwd/);
 });
@@ -103,7 +128,9 @@ Deno.test("bearer mode without MCPSTEAD_BEARER_TOKEN fails at startup", async ()
 });
 
 Deno.test("a required upstream that cannot connect stops startup with exit 1", async () => {
-  const path = await configFile("port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n");
+  const path = await configFile(
+    "port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",
+  );
   const { code, stderr } = await run(["--config", path]);
   assert.equal(code, 1);
   assert.match(stderr, /^mcpstead: Cannot start: required upstream 'must' did not connect/m);
@@ -111,7 +138,9 @@ Deno.test("a required upstream that cannot connect stops startup with exit 1", a
 
 Deno.test("mcpstead serves tools, logs JSON lines and exits 0 on SIGTERM", async () => {
   await using up = await startHttpFixture({ name: "up" });
-  const path = await configFile(`port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`);
+  const path = await configFile(
+    `port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`,
+  );
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "--config", path],
     env: { NO_COLOR: "1" },

@@ -1,5 +1,6 @@
 /**
- * The environment step of loading: `${VAR}` expansion in upstream headers and the bearer tokens,
+ * The environment step of loading: `${VAR}` expansion in upstream headers, stdio servers' `env`
+ * and the bearer tokens,
  * read from variables the file names (a secret never sits in the file, DESIGN §3 Auth).
  */
 import { quote } from "./format.ts";
@@ -91,8 +92,20 @@ export function resolveServer(
       });
     } else headers.push([name, expanded.value]);
   }
+  const childEnv: [string, string][] = [];
+  for (const [name, raw] of Object.entries(server.env)) {
+    const expanded = expandEnv(raw, env);
+    if ("error" in expanded) {
+      issues.push({ path: [...path, "env", name], reason: expanded.error, at: "value" });
+    } else childEnv.push([name, expanded.value]);
+  }
   const auth = resolveUpstreamAuth(server.auth, [...path, "auth"], env, issues);
-  return { ...server, headers: Object.fromEntries(headers), auth };
+  return {
+    ...server,
+    headers: Object.fromEntries(headers),
+    env: Object.fromEntries(childEnv),
+    auth,
+  };
 }
 
 /** Reads the downstream bearer token from MCPSTEAD_BEARER_TOKEN when the mode is bearer. */

@@ -136,6 +136,18 @@ const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx
   }
 }, { when: (payload) => isRecord(payload.value) });
 
+const childEnvSchema = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const name of Object.keys(env)) {
+    if (isEnvName(name)) continue;
+    ctx.addIssue({
+      code: "custom",
+      path: [name],
+      message: `${quote(name)} is not an environment variable name (letters, digits and '_')`,
+      params: { at: "key" },
+    });
+  }
+}, { when: (payload) => isRecord(payload.value) });
+
 const authNoneString = z.string().transform((text, ctx): ParsedUpstreamAuth => {
   if (text !== "none") ctx.addIssue({ code: "custom", message: AUTH_SHAPE });
   return { type: "none" };
@@ -182,7 +194,12 @@ const upstreamAuthSchema = emptyIsAbsent(
  */
 export const serverObjectSchema = z.strictObject({
   name: serverName,
-  url: httpUrl,
+  url: emptyIsAbsent(httpUrl.optional()),
+  command: emptyIsAbsent(z.string().min(1).optional()),
+  args: emptyIsAbsent(z.array(z.string()).default([])),
+  env: emptyIsAbsent(childEnvSchema.default({})),
+  cwd: emptyIsAbsent(z.string().min(1).optional()),
+  inherit_env: flag(false),
   protocol: emptyIsAbsent(z.enum(["auto", "streamable", "sse"]).default("auto")),
   required: flag(false),
   timeout: emptyIsAbsent(z.number().gt(0).max(MAX_TIMER_SECONDS).default(60)),
@@ -207,6 +224,37 @@ export function refineServer(
   server: z.output<typeof serverObjectSchema>,
   ctx: z.core.$RefinementCtx<z.output<typeof serverObjectSchema>>,
 ): void {
+  if (server.url === undefined && server.command === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: "a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+    });
+  } else if (server.url !== undefined && server.command !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["command"],
+      message: "a server has either url or command, not both (split it into two servers)",
+      params: { at: "key" },
+    });
+  }
+  if (server.command === undefined) {
+    for (const key of ["args", "env", "cwd", "inherit_env"] as const) {
+      const value = server[key];
+      const set = Array.isArray(value)
+        ? value.length > 0
+        : typeof value === "object"
+        ? Object.keys(value).length > 0
+        : value !== undefined && value !== false;
+      if (!set) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `${key} only applies to stdio servers (those with command)`,
+        params: { at: "key" },
+      });
+    }
+  }
   const authorization = Object.keys(server.headers).find((name) =>
     name.toLowerCase() === "authorization"
   );

@@ -43,7 +43,10 @@ export interface Dispatcher {
   handle(method: string, params: JsonObject | undefined, context: CallContext): Promise<JsonObject>;
 }
 
-type MethodHandler = (params: JsonObject | undefined, context: CallContext) => Promise<JsonObject> | JsonObject;
+type MethodHandler = (
+  params: JsonObject | undefined,
+  context: CallContext,
+) => Promise<JsonObject> | JsonObject;
 
 /** Builds the dispatcher over a set of upstreams. */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -52,7 +55,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     ping: () => ({}),
     "tools/list": (params) => {
       const page = pageOf(upstreams.catalog().tools, params?.cursor, pageSize);
-      return page.nextCursor === undefined ? { tools: page.items } : { tools: page.items, nextCursor: page.nextCursor };
+      return page.nextCursor === undefined
+        ? { tools: page.items }
+        : { tools: page.items, nextCursor: page.nextCursor };
     },
     "tools/call": (params, context) => {
       const name = params?.name;
@@ -76,7 +81,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     handle(method, params, context) {
       const handler = Object.hasOwn(methods, method) ? methods[method] : undefined;
-      if (!handler) return Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: '${method}'`));
+      if (!handler) {
+        return Promise.reject(
+          new McpError(ErrorCode.MethodNotFound, `Method not found: '${method}'`),
+        );
+      }
       try {
         return Promise.resolve(handler(params, context));
       } catch (error) {

@@ -20,7 +20,7 @@ import {
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
-import { attachStream, type Session, type SessionStore, sendUnsolicited } from "./sessions.ts";
+import { attachStream, sendUnsolicited, type Session, type SessionStore } from "./sessions.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -59,28 +59,44 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 
   const refuse = (req: Request): Response | undefined => {
     const reason = options.guard(req);
-    if (reason !== undefined) return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
+    if (reason !== undefined) {
+      return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
+    }
     if (options.authenticate && !options.authenticate(req).ok) return unauthorized();
     return undefined;
   };
 
   const lookup = (req: Request): Session | Response => {
     const id = req.headers.get("mcp-session-id");
-    if (id === null) return httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+    if (id === null) {
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        "Bad Request: Mcp-Session-Id header is required",
+      );
+    }
     const session = sessions.touch(id);
     if (!session) return httpError(404, -32001, "Session not found");
     const version = req.headers.get("mcp-protocol-version");
     if (version !== null && !isSupportedVersion(version)) {
-      return httpError(400, ErrorCode.InvalidRequest, `Bad Request: Unsupported protocol version '${version}'`);
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        `Bad Request: Unsupported protocol version '${version}'`,
+      );
     }
     return session;
   };
 
-  const serveRequest = async (session: Session, message: JsonObject, accepts: Accepts): Promise<Response> => {
+  const serveRequest = async (
+    session: Session,
+    message: JsonObject,
+    accepts: Accepts,
+  ): Promise<Response> => {
     const id = message.id as JsonRpcId;
     const controller = new AbortController();
     session.inflight.set(id, controller);
-    let channel: SseChannel | undefined;
+    const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
     const context: CallContext = {
@@ -90,7 +106,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       signal: AbortSignal.any([controller.signal, session.ended.signal]),
       notify(notification) {
         const json = JSON.stringify(notification);
-        if (channel) channel.send(json);
+        if (live.channel) live.channel.send(json);
         else if (accepts.sse) {
           early.push(json);
           streamNeeded.resolve("stream");
@@ -101,7 +117,9 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       (result) => JSON.stringify({ jsonrpc: "2.0", id, result }),
       (error) => {
         const rpcError = toJsonRpcError(error);
-        if (rpcError.code === ErrorCode.InternalError) log.error("request failed", { method: message.method, error });
+        if (rpcError.code === ErrorCode.InternalError) {
+          log.error("request failed", { method: message.method, error });
+        }
         return JSON.stringify({ jsonrpc: "2.0", id, error: rpcError });
       },
     ).finally(() => session.inflight.delete(id));
@@ -109,11 +127,11 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
       if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
     }
-    channel = new SseChannel();
+    const channel = live.channel = new SseChannel();
     for (const json of early) channel.send(json);
     done.then((json) => {
-      channel!.send(json);
-      channel!.close();
+      channel.send(json);
+      channel.close();
     });
     return new Response(channel.body, { headers: SSE_HEADERS });
   };
@@ -121,13 +139,23 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   const onNotification = (session: Session, message: JsonObject): void => {
     if (message.method === "notifications/cancelled") {
       const requestId = paramsOf(message)?.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") session.inflight.get(requestId)?.abort();
+      if (typeof requestId === "string" || typeof requestId === "number") {
+        session.inflight.get(requestId)?.abort();
+      }
     }
   };
 
   const initialize = (message: JsonObject, accepts: Accepts): Response => {
-    if (!options.accepting()) return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
-    if (!isId(message.id)) return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: initialize must be a request with an id");
+    if (!options.accepting()) {
+      return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
+    }
+    if (!isId(message.id)) {
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        "Invalid Request: initialize must be a request with an id",
+      );
+    }
     const params = paramsOf(message) ?? {};
     const result = dispatcher.initialize(params);
     const session = sessions.create({
@@ -140,16 +168,30 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     return reply(json, accepts, { "mcp-session-id": session.id });
   };
 
-  const batch = async (session: Session, messages: unknown[], accepts: Accepts): Promise<Response> => {
+  const batch = async (
+    session: Session,
+    messages: unknown[],
+    accepts: Accepts,
+  ): Promise<Response> => {
     if (!allowsBatches(session.protocolVersion)) {
-      return httpError(400, ErrorCode.InvalidRequest, `Invalid Request: batches are not allowed in protocol version ${session.protocolVersion}`);
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        `Invalid Request: batches are not allowed in protocol version ${session.protocolVersion}`,
+      );
     }
     if (messages.length === 0 || messages.length > options.maxBatchSize) {
-      return httpError(400, ErrorCode.InvalidRequest, `Invalid Request: a batch holds 1 to ${options.maxBatchSize} messages`);
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        `Invalid Request: a batch holds 1 to ${options.maxBatchSize} messages`,
+      );
     }
     const answers = await Promise.all(messages.map(async (message) => {
       if (!isObject(message) || message.jsonrpc !== "2.0") return invalidRequest(message);
-      if (message.method === "initialize") return invalidRequest(message, "initialize cannot be batched");
+      if (message.method === "initialize") {
+        return invalidRequest(message, "initialize cannot be batched");
+      }
       if (typeof message.method !== "string") return undefined;
       if (!("id" in message)) return void onNotification(session, message);
       if (!isId(message.id)) return invalidRequest(message);
@@ -166,46 +208,88 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       const refused = refuse(req);
       if (refused) return refused;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
-        return httpError(415, ErrorCode.InvalidRequest, "Unsupported Media Type: Content-Type must be application/json");
+        return httpError(
+          415,
+          ErrorCode.InvalidRequest,
+          "Unsupported Media Type: Content-Type must be application/json",
+        );
       }
       const accepts = parseAccept(req.headers.get("accept"));
       if (!accepts.json && !accepts.sse) {
-        return httpError(406, ErrorCode.InvalidRequest, "Not Acceptable: Accept must include application/json or text/event-stream");
+        return httpError(
+          406,
+          ErrorCode.InvalidRequest,
+          "Not Acceptable: Accept must include application/json or text/event-stream",
+        );
       }
       let body: unknown;
       try {
         body = JSON.parse(decoder.decode(await readCappedBody(req, options.maxBodyBytes)));
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return httpError(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
-        return httpError(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
+        if (error instanceof BodyTooLargeError) {
+          return httpError(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
+        }
+        return httpError(
+          400,
+          ErrorCode.ParseError,
+          "Parse error: the body is not valid UTF-8 JSON",
+        );
       }
-      if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") return initialize(body, accepts);
+      if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
+        return initialize(body, accepts);
+      }
       const found = lookup(req);
       if (found instanceof Response) return found;
       if (Array.isArray(body)) return batch(found, body, accepts);
-      if (!isObject(body) || body.jsonrpc !== "2.0") return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 message");
+      if (!isObject(body) || body.jsonrpc !== "2.0") {
+        return httpError(
+          400,
+          ErrorCode.InvalidRequest,
+          "Invalid Request: not a JSON-RPC 2.0 message",
+        );
+      }
       if (typeof body.method === "string") {
         if (!("id" in body)) {
           onNotification(found, body);
           return new Response(null, { status: 202 });
         }
-        if (!isId(body.id)) return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: id must be a string or a number");
+        if (!isId(body.id)) {
+          return httpError(
+            400,
+            ErrorCode.InvalidRequest,
+            "Invalid Request: id must be a string or a number",
+          );
+        }
         return serveRequest(found, body, accepts);
       }
-      if (("result" in body || "error" in body) && "id" in body) return new Response(null, { status: 202 });
-      return httpError(400, ErrorCode.InvalidRequest, "Invalid Request: neither a request, a notification nor a response");
+      if (("result" in body || "error" in body) && "id" in body) {
+        return new Response(null, { status: 202 });
+      }
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        "Invalid Request: neither a request, a notification nor a response",
+      );
     },
 
     get(req) {
       const refused = refuse(req);
       if (refused) return refused;
       if (!parseAccept(req.headers.get("accept")).sse) {
-        return httpError(406, ErrorCode.InvalidRequest, "Not Acceptable: Accept must include text/event-stream");
+        return httpError(
+          406,
+          ErrorCode.InvalidRequest,
+          "Not Acceptable: Accept must include text/event-stream",
+        );
       }
       const found = lookup(req);
       if (found instanceof Response) return found;
       if (found.stream && !found.stream.closed) {
-        return httpError(409, ErrorCode.InvalidRequest, "Conflict: this session already has an open stream");
+        return httpError(
+          409,
+          ErrorCode.InvalidRequest,
+          "Conflict: this session already has an open stream",
+        );
       }
       const channel = new SseChannel({
         keepAliveMs: options.keepAliveMs,
@@ -221,7 +305,13 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       const refused = refuse(req);
       if (refused) return refused;
       const id = req.headers.get("mcp-session-id");
-      if (id === null) return httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+      if (id === null) {
+        return httpError(
+          400,
+          ErrorCode.InvalidRequest,
+          "Bad Request: Mcp-Session-Id header is required",
+        );
+      }
       return sessions.end(id, "client_delete")
         ? new Response(null, { status: 204 })
         : httpError(404, -32001, "Session not found");
@@ -260,7 +350,11 @@ function httpError(status: number, code: number, message: string): Response {
 
 function invalidRequest(message: unknown, reason = "not a JSON-RPC 2.0 request"): string {
   const id = isObject(message) && isId(message.id) ? message.id : null;
-  return JSON.stringify({ jsonrpc: "2.0", id, error: { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${reason}` } });
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    id,
+    error: { code: ErrorCode.InvalidRequest, message: `Invalid Request: ${reason}` },
+  });
 }
 
 function paramsOf(message: JsonObject): JsonObject | undefined {

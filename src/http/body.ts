@@ -14,7 +14,9 @@ export async function readCappedBody(req: Request, limit: number): Promise<Uint8
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await req.body?.cancel();
-    throw new BodyTooLargeError(`Cannot accept body: ${declared} bytes is over the ${limit} byte limit`);
+    throw new BodyTooLargeError(
+      `Cannot accept body: ${declared} bytes is over the ${limit} byte limit`,
+    );
   }
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];

@@ -3,7 +3,7 @@
 /** Per-connection facts a handler may need. */
 export interface RequestInfo {
   /** The peer address, when known. */
-  remoteAddr?: string;
+  remoteAddr?: string | undefined;
 }
 
 /** An HTTP entry point. */

@@ -22,7 +22,9 @@ export function encodeSseEvent(event: SseEvent): string {
 
 /** Encodes a JSON-RPC message as a `message` event (its JSON has no raw line breaks). */
 export function encodeSseMessage(json: string, id?: string): string {
-  return id === undefined ? `event: message\ndata: ${json}\n\n` : `event: message\nid: ${id}\ndata: ${json}\n\n`;
+  return id === undefined
+    ? `event: message\ndata: ${json}\n\n`
+    : `event: message\nid: ${id}\ndata: ${json}\n\n`;
 }
 
 /**

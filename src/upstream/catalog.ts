@@ -76,7 +76,9 @@ function exposeTool(tool: JsonObject, exposed: string, source: CatalogSource): J
     ...tool,
     name: exposed,
     description: source.prefixed
-      ? description === undefined ? `Tool from ${source.server}` : `[${source.server}] ${description}`
+      ? description === undefined
+        ? `Tool from ${source.server}`
+        : `[${source.server}] ${description}`
       : description ?? `Tool from ${source.server}`,
   };
 }

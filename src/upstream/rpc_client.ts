@@ -104,9 +104,17 @@ export class RpcClient {
   }
 
   /** Sends a request and resolves with its result; upstream JSON-RPC errors reject as McpError, unchanged. */
-  async request(method: string, params: JsonObject | undefined, options: RequestOptions): Promise<JsonObject> {
+  async request(
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject> {
     if (this.#closed) {
-      throw new GatewayError("upstream_closed", this.#options.server, `Upstream '${this.#options.server}' is closed`);
+      throw new GatewayError(
+        "upstream_closed",
+        this.#options.server,
+        `Upstream '${this.#options.server}' is closed`,
+      );
     }
     const generation = this.#generation;
     try {
@@ -120,7 +128,12 @@ export class RpcClient {
       } catch (retryError) {
         if (!(retryError instanceof SessionExpiredError)) throw retryError;
         const server = this.#options.server;
-        throw new GatewayError("upstream_protocol_error", server, `Upstream '${server}' rejected a new session at once; the request was not processed`, { cause: retryError });
+        throw new GatewayError(
+          "upstream_protocol_error",
+          server,
+          `Upstream '${server}' rejected a new session at once; the request was not processed`,
+          { cause: retryError },
+        );
       }
     }
   }
@@ -137,7 +150,13 @@ export class RpcClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(new GatewayError("upstream_closed", this.#options.server, `Upstream '${this.#options.server}' was stopped`));
+    this.#failAll(
+      new GatewayError(
+        "upstream_closed",
+        this.#options.server,
+        `Upstream '${this.#options.server}' was stopped`,
+      ),
+    );
     for (const controller of this.#inbound.values()) controller.abort();
     await this.#options.transport.close();
   }
@@ -148,9 +167,16 @@ export class RpcClient {
       capabilities: this.#options.capabilities ?? {},
       clientInfo: this.#options.clientInfo,
     };
-    const result = await this.#send(HANDSHAKE, params, { timeoutMs: this.#options.timeoutMs, ...(signal ? { signal } : {}) });
+    const result = await this.#send(HANDSHAKE, params, {
+      timeoutMs: this.#options.timeoutMs,
+      ...(signal ? { signal } : {}),
+    });
     if (typeof result.protocolVersion !== "string") {
-      throw new GatewayError("upstream_protocol_error", this.#options.server, `Upstream '${this.#options.server}' answered initialize without a protocolVersion`);
+      throw new GatewayError(
+        "upstream_protocol_error",
+        this.#options.server,
+        `Upstream '${this.#options.server}' answered initialize without a protocolVersion`,
+      );
     }
     this.#initialized = {
       protocolVersion: result.protocolVersion,
@@ -176,14 +202,21 @@ export class RpcClient {
     return this.#reinit;
   }
 
-  async #send(method: string, params: JsonObject | undefined, options: RequestOptions): Promise<JsonObject> {
+  async #send(
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject> {
     const id = this.#nextId++;
     const server = this.#options.server;
     const { promise, resolve, reject } = Promise.withResolvers<JsonObject>();
     const pending: Pending = { resolve, reject, options };
     let outParams = params;
     const meta = params?._meta;
-    if (isObject(meta) && (typeof meta.progressToken === "string" || typeof meta.progressToken === "number")) {
+    if (
+      isObject(meta) &&
+      (typeof meta.progressToken === "string" || typeof meta.progressToken === "number")
+    ) {
       pending.progressToken = meta.progressToken;
       outParams = { ...params, _meta: { ...meta, progressToken: id } };
     }
@@ -197,11 +230,24 @@ export class RpcClient {
       const timedOut = deadline.aborted;
       reject(
         timedOut
-          ? new GatewayError("upstream_timeout", server, `Upstream '${server}' did not answer '${method}' within ${formatSeconds(options.timeoutMs)}`)
-          : new GatewayError("upstream_cancelled", server, `Request '${method}' to upstream '${server}' was cancelled`),
+          ? new GatewayError(
+            "upstream_timeout",
+            server,
+            `Upstream '${server}' did not answer '${method}' within ${
+              formatSeconds(options.timeoutMs)
+            }`,
+          )
+          : new GatewayError(
+            "upstream_cancelled",
+            server,
+            `Request '${method}' to upstream '${server}' was cancelled`,
+          ),
       );
       if (method !== HANDSHAKE) {
-        this.notify("notifications/cancelled", { requestId: id, reason: timedOut ? "timeout" : "cancelled by client" })
+        this.notify("notifications/cancelled", {
+          requestId: id,
+          reason: timedOut ? "timeout" : "cancelled by client",
+        })
           .catch(() => {});
       }
     };
@@ -251,7 +297,9 @@ export class RpcClient {
     }
     if (notification.method === "notifications/cancelled") {
       const requestId = notification.params?.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") this.#inbound.get(requestId)?.abort();
+      if (typeof requestId === "string" || typeof requestId === "number") {
+        this.#inbound.get(requestId)?.abort();
+      }
       return;
     }
     const related = relatedTo === undefined ? undefined : this.#pending.get(relatedTo);
@@ -268,26 +316,42 @@ export class RpcClient {
       ? Promise.resolve({})
       : handler
       ? handler(request, controller.signal)
-      : Promise.reject(new McpError(ErrorCode.MethodNotFound, `Method not found: '${request.method}'`));
+      : Promise.reject(
+        new McpError(ErrorCode.MethodNotFound, `Method not found: '${request.method}'`),
+      );
     answer.then(
       (result) => ({ jsonrpc: "2.0" as const, id: request.id, result }),
       (error) => ({
         jsonrpc: "2.0" as const,
         id: request.id,
-        error: error instanceof McpError ? error.toJson() : { code: ErrorCode.InternalError, message: "Internal error" },
+        error: error instanceof McpError
+          ? error.toJson()
+          : { code: ErrorCode.InternalError, message: "Internal error" },
       }),
     ).then((response) => {
       this.#inbound.delete(request.id);
       if (controller.signal.aborted || this.#closed) return;
       return this.#options.transport.send(response, AbortSignal.timeout(this.#options.timeoutMs));
-    }).catch((error) => this.#options.log.warn("could not answer an upstream request", { method: request.method, error }));
+    }).catch((error) =>
+      this.#options.log.warn("could not answer an upstream request", {
+        method: request.method,
+        error,
+      })
+    );
   }
 
   #onTransportClose(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     const server = this.#options.server;
-    this.#failAll(new GatewayError("upstream_disconnected", server, `Upstream '${server}' disconnected`, error ? { cause: error } : undefined));
+    this.#failAll(
+      new GatewayError(
+        "upstream_disconnected",
+        server,
+        `Upstream '${server}' disconnected`,
+        error ? { cause: error } : undefined,
+      ),
+    );
     for (const controller of this.#inbound.values()) controller.abort();
     this.#options.handlers?.onClose?.(error);
   }

@@ -85,7 +85,12 @@ export class StreamableHttpTransport implements MessageTransport {
       });
     } catch (error) {
       if (fetchSignal.aborted) throw fetchSignal.reason;
-      throw new GatewayError("upstream_unreachable", server, `Cannot reach upstream '${server}': ${describeError(error)}`, { cause: error });
+      throw new GatewayError(
+        "upstream_unreachable",
+        server,
+        `Cannot reach upstream '${server}': ${describeError(error)}`,
+        { cause: error },
+      );
     }
     const requestId = "method" in message && "id" in message ? (message.id as number) : undefined;
     if (res.status === 202 || (res.ok && requestId === undefined)) {
@@ -94,11 +99,25 @@ export class StreamableHttpTransport implements MessageTransport {
     }
     if (!res.ok) {
       const text = await res.text().catch(() => "");
-      if (sentSession !== undefined && (res.status === 404 || (res.status === 400 && /session/i.test(text)))) {
-        throw new SessionExpiredError(`Upstream '${server}' no longer knows session (HTTP ${res.status})`);
+      if (
+        sentSession !== undefined &&
+        (res.status === 404 || (res.status === 400 && /session/i.test(text)))
+      ) {
+        throw new SessionExpiredError(
+          `Upstream '${server}' no longer knows session (HTTP ${res.status})`,
+        );
       }
-      this.#options.log.debug("upstream answered an HTTP error", { status: res.status, body: text.slice(0, 200) });
-      throw new GatewayError("upstream_http_error", server, `Upstream '${server}' answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""}`);
+      this.#options.log.debug("upstream answered an HTTP error", {
+        status: res.status,
+        body: text.slice(0, 200),
+      });
+      throw new GatewayError(
+        "upstream_http_error",
+        server,
+        `Upstream '${server}' answered HTTP ${res.status}${
+          res.statusText ? ` ${res.statusText}` : ""
+        }`,
+      );
     }
     const session = res.headers.get("mcp-session-id");
     if (session !== null) this.#sessionId = session;
@@ -109,10 +128,16 @@ export class StreamableHttpTransport implements MessageTransport {
     }
     const text = await res.text();
     if (text.trim() === "") {
-      throw new GatewayError("upstream_protocol_error", server, `Upstream '${server}' answered a request with an empty body`);
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Upstream '${server}' answered a request with an empty body`,
+      );
     }
     const parsed = this.#parse(text);
-    for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.#deliver(item as JsonRpcMessage, requestId);
+    for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+      this.#deliver(item as JsonRpcMessage, requestId);
+    }
   }
 
   async close(): Promise<void> {
@@ -134,12 +159,16 @@ export class StreamableHttpTransport implements MessageTransport {
   #headers(contentType: string | undefined, lastEventId?: string): Record<string, string> {
     const headers: Record<string, string> = {
       ...this.#options.headers,
-      accept: contentType ? this.#options.accept ?? "application/json, text/event-stream" : "text/event-stream",
+      accept: contentType
+        ? this.#options.accept ?? "application/json, text/event-stream"
+        : "text/event-stream",
       "user-agent": this.#options.userAgent,
     };
     if (contentType) headers["content-type"] = contentType;
     if (this.#sessionId !== undefined) headers["mcp-session-id"] = this.#sessionId;
-    if (this.#protocolVersion !== undefined) headers["mcp-protocol-version"] = this.#protocolVersion;
+    if (this.#protocolVersion !== undefined) {
+      headers["mcp-protocol-version"] = this.#protocolVersion;
+    }
     if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
     return headers;
   }
@@ -149,7 +178,11 @@ export class StreamableHttpTransport implements MessageTransport {
       return JSON.parse(text);
     } catch {
       const server = this.#options.server;
-      throw new GatewayError("upstream_protocol_error", server, `Upstream '${server}' sent a message that is not valid JSON`);
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Upstream '${server}' sent a message that is not valid JSON`,
+      );
     }
   }
 
@@ -167,25 +200,47 @@ export class StreamableHttpTransport implements MessageTransport {
         if (signal.aborted) throw signal.reason;
         if (error instanceof GatewayError) throw error;
         if (state.lastEventId === undefined) {
-          throw new GatewayError("upstream_disconnected", server, `Upstream '${server}' dropped the connection before answering`, { cause: error });
+          throw new GatewayError(
+            "upstream_disconnected",
+            server,
+            `Upstream '${server}' dropped the connection before answering`,
+            { cause: error },
+          );
         }
       }
       if (state.answered) return;
       lastEventId = state.lastEventId;
       retryMs = state.retryMs;
       if (lastEventId === undefined || resumes >= (this.#options.maxResumes ?? 3)) {
-        throw new GatewayError("upstream_closed", server, `Upstream '${server}' closed the stream before answering`);
+        throw new GatewayError(
+          "upstream_closed",
+          server,
+          `Upstream '${server}' closed the stream before answering`,
+        );
       }
       await delay(retryMs, signal);
       try {
-        res = await this.#fetch(this.#options.url, { method: "GET", headers: this.#headers(undefined, lastEventId), signal });
+        res = await this.#fetch(this.#options.url, {
+          method: "GET",
+          headers: this.#headers(undefined, lastEventId),
+          signal,
+        });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        throw new GatewayError("upstream_unreachable", server, `Cannot resume the stream of upstream '${server}': ${describeError(error)}`, { cause: error });
+        throw new GatewayError(
+          "upstream_unreachable",
+          server,
+          `Cannot resume the stream of upstream '${server}': ${describeError(error)}`,
+          { cause: error },
+        );
       }
       if (!res.ok || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
         await res.body?.cancel();
-        throw new GatewayError("upstream_closed", server, `Upstream '${server}' could not resume the stream (HTTP ${res.status})`);
+        throw new GatewayError(
+          "upstream_closed",
+          server,
+          `Upstream '${server}' could not resume the stream (HTTP ${res.status})`,
+        );
       }
     }
   }
@@ -200,7 +255,9 @@ export class StreamableHttpTransport implements MessageTransport {
     requestId: number | undefined,
     state: { answered: boolean; lastEventId: string | undefined; retryMs: number },
   ): Promise<void> {
-    const events = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new SseDecoderStream());
+    const events = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new SseDecoderStream(),
+    );
     const reader = events.getReader();
     const consume = (event: SseEvent): boolean => {
       if (event.id !== undefined) state.lastEventId = event.id;
@@ -241,7 +298,9 @@ export class StreamableHttpTransport implements MessageTransport {
           if (next.done || signal.aborted) break;
           if (this.#isMessageEvent(next.value)) {
             const parsed = this.#parse(next.value.data);
-            for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.#deliver(item as JsonRpcMessage);
+            for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+              this.#deliver(item as JsonRpcMessage);
+            }
           }
         }
       } catch {
@@ -277,7 +336,14 @@ export class StreamableHttpTransport implements MessageTransport {
         });
       } catch (error) {
         if (signal.aborted) return;
-        this.#onClose(new GatewayError("upstream_unreachable", server, `Cannot reach upstream '${server}': ${describeError(error)}`, { cause: error }));
+        this.#onClose(
+          new GatewayError(
+            "upstream_unreachable",
+            server,
+            `Cannot reach upstream '${server}': ${describeError(error)}`,
+            { cause: error },
+          ),
+        );
         return;
       }
       if (res.status === 405 || res.status === 404 || res.status === 400) {
@@ -297,7 +363,9 @@ export class StreamableHttpTransport implements MessageTransport {
       } catch (error) {
         if (signal.aborted) return;
         failures++;
-        this.#options.log.debug("upstream listening stream failed", { error: describeError(error) });
+        this.#options.log.debug("upstream listening stream failed", {
+          error: describeError(error),
+        });
       }
       await delay(Math.min(retryMs * 2 ** failures, 30_000), signal).catch(() => {});
     }

@@ -15,7 +15,11 @@ export interface UpstreamClient {
   readonly transport: { readonly kind: string };
   readonly initializeResult: InitializeResult | undefined;
   connect(signal?: AbortSignal): Promise<InitializeResult>;
-  request(method: string, params: JsonObject | undefined, options: RequestOptions): Promise<JsonObject>;
+  request(
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject>;
   close(): Promise<void>;
 }
 
@@ -124,17 +128,31 @@ export class Supervisor {
   }
 
   /** Sends a request to the connected upstream; transport failures make the supervisor check it at once. */
-  async request(method: string, params: JsonObject | undefined, options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number }): Promise<JsonObject> {
+  async request(
+    method: string,
+    params: JsonObject | undefined,
+    options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number },
+  ): Promise<JsonObject> {
     const client = this.client;
     if (!client) {
-      throw new GatewayError("upstream_disconnected", this.name, `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`);
+      throw new GatewayError(
+        "upstream_disconnected",
+        this.name,
+        `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`,
+      );
     }
     try {
-      const result = await client.request(method, params, { timeoutMs: this.#options.config.timeout * 1000, ...options });
+      const result = await client.request(method, params, {
+        timeoutMs: this.#options.config.timeout * 1000,
+        ...options,
+      });
       this.#lastSeen = this.#options.clock.now();
       return result;
     } catch (error) {
-      if (error instanceof GatewayError && (error.code === "upstream_unreachable" || error.code === "upstream_disconnected")) {
+      if (
+        error instanceof GatewayError &&
+        (error.code === "upstream_unreachable" || error.code === "upstream_disconnected")
+      ) {
         this.#wake("check");
       }
       throw error;
@@ -158,11 +176,18 @@ export class Supervisor {
         const limit = config.reconnect.max_attempts;
         if (limit > 0 && this.#failures >= limit) {
           this.#setPhase("failed");
-          log.error("upstream gave up reconnecting", { failures: this.#failures, error: this.#lastError });
+          log.error("upstream gave up reconnecting", {
+            failures: this.#failures,
+            error: this.#lastError,
+          });
           break;
         }
         const wait = backoffDelay(config.reconnect, this.#failures, () => clock.random());
-        log.warn("upstream unavailable", { failures: this.#failures, retry_ms: wait, error: this.#lastError });
+        log.warn("upstream unavailable", {
+          failures: this.#failures,
+          retry_ms: wait,
+          error: this.#lastError,
+        });
         this.#setPhase("backoff");
         await clock.sleep(wait, signal).catch(() => {});
         if (!signal.aborted) this.#setPhase("connecting");
@@ -187,7 +212,9 @@ export class Supervisor {
     this.#tools = await this.#listTools(client, init.capabilities, signal);
     this.#lastSeen = this.#options.clock.now();
     this.#lastError = undefined;
-    if (this.#failures > 0) this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
+    if (this.#failures > 0) {
+      this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
+    }
     this.#failures = 0;
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
@@ -212,7 +239,11 @@ export class Supervisor {
         this.#lastSeen = clock.now();
         continue;
       }
-      const tools = await this.#listTools(client, client.initializeResult?.capabilities ?? {}, signal);
+      const tools = await this.#listTools(
+        client,
+        client.initializeResult?.capabilities ?? {},
+        signal,
+      );
       this.#lastSeen = clock.now();
       if (JSON.stringify(tools) !== JSON.stringify(this.#tools)) {
         this.#tools = tools;
@@ -221,20 +252,35 @@ export class Supervisor {
     }
   }
 
-  async #listTools(client: UpstreamClient, capabilities: JsonObject, signal: AbortSignal): Promise<JsonObject[]> {
+  async #listTools(
+    client: UpstreamClient,
+    capabilities: JsonObject,
+    signal: AbortSignal,
+  ): Promise<JsonObject[]> {
     if (capabilities.tools === undefined) return [];
     const tools: JsonObject[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await client.request("tools/list", cursor === undefined ? undefined : { cursor }, {
-        timeoutMs: this.#options.config.timeout * 1000,
-        signal,
-      });
+      const result = await client.request(
+        "tools/list",
+        cursor === undefined ? undefined : { cursor },
+        {
+          timeoutMs: this.#options.config.timeout * 1000,
+          signal,
+        },
+      );
       if (!Array.isArray(result.tools)) {
-        throw new GatewayError("upstream_protocol_error", this.name, `Upstream '${this.name}' answered tools/list without a tools array`);
+        throw new GatewayError(
+          "upstream_protocol_error",
+          this.name,
+          `Upstream '${this.name}' answered tools/list without a tools array`,
+        );
       }
       for (const tool of result.tools) {
-        if (typeof tool === "object" && tool !== null && !Array.isArray(tool) && typeof tool.name === "string") tools.push(tool);
+        if (
+          typeof tool === "object" && tool !== null && !Array.isArray(tool) &&
+          typeof tool.name === "string"
+        ) tools.push(tool);
         else this.#options.log.warn("upstream listed a tool without a name; skipped");
       }
       if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
@@ -259,7 +305,10 @@ export class Supervisor {
     this.#wakeup = resolve;
     const stop = new AbortController();
     try {
-      await Promise.race([promise, this.#options.clock.sleep(ms, AbortSignal.any([signal, stop.signal])).catch(() => {})]);
+      await Promise.race([
+        promise,
+        this.#options.clock.sleep(ms, AbortSignal.any([signal, stop.signal])).catch(() => {}),
+      ]);
     } finally {
       stop.abort();
       this.#wakeup = undefined;

@@ -92,7 +92,9 @@ export function postJsonRpc(
 export async function readSseEvents(response: Response, max = Infinity): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   if (response.body === null) return events;
-  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(new SseDecoderStream())
+  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new SseDecoderStream(),
+  )
     .getReader();
   try {
     while (events.length < max) {

@@ -18,11 +18,17 @@ export interface RunningGateway extends AsyncDisposable {
 }
 
 /** Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway and waits until it is ready. */
-export async function startGateway(yaml: string, env: Record<string, string> = {}): Promise<RunningGateway> {
+export async function startGateway(
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<RunningGateway> {
   const config = parseConfig(yaml, "test.yaml", (name) => env[name]);
   const gateway = createGateway(config, { version: "test", log: silentLogger });
   await gateway.ready();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => gateway.handler(req, {}));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req) => gateway.handler(req, {}),
+  );
   const base = `http://127.0.0.1:${server.addr.port}`;
   const close = async () => {
     await gateway.dispose();

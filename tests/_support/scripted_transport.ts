@@ -2,7 +2,10 @@ import type { JsonObject, JsonRpcMessage, JsonRpcRequest } from "../../src/mcp/j
 import type { Deliver, MessageTransport } from "../../src/upstream/transport.ts";
 
 /** What a scripted upstream does with one request: return a result, throw, or answer by hand. */
-export type Script = (request: JsonRpcRequest, reply: Replier) => JsonObject | undefined | Promise<JsonObject | undefined>;
+export type Script = (
+  request: JsonRpcRequest,
+  reply: Replier,
+) => JsonObject | undefined | Promise<JsonObject | undefined>;
 
 /** Lets a script deliver messages itself (notifications before the result, a late answer). */
 export interface Replier {
@@ -42,7 +45,11 @@ export class ScriptedTransport implements MessageTransport {
       deliver,
       result: (result) => deliver({ jsonrpc: "2.0", id: request.id, result }),
       error: (code, text, data) =>
-        deliver({ jsonrpc: "2.0", id: request.id, error: data ? { code, message: text, data } : { code, message: text } }),
+        deliver({
+          jsonrpc: "2.0",
+          id: request.id,
+          error: data ? { code, message: text, data } : { code, message: text },
+        }),
     };
     const result = await this.#script(request, replier);
     if (result !== undefined) replier.result(result);
@@ -74,7 +81,11 @@ export function toolServer(tools: () => JsonObject[], extra?: Script): Script {
   return (request, reply) => {
     switch (request.method) {
       case "initialize":
-        return { protocolVersion: "2025-11-25", capabilities: { tools: { listChanged: true } }, serverInfo: { name: "scripted" } };
+        return {
+          protocolVersion: "2025-11-25",
+          capabilities: { tools: { listChanged: true } },
+          serverInfo: { name: "scripted" },
+        };
       case "tools/list":
         return { tools: tools() };
       case "ping":

@@ -6,16 +6,16 @@
  */
 
 /**
- * Resolves once `condition()` is truthy, checking every `intervalMs` (default 5); rejects after
+ * Resolves once `condition()` (or the promise it returns) is truthy, checking every `intervalMs` (default 5); rejects after
  * `timeoutMs` (default 5000) with `what` in the message. Leaves no timer behind.
  */
 export async function waitFor(
-  condition: () => unknown,
+  condition: () => unknown | Promise<unknown>,
   what = "condition",
   { timeoutMs = 5_000, intervalMs = 5 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() >= deadline) {
       throw new Error(`Cannot wait for ${what}: still false after ${timeoutMs} ms`);
     }

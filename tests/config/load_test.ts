@@ -24,6 +24,9 @@ const DEFAULTS: Config = {
 };
 
 const SERVER_DEFAULTS = {
+  args: [],
+  env: {},
+  inherit_env: false,
   protocol: "auto",
   required: false,
   timeout: 60,
@@ -165,7 +168,10 @@ Deno.test("parseConfig() throws the first error in document order", () => {
       - name: a
     port: -1
   `;
-  assertRejects(text, "c.yaml:2:5: servers[0].url: required key is missing");
+  assertRejects(
+    text,
+    "c.yaml:2:5: servers[0]: a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+  );
 });
 
 Deno.test("validateConfig() collects every error in document order", () => {

@@ -115,12 +115,15 @@ Deno.test("parseConfig() rejects allowed_origins that are not origins", () => {
   );
 });
 
-Deno.test("parseConfig() requires a server name and url, at the entry's start", () => {
+Deno.test("parseConfig() requires a server name and a url or command, at the entry's start", () => {
   assertRejects(
     "servers:\n  - url: http://a\n",
     "c.yaml:2:5: servers[0].name: required key is missing",
   );
-  assertRejects("servers:\n  - name: a\n", "c.yaml:2:5: servers[0].url: required key is missing");
+  assertRejects(
+    "servers:\n  - name: a\n",
+    "c.yaml:2:5: servers[0]: a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+  );
   assertRejects(
     "servers:\n  - name:\n    url: http://a\n",
     "c.yaml:2:5: servers[0].name: expected a string, got an empty value",
@@ -420,4 +423,33 @@ Deno.test("configSchema holds every default", () => {
   equal(config.servers[0]?.quirks.inject_accept_header, "application/json, text/event-stream");
   deepEqual(config.servers[0]?.auth, { type: "none" });
   deepEqual(config.mcp.auth, { mode: "none" });
+});
+
+Deno.test("parseConfig() accepts a stdio server and rejects mixing url and command", () => {
+  const config = parseConfig(
+    "servers:\n  - name: kid\n    command: deno\n    args: [run, x.ts]\n    env:\n      TOKEN: 't-${T}'\n    cwd: /tmp\n",
+    "c.yaml",
+    (name) => (name === "T" ? "1" : undefined),
+  );
+  const server = config.servers[0]!;
+  equal(server.command, "deno");
+  deepEqual(server.args, ["run", "x.ts"]);
+  deepEqual(server.env, { TOKEN: "t-1" });
+  equal(server.url, undefined);
+  assertRejects(
+    "servers:\n  - name: a\n    url: http://a\n    command: x\n",
+    "c.yaml:4:5: servers[0].command: a server has either url or command, not both (split it into two servers)",
+  );
+  assertRejects(
+    "servers:\n  - name: a\n    url: http://a\n    args: [x]\n",
+    "c.yaml:4:5: servers[0].args: args only applies to stdio servers (those with command)",
+  );
+  assertRejects(
+    "servers:\n  - name: a\n    command: x\n    env:\n      1BAD: v\n",
+    "c.yaml:5:7: servers[0].env[\"1BAD\"]: '1BAD' is not an environment variable name (letters, digits and '_')",
+  );
+  assertRejects(
+    "servers:\n  - name: a\n    command: x\n    env:\n      K: '${MISSING}'\n",
+    "c.yaml:5:10: servers[0].env.K: environment variable 'MISSING' is not set",
+  );
 });

@@ -37,15 +37,29 @@ function setup(options: Setup = {}) {
     log: silentLogger,
     accepting: options.accepting ?? (() => true),
   });
-  const handler = createRouter({ "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete } });
+  const handler = createRouter({
+    "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete },
+  });
   return { clock, sessions, handler: (req: Request) => handler(req, {}) };
 }
 
-const rpc = (id: number, method: string, params?: unknown) => ({ jsonrpc: "2.0", id, method, ...(params ? { params } : {}) });
+const rpc = (id: number, method: string, params?: unknown) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  ...(params ? { params } : {}),
+});
 
 Deno.test("POST initialize answers JSON with an unguessable session id and negotiates the version", async () => {
   const { handler, sessions } = setup();
-  const res = await postJsonRpc(handler, rpc(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c" } }));
+  const res = await postJsonRpc(
+    handler,
+    rpc(1, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "c" },
+    }),
+  );
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "application/json");
   assert.match(res.headers.get("mcp-session-id")!, /^[0-9a-f-]{36}$/);
@@ -70,7 +84,10 @@ Deno.test("POST without a session is 400, with an unknown one 404, with a bad pr
   assert.equal(unknown.status, 404);
   assert.equal((await unknown.json()).error.code, -32001);
   const { sessionId } = await initialize(handler);
-  const bad = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": sessionId, "mcp-protocol-version": "1999-01-01" });
+  const bad = await postJsonRpc(handler, rpc(1, "ping"), {
+    "mcp-session-id": sessionId,
+    "mcp-protocol-version": "1999-01-01",
+  });
   assert.equal(bad.status, 400);
   await bad.body?.cancel();
 });
@@ -79,16 +96,32 @@ Deno.test("POST ping answers {} and an unknown method -32601", async () => {
   const { handler } = setup();
   const { sessionId } = await initialize(handler);
   const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
-  assert.deepEqual(await (await postJsonRpc(handler, rpc(7, "ping"), headers)).json(), { jsonrpc: "2.0", id: 7, result: {} });
-  const unknown = await (await postJsonRpc(handler, rpc("x" as unknown as number, "resources/nope"), headers)).json();
-  assert.deepEqual(unknown, { jsonrpc: "2.0", id: "x", error: { code: -32601, message: "Method not found: 'resources/nope'" } });
+  assert.deepEqual(await (await postJsonRpc(handler, rpc(7, "ping"), headers)).json(), {
+    jsonrpc: "2.0",
+    id: 7,
+    result: {},
+  });
+  const unknown =
+    await (await postJsonRpc(handler, rpc("x" as unknown as number, "resources/nope"), headers))
+      .json();
+  assert.deepEqual(unknown, {
+    jsonrpc: "2.0",
+    id: "x",
+    error: { code: -32601, message: "Method not found: 'resources/nope'" },
+  });
 });
 
 Deno.test("POST answers 202 with no body to a notification and to a client response", async () => {
   const { handler } = setup();
   const { sessionId } = await initialize(handler);
   const headers = { "mcp-session-id": sessionId };
-  for (const message of [{ jsonrpc: "2.0", method: "notifications/roots/list_changed" }, { jsonrpc: "2.0", id: 3, result: {} }]) {
+  for (
+    const message of [{ jsonrpc: "2.0", method: "notifications/roots/list_changed" }, {
+      jsonrpc: "2.0",
+      id: 3,
+      result: {},
+    }]
+  ) {
     const res = await postJsonRpc(handler, message, headers);
     assert.equal(res.status, 202);
     assert.equal(await res.text(), "");
@@ -110,7 +143,13 @@ Deno.test("POST rejects bad input with the right status and a JSON-RPC error bod
   ];
   for (const [body, h, status, code] of cases) {
     const res = body instanceof Uint8Array
-      ? await handler(new Request("http://127.0.0.1/mcp", { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/json", ...h } }))
+      ? await handler(
+        new Request("http://127.0.0.1/mcp", {
+          method: "POST",
+          body: body as Uint8Array<ArrayBuffer>,
+          headers: { "content-type": "application/json", ...h },
+        }),
+      )
       : await postJsonRpc(handler, body, h);
     assert.equal(res.status, status, JSON.stringify(body).slice(0, 40));
     const json = await res.json();
@@ -121,21 +160,31 @@ Deno.test("POST rejects bad input with the right status and a JSON-RPC error bod
 
 Deno.test("POST refuses a foreign Origin or Host with 403 (DNS rebinding)", async () => {
   const { handler } = setup();
-  const res = await handler(new Request("http://evil.example.com/mcp", {
-    method: "POST",
-    headers: { host: "evil.example.com", origin: "http://evil.example.com", "content-type": "application/json" },
-    body: JSON.stringify(rpc(1, "initialize", {})),
-  }));
+  const res = await handler(
+    new Request("http://evil.example.com/mcp", {
+      method: "POST",
+      headers: {
+        host: "evil.example.com",
+        origin: "http://evil.example.com",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(rpc(1, "initialize", {})),
+    }),
+  );
   assert.equal(res.status, 403);
   await res.body?.cancel();
-  const foreignOrigin = await postJsonRpc(handler, rpc(1, "initialize", {}), { origin: "https://attacker.example" });
+  const foreignOrigin = await postJsonRpc(handler, rpc(1, "initialize", {}), {
+    origin: "https://attacker.example",
+  });
   assert.equal(foreignOrigin.status, 403);
   await foreignOrigin.body?.cancel();
 });
 
 Deno.test("bearer auth answers 401 with WWW-Authenticate and lets the right token in", async () => {
   const { handler } = setup({ token: "t0k" });
-  const denied = await postJsonRpc(handler, rpc(1, "initialize", {}), { authorization: "Bearer wrong" });
+  const denied = await postJsonRpc(handler, rpc(1, "initialize", {}), {
+    authorization: "Bearer wrong",
+  });
   assert.equal(denied.status, 401);
   assert.equal(denied.headers.get("www-authenticate"), "Bearer");
   assert.equal(await denied.text(), "");
@@ -169,7 +218,11 @@ function streamingDispatcher(): Dispatcher {
     }),
     async handle(method, params, context) {
       if (method === "notify") {
-        context.notify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p", progress: 1 } });
+        context.notify({
+          jsonrpc: "2.0",
+          method: "notifications/progress",
+          params: { progressToken: "p", progress: 1 },
+        });
         await new Promise((resolve) => setTimeout(resolve, 5));
         return { done: true };
       }
@@ -189,7 +242,11 @@ Deno.test("a request that notifies before its result is answered as an SSE strea
   assert.equal(res.headers.get("content-type"), "text/event-stream");
   const messages = (await readSseEvents(res)).map((e) => JSON.parse(e.data));
   assert.deepEqual(messages, [
-    { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: "p", progress: 1 } },
+    {
+      jsonrpc: "2.0",
+      method: "notifications/progress",
+      params: { progressToken: "p", progress: 1 },
+    },
     { jsonrpc: "2.0", id: 5, result: { done: true } },
   ]);
 });
@@ -200,10 +257,21 @@ Deno.test("notifications/cancelled aborts the matching in-flight request of that
   const pending = postJsonRpc(handler, rpc(9, "wait"), { "mcp-session-id": sessionId });
   await new Promise((resolve) => setTimeout(resolve, 5));
   const other = await initialize(handler);
-  await postJsonRpc(handler, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9 } }, { "mcp-session-id": other.sessionId });
-  const raced = await Promise.race([pending.then(() => "answered"), new Promise((r) => setTimeout(() => r("waiting"), 20))]);
+  await postJsonRpc(handler, {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 9 },
+  }, { "mcp-session-id": other.sessionId });
+  const raced = await Promise.race([
+    pending.then(() => "answered"),
+    new Promise((r) => setTimeout(() => r("waiting"), 20)),
+  ]);
   assert.equal(raced, "waiting", "another session cannot cancel it");
-  await postJsonRpc(handler, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9 } }, { "mcp-session-id": sessionId });
+  await postJsonRpc(handler, {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 9 },
+  }, { "mcp-session-id": sessionId });
   assert.deepEqual((await (await pending).json()).result, { aborted: true });
 });
 
@@ -216,10 +284,18 @@ Deno.test("batches are refused in 2025-11-25 sessions and answered in order in 2
   const init = await postJsonRpc(handler, rpc(1, "initialize", { protocolVersion: "2025-03-26" }));
   const legacy = init.headers.get("mcp-session-id")!;
   await init.body?.cancel();
-  const res = await postJsonRpc(handler, [rpc(1, "a", { n: 1 }), { jsonrpc: "2.0", method: "notifications/x" }, rpc(2, "b", { n: 2 }), 7], { "mcp-session-id": legacy });
+  const res = await postJsonRpc(handler, [
+    rpc(1, "a", { n: 1 }),
+    { jsonrpc: "2.0", method: "notifications/x" },
+    rpc(2, "b", { n: 2 }),
+    7,
+  ], { "mcp-session-id": legacy });
   await res.body?.cancel();
   assert.equal(res.status, 400, "over the batch size of 3");
-  const ok = await postJsonRpc(handler, [rpc(1, "a", { n: 1 }), { jsonrpc: "2.0", method: "notifications/x" }, rpc(2, "b", { n: 2 })], { "mcp-session-id": legacy });
+  const ok = await postJsonRpc(handler, [rpc(1, "a", { n: 1 }), {
+    jsonrpc: "2.0",
+    method: "notifications/x",
+  }, rpc(2, "b", { n: 2 })], { "mcp-session-id": legacy });
   assert.deepEqual(await ok.json(), [
     { jsonrpc: "2.0", id: 1, result: { echo: { n: 1 } } },
     { jsonrpc: "2.0", id: 2, result: { echo: { n: 2 } } },
@@ -232,21 +308,40 @@ Deno.test("batches are refused in 2025-11-25 sessions and answered in order in 2
 Deno.test("GET opens one SSE stream per session; a second is 409; DELETE ends the session", async () => {
   const { handler, sessions } = setup();
   const { sessionId } = await initialize(handler);
-  const get = () => handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+  const get = () =>
+    handler(
+      new Request("http://127.0.0.1/mcp", {
+        headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
+      }),
+    );
   const stream = await get();
   assert.equal(stream.status, 200);
   assert.equal(stream.headers.get("content-type"), "text/event-stream");
   const second = await get();
   assert.equal(second.status, 409);
   await second.body?.cancel();
-  const noAccept = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "application/json", "mcp-session-id": sessionId } }));
+  const noAccept = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      headers: { accept: "application/json", "mcp-session-id": sessionId },
+    }),
+  );
   assert.equal(noAccept.status, 406);
   await noAccept.body?.cancel();
-  const del = await handler(new Request("http://127.0.0.1/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }));
+  const del = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      method: "DELETE",
+      headers: { "mcp-session-id": sessionId },
+    }),
+  );
   assert.equal(del.status, 204);
   assert.deepEqual(await readSseEvents(stream), [], "the stream ended with the session");
   assert.equal(sessions.size, 0);
-  const again = await handler(new Request("http://127.0.0.1/mcp", { method: "DELETE", headers: { "mcp-session-id": sessionId } }));
+  const again = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      method: "DELETE",
+      headers: { "mcp-session-id": sessionId },
+    }),
+  );
   assert.equal(again.status, 404);
   await again.body?.cancel();
   const after = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": sessionId });
@@ -259,9 +354,14 @@ Deno.test("SessionStore.sweep() evicts idle sessions but keeps active and stream
   const idle = await initialize(handler);
   const active = await initialize(handler);
   const streaming = await initialize(handler);
-  const stream = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": streaming.sessionId } }));
+  const stream = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": streaming.sessionId },
+    }),
+  );
   await clock.advance(50_000);
-  await (await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": active.sessionId })).body?.cancel();
+  await (await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": active.sessionId })).body
+    ?.cancel();
   await clock.advance(20_000);
   assert.equal(sessions.sweep(), 1);
   const gone = await postJsonRpc(handler, rpc(1, "ping"), { "mcp-session-id": idle.sessionId });
@@ -289,8 +389,14 @@ Deno.test("sendUnsolicited() keeps messages until the session opens its GET stre
   const { handler, sessions } = setup();
   const { sessionId } = await initialize(handler);
   const session = [...sessions.values()][0]!;
-  for (let i = 0; i < OUTBOX_LIMIT + 2; i++) sendUnsolicited(session, JSON.stringify({ jsonrpc: "2.0", method: "n", params: { i } }));
-  const stream = await handler(new Request("http://127.0.0.1/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sessionId } }));
+  for (let i = 0; i < OUTBOX_LIMIT + 2; i++) {
+    sendUnsolicited(session, JSON.stringify({ jsonrpc: "2.0", method: "n", params: { i } }));
+  }
+  const stream = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      headers: { accept: "text/event-stream", "mcp-session-id": sessionId },
+    }),
+  );
   const events = await readSseEvents(stream, OUTBOX_LIMIT);
   assert.equal(events.length, OUTBOX_LIMIT);
   assert.deepEqual(JSON.parse(events[0]!.data).params, { i: 2 }, "the two oldest were dropped");

@@ -13,11 +13,15 @@ const FAST_RECONNECT = "    reconnect:\n      backoff_base_ms: 50\n      backoff
 
 Deno.test("an upstream killed mid-call fails the call at once, not at the client's timeout", async () => {
   await using child = await spawnFixture(["--name", "kid"]);
-  await using gw = await startGateway(`servers:\n${upstream("kid", child.url, "    timeout: 30\n" + FAST_RECONNECT)}`);
+  await using gw = await startGateway(
+    `servers:\n${upstream("kid", child.url, "    timeout: 30\n" + FAST_RECONNECT)}`,
+  );
   await waitFor(() => gw.gateway.catalog().size > 0);
   await using client = await connectClient(gw.url);
   const started = performance.now();
-  const call = client.callTool({ name: "kid__slow", arguments: { ms: 20_000 } }, undefined, { timeout: 25_000 });
+  const call = client.callTool({ name: "kid__slow", arguments: { ms: 20_000 } }, undefined, {
+    timeout: 25_000,
+  });
   await new Promise((resolve) => setTimeout(resolve, 200));
   await child.kill("SIGKILL");
   await assert.rejects(call, (error: Error & { code?: number }) => {
@@ -44,7 +48,7 @@ Deno.test("an upstream that comes back gets its tools back without a gateway res
   assert.equal(health.status, "degraded");
   assert.equal(health.servers[0]!.connected, false);
   assert.match(String(health.servers[0]!.last_error), /back/);
-  await using second = await startHttpFixture({ name: "back", port });
+  await using _restarted = await startHttpFixture({ name: "back", port });
   await waitFor(() => gw.gateway.catalog().size > 0, "tools to come back", { timeoutMs: 5_000 });
   const result = await client.callTool({ name: "back__echo", arguments: { text: "again" } });
   assert.equal((result.content as Array<{ text: string }>)[0]!.text, "back:again");
@@ -54,7 +58,9 @@ Deno.test("an upstream that comes back gets its tools back without a gateway res
 Deno.test("GET /health reports every upstream in mcpstead's shape without secrets", async () => {
   await using up = await startHttpFixture({ name: "up" });
   await using gw = await startGateway(
-    `servers:\n${upstream("up", `${up.url}?api_key=SECRET`, "    required: true\n")}${upstream("down", "http://127.0.0.1:9/mcp", FAST_RECONNECT)}`,
+    `servers:\n${upstream("up", `${up.url}?api_key=SECRET`, "    required: true\n")}${
+      upstream("down", "http://127.0.0.1:9/mcp", FAST_RECONNECT)
+    }`,
   );
   await waitFor(() => gw.gateway.health().servers[0]!.connected === true);
   const res = await fetch(`${gw.base}/health`);
@@ -66,8 +72,17 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   assert.equal(typeof body.uptime_seconds, "number");
   const [ok, down] = body.servers;
   assert.deepEqual(Object.keys(ok).sort(), [
-    "connected", "last_error", "last_seen_seconds_ago", "name", "protocol", "reconnects", "required", "state",
-    "tools_count", "transport", "url",
+    "connected",
+    "last_error",
+    "last_seen_seconds_ago",
+    "name",
+    "protocol",
+    "reconnects",
+    "required",
+    "state",
+    "tools_count",
+    "transport",
+    "url",
   ]);
   assert.equal(ok.name, "up");
   assert.equal(ok.connected, true);
@@ -84,12 +99,21 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
 
 Deno.test("a required upstream that cannot connect makes ready() fail with its name", async () => {
   const config = parseConfig(
-    `servers:\n${upstream("must", "http://127.0.0.1:9/mcp", "    required: true\n    reconnect:\n      max_attempts: 2\n      backoff_base_ms: 10\n")}`,
+    `servers:\n${
+      upstream(
+        "must",
+        "http://127.0.0.1:9/mcp",
+        "    required: true\n    reconnect:\n      max_attempts: 2\n      backoff_base_ms: 10\n",
+      )
+    }`,
     "t.yaml",
     () => undefined,
   );
   await using gateway = createGateway(config, { version: "t", log: silentLogger });
-  await assert.rejects(gateway.ready(), /Cannot start: required upstream 'must' did not connect: Cannot reach upstream 'must'/);
+  await assert.rejects(
+    gateway.ready(),
+    /Cannot start: required upstream 'must' did not connect: Cannot reach upstream 'must'/,
+  );
 });
 
 Deno.test("upstream requests carry the configured headers, expanded variables and the bearer token", async () => {
@@ -115,5 +139,8 @@ Deno.test("upstream requests carry the configured headers, expanded variables an
   assert.ok(call.headers["mcp-session-id"]);
   assert.match(call.headers["user-agent"]!, /^mcpstead\//);
   const init = raw.requests.find((r) => (r.body as { method?: string })?.method === "initialize")!;
-  assert.deepEqual((init.body as { params: { clientInfo: unknown } }).params.clientInfo, { name: "mcpstead", version: "test" });
+  assert.deepEqual((init.body as { params: { clientInfo: unknown } }).params.clientInfo, {
+    name: "mcpstead",
+    version: "test",
+  });
 });

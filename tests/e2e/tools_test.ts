@@ -4,24 +4,42 @@ import { startRawFixture } from "../fixtures/raw_server.ts";
 import { connectClient } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
 import { waitFor } from "../_support/wait.ts";
-import { CallToolResultSchema, McpError, ToolListChangedNotificationSchema } from "../_support/sdk.ts";
+import {
+  CallToolResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+} from "../_support/sdk.ts";
 
-const text = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
+const text = (
+  result: unknown,
+) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
 
 Deno.test("an SDK client lists and calls tools of two upstreams with overlapping names", async () => {
   await using one = await startHttpFixture({ name: "one" });
   await using two = await startHttpFixture({ name: "two", jsonResponse: true });
-  await using gw = await startGateway(`servers:\n${upstream("one", one.url)}${upstream("two", two.url)}`);
+  await using gw = await startGateway(
+    `servers:\n${upstream("one", one.url)}${upstream("two", two.url)}`,
+  );
   await waitFor(() => gw.gateway.catalog().size > 0 && gw.gateway.health().status === "ok");
   await using client = await connectClient(gw.url);
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name);
   assert.ok(names.includes("one__echo") && names.includes("two__echo"), names.join(","));
-  assert.deepEqual(names.slice(0, 2).map((n) => n.split("__")[0]), ["one", "one"], "server order first");
+  assert.deepEqual(
+    names.slice(0, 2).map((n) => n.split("__")[0]),
+    ["one", "one"],
+    "server order first",
+  );
   const echo = tools.find((t) => t.name === "one__echo")!;
   assert.match(echo.description!, /^\[one\] /);
-  assert.equal(text(await client.callTool({ name: "one__echo", arguments: { text: "hi" } })), "one:hi");
-  assert.equal(text(await client.callTool({ name: "two__echo", arguments: { text: "hi" } })), "two:hi");
+  assert.equal(
+    text(await client.callTool({ name: "one__echo", arguments: { text: "hi" } })),
+    "one:hi",
+  );
+  assert.equal(
+    text(await client.callTool({ name: "two__echo", arguments: { text: "hi" } })),
+    "two:hi",
+  );
 });
 
 Deno.test("tool results pass through untouched: structuredContent, isError and _meta", async () => {
@@ -32,7 +50,10 @@ Deno.test("tool results pass through untouched: structuredContent, isError and _
   await client.listTools();
   const add = await client.callTool({ name: "up__add", arguments: { a: 2, b: 3 } });
   assert.deepEqual(add.structuredContent, { sum: 5 });
-  const fail = await client.request({ method: "tools/call", params: { name: "up__fail", arguments: {} } }, CallToolResultSchema);
+  const fail = await client.request({
+    method: "tools/call",
+    params: { name: "up__fail", arguments: {} },
+  }, CallToolResultSchema);
   assert.equal(fail.isError, true);
   assert.equal(text(fail), "fail: requested");
   const meta = await client.request({
@@ -48,9 +69,13 @@ Deno.test("50 concurrent clients calling at once each get their own answer", asy
   await waitFor(() => gw.gateway.catalog().size > 0);
   const clients = await Promise.all(Array.from({ length: 50 }, () => connectClient(gw.url)));
   try {
-    const answers = await Promise.all(clients.flatMap((client, i) =>
-      [0, 1].map(async (j) => text(await client.callTool({ name: "up__echo", arguments: { text: `c${i}-${j}` } })))
-    ));
+    const answers = await Promise.all(
+      clients.flatMap((client, i) =>
+        [0, 1].map(async (j) =>
+          text(await client.callTool({ name: "up__echo", arguments: { text: `c${i}-${j}` } }))
+        )
+      ),
+    );
     assert.deepEqual(answers, clients.flatMap((_, i) => [`up:c${i}-0`, `up:c${i}-1`]));
     assert.equal(up.executions.get("echo"), 100);
   } finally {
@@ -64,9 +89,13 @@ Deno.test("progress from the upstream reaches the caller with the caller's own t
   await waitFor(() => gw.gateway.catalog().size > 0);
   await using client = await connectClient(gw.url);
   const seen: number[] = [];
-  const result = await client.callTool({ name: "up__progress", arguments: { steps: 3 } }, undefined, {
-    onprogress: (p) => seen.push(p.progress),
-  });
+  const result = await client.callTool(
+    { name: "up__progress", arguments: { steps: 3 } },
+    undefined,
+    {
+      onprogress: (p) => seen.push(p.progress),
+    },
+  );
   assert.equal(text(result), "progress:done");
   assert.deepEqual(seen, [1, 2, 3]);
 });
@@ -74,7 +103,9 @@ Deno.test("progress from the upstream reaches the caller with the caller's own t
 Deno.test("a notification streamed before the result is not taken for the result", async () => {
   await using raw = await startRawFixture("progress-first");
   await using wrong = await startRawFixture("wrong-id-first");
-  await using gw = await startGateway(`servers:\n${upstream("raw", raw.url)}${upstream("wrong", wrong.url)}`);
+  await using gw = await startGateway(
+    `servers:\n${upstream("raw", raw.url)}${upstream("wrong", wrong.url)}`,
+  );
   await waitFor(() => gw.gateway.catalog().size === 2);
   await using client = await connectClient(gw.url);
   assert.equal(text(await client.callTool({ name: "raw__t", arguments: {} })), "raw:ok");
@@ -84,7 +115,9 @@ Deno.test("a notification streamed before the result is not taken for the result
 Deno.test("an expired upstream session is re-initialized transparently, executing the call once", async () => {
   await using up = await startHttpFixture({ name: "up" });
   await using raw = await startRawFixture("expire-once");
-  await using gw = await startGateway(`servers:\n${upstream("up", up.url)}${upstream("raw", raw.url)}`);
+  await using gw = await startGateway(
+    `servers:\n${upstream("up", up.url)}${upstream("raw", raw.url)}`,
+  );
   await waitFor(() => gw.gateway.catalog().size > 1);
   await using client = await connectClient(gw.url);
   await up.expireSessions();
@@ -100,7 +133,9 @@ Deno.test("gateway errors name the upstream and the cause; upstream JSON-RPC err
   await using erroring = await startRawFixture("error");
   await using hanging = await startRawFixture("hang");
   await using gw = await startGateway(
-    `servers:\n${upstream("failing", failing.url)}${upstream("erroring", erroring.url)}${upstream("hanging", hanging.url, "    timeout: 0.3\n")}`,
+    `servers:\n${upstream("failing", failing.url)}${upstream("erroring", erroring.url)}${
+      upstream("hanging", hanging.url, "    timeout: 0.3\n")
+    }`,
   );
   await waitFor(() => gw.gateway.catalog().size === 3);
   await using client = await connectClient(gw.url);

@@ -11,18 +11,36 @@ Deno.test("bearerAuthenticator() accepts the token and tells missing, malformed 
   assert.deepEqual(check(req({ authorization: "bearer s3cret" })), { ok: true });
   assert.deepEqual(check(req({})), { ok: false, reason: "missing_header" });
   assert.deepEqual(check(req({ authorization: "Basic abc" })), { ok: false, reason: "bad_format" });
-  assert.deepEqual(check(req({ authorization: "Bearer s3cre" })), { ok: false, reason: "wrong_token" });
-  assert.deepEqual(check(req({ authorization: "Bearer s3cret-and-more" })), { ok: false, reason: "wrong_token" });
+  assert.deepEqual(check(req({ authorization: "Bearer s3cre" })), {
+    ok: false,
+    reason: "wrong_token",
+  });
+  assert.deepEqual(check(req({ authorization: "Bearer s3cret-and-more" })), {
+    ok: false,
+    reason: "wrong_token",
+  });
 });
 
 Deno.test("createOriginGuard() on loopback refuses a foreign Host or Origin and allows local ones", () => {
-  const guard = createOriginGuard({ bindHost: "127.0.0.1", allowedOrigins: ["https://app.example.com"] });
+  const guard = createOriginGuard({
+    bindHost: "127.0.0.1",
+    allowedOrigins: ["https://app.example.com"],
+  });
   assert.equal(guard(req({ host: "127.0.0.1:8766" })), undefined);
   assert.equal(guard(req({ host: "localhost:8766", origin: "http://localhost:3000" })), undefined);
   assert.equal(guard(req({ host: "[::1]:8766" })), undefined);
-  assert.equal(guard(req({ host: "127.0.0.1:8766", origin: "https://app.example.com" })), undefined);
-  assert.match(guard(req({ host: "evil.example.com", origin: "http://evil.example.com" }))!, /Host/);
-  assert.match(guard(req({ host: "127.0.0.1:8766", origin: "http://evil.example.com" }))!, /Origin/);
+  assert.equal(
+    guard(req({ host: "127.0.0.1:8766", origin: "https://app.example.com" })),
+    undefined,
+  );
+  assert.match(
+    guard(req({ host: "evil.example.com", origin: "http://evil.example.com" }))!,
+    /Host/,
+  );
+  assert.match(
+    guard(req({ host: "127.0.0.1:8766", origin: "http://evil.example.com" }))!,
+    /Origin/,
+  );
   assert.match(guard(req({ host: "127.0.0.1:8766", origin: "null" }))!, /Origin/);
 });
 
@@ -30,7 +48,10 @@ Deno.test("createOriginGuard() on a public bind allows same-origin browsers only
   const guard = createOriginGuard({ bindHost: "0.0.0.0", allowedOrigins: [] });
   assert.equal(guard(req({ host: "gw.example.com" })), undefined);
   assert.equal(guard(req({ host: "gw.example.com", origin: "https://gw.example.com" })), undefined);
-  assert.match(guard(req({ host: "gw.example.com", origin: "https://other.example.com" }))!, /Origin/);
+  assert.match(
+    guard(req({ host: "gw.example.com", origin: "https://other.example.com" }))!,
+    /Origin/,
+  );
 });
 
 Deno.test("readCappedBody() refuses a declared length over the limit without reading", async () => {

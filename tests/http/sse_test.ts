@@ -17,7 +17,7 @@ Deno.test("SseDecoderStream joins a CRLF split across chunks into one line end",
 });
 
 Deno.test("SseDecoderStream keeps fields split mid-word across chunks", async () => {
-  const events = await decode(["ev", "ent: mes", "sage\nid: 4", "2\nda", "ta: {\"a\":", "1}\n\n"]);
+  const events = await decode(["ev", "ent: mes", "sage\nid: 4", "2\nda", 'ta: {"a":', "1}\n\n"]);
   assert.deepEqual(events, [{ event: "message", id: "42", data: '{"a":1}' }]);
 });
 

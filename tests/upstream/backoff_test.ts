@@ -5,7 +5,14 @@ const policy = { backoff_base_ms: 100, backoff_max_ms: 1000 };
 
 Deno.test("backoffDelay() doubles from the base and caps at the maximum", () => {
   const top = () => 0.999999;
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(policy, n, top)), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(policy, n, top)), [
+    100,
+    200,
+    400,
+    800,
+    1000,
+    1000,
+  ]);
 });
 
 Deno.test("backoffDelay() jitters between half and all of the nominal delay", () => {

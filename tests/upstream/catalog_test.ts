@@ -1,12 +1,20 @@
 import assert from "node:assert/strict";
 import { paginate, ToolCatalog } from "../../src/upstream/catalog.ts";
 
-const tool = (name: string, extra: Record<string, unknown> = {}) => ({ name, inputSchema: { type: "object" }, ...extra });
+const tool = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  inputSchema: { type: "object" },
+  ...extra,
+});
 
 Deno.test("ToolCatalog prefixes names and descriptions in server order then upstream order", () => {
   const catalog = new ToolCatalog([
     { server: "b", prefixed: true, tools: [tool("z", { description: "last" }), tool("a")] },
-    { server: "a", prefixed: true, tools: [tool("x", { description: "ex", annotations: { readOnlyHint: true } })] },
+    {
+      server: "a",
+      prefixed: true,
+      tools: [tool("x", { description: "ex", annotations: { readOnlyHint: true } })],
+    },
   ]);
   assert.deepEqual(catalog.tools.map((t) => t.name), ["b__z", "b__a", "a__x"]);
   assert.deepEqual(catalog.tools.map((t) => t.description), ["[b] last", "Tool from b", "[a] ex"]);

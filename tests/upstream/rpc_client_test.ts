@@ -29,7 +29,9 @@ Deno.test("RpcClient.connect() sends initialize then notifications/initialized",
 });
 
 Deno.test("RpcClient.request() uses its own ids, so two callers' equal ids never collide", async () => {
-  const { transport, rpc } = client(toolServer(() => [], (req) => ({ echo: req.params?.arguments ?? null })));
+  const { transport, rpc } = client(
+    toolServer(() => [], (req) => ({ echo: req.params?.arguments ?? null })),
+  );
   await rpc.connect();
   const [a, b] = await Promise.all([
     rpc.request("tools/call", { name: "x", arguments: { who: "a" } }, { timeoutMs: 1000 }),
@@ -45,7 +47,11 @@ Deno.test("RpcClient.request() uses its own ids, so two callers' equal ids never
 Deno.test("RpcClient.request() maps progress tokens out and back per request", async () => {
   const { transport, rpc } = client(toolServer(() => [], (req, reply) => {
     const token = (req.params?._meta as { progressToken: number }).progressToken;
-    reply.deliver({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: token, progress: 1 } });
+    reply.deliver({
+      jsonrpc: "2.0",
+      method: "notifications/progress",
+      params: { progressToken: token, progress: 1 },
+    });
     return { content: [] };
   }));
   await rpc.connect();
@@ -59,7 +65,10 @@ Deno.test("RpcClient.request() maps progress tokens out and back per request", a
   assert.deepEqual(seen.sort(), [["a", "same"], ["b", "same"]]);
   const upstreamTokens = transport.sent
     .filter((m) => "method" in m && m.method === "tools/call")
-    .map((m) => (m as unknown as { params: { _meta: { progressToken: unknown; other: string } } }).params._meta);
+    .map((m) =>
+      (m as unknown as { params: { _meta: { progressToken: unknown; other: string } } }).params
+        ._meta
+    );
   assert.notEqual(upstreamTokens[0]!.progressToken, upstreamTokens[1]!.progressToken);
   assert.deepEqual(upstreamTokens.map((m) => m.other).sort(), ["a", "b"]);
   await rpc.close();
@@ -73,7 +82,8 @@ Deno.test("RpcClient.request() passes an upstream JSON-RPC error through unchang
   await rpc.connect();
   await assert.rejects(
     rpc.request("tools/call", { name: "x" }, { timeoutMs: 1000 }),
-    (error) => error instanceof McpError && error.code === -32602 && error.message === "bad arguments" &&
+    (error) =>
+      error instanceof McpError && error.code === -32602 && error.message === "bad arguments" &&
       JSON.stringify(error.data) === '{"detail":"x"}',
   );
   await rpc.close();
@@ -88,7 +98,9 @@ Deno.test("RpcClient.request() re-initializes once on an expired session and ret
     return { ok: true };
   }));
   await rpc.connect();
-  assert.deepEqual(await rpc.request("tools/call", { name: "x" }, { timeoutMs: 1000 }), { ok: true });
+  assert.deepEqual(await rpc.request("tools/call", { name: "x" }, { timeoutMs: 1000 }), {
+    ok: true,
+  });
   assert.equal(executions, 1);
   assert.equal(transport.methods().filter((m) => m === "initialize").length, 2);
   await rpc.close();
@@ -103,7 +115,9 @@ Deno.test("RpcClient.request() times out with a clear error and cancels upstream
       error instanceof GatewayError && error.code === "upstream_timeout" &&
       error.message === "Upstream 'up' did not answer 'tools/call' within 50 ms",
   );
-  const cancelled = transport.sent.find((m) => "method" in m && m.method === "notifications/cancelled");
+  const cancelled = transport.sent.find((m) =>
+    "method" in m && m.method === "notifications/cancelled"
+  );
   assert.ok(cancelled, "notifications/cancelled was sent");
   await rpc.close();
 });
@@ -112,11 +126,21 @@ Deno.test("RpcClient.request() forwards a caller's cancellation with the upstrea
   const { transport, rpc } = client(toolServer(() => [], () => new Promise(() => {})));
   await rpc.connect();
   const controller = new AbortController();
-  const call = rpc.request("tools/call", { name: "slow" }, { timeoutMs: 5000, signal: controller.signal });
+  const call = rpc.request("tools/call", { name: "slow" }, {
+    timeoutMs: 5000,
+    signal: controller.signal,
+  });
   controller.abort();
-  await assert.rejects(call, (error) => error instanceof GatewayError && error.code === "upstream_cancelled");
-  const sentCall = transport.sent.find((m) => "method" in m && m.method === "tools/call") as { id: number };
-  const cancelled = transport.sent.find((m) => "method" in m && m.method === "notifications/cancelled") as unknown as {
+  await assert.rejects(
+    call,
+    (error) => error instanceof GatewayError && error.code === "upstream_cancelled",
+  );
+  const sentCall = transport.sent.find((m) => "method" in m && m.method === "tools/call") as {
+    id: number;
+  };
+  const cancelled = transport.sent.find((m) =>
+    "method" in m && m.method === "notifications/cancelled"
+  ) as unknown as {
     params: { requestId: number };
   };
   assert.equal(cancelled.params.requestId, sentCall.id);
@@ -128,12 +152,17 @@ Deno.test("RpcClient rejects pending requests when the transport closes", async 
   await rpc.connect();
   const call = rpc.request("tools/call", { name: "slow" }, { timeoutMs: 5000 });
   transport.fail(new Error("child exited"));
-  await assert.rejects(call, (error) => error instanceof GatewayError && error.code === "upstream_disconnected");
+  await assert.rejects(
+    call,
+    (error) => error instanceof GatewayError && error.code === "upstream_disconnected",
+  );
 });
 
 Deno.test("RpcClient answers an upstream ping and relays other server requests to the handler", async () => {
   const { transport, rpc } = client((req, reply) => {
-    if (req.method === "initialize") return { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: {} };
+    if (req.method === "initialize") {
+      return { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: {} };
+    }
     reply.deliver({ jsonrpc: "2.0", id: "s1", method: "ping" });
     reply.deliver({ jsonrpc: "2.0", id: "s2", method: "roots/list" });
     return { done: true };
@@ -141,7 +170,8 @@ Deno.test("RpcClient answers an upstream ping and relays other server requests t
   await rpc.connect();
   await rpc.request("tools/call", { name: "x" }, {
     timeoutMs: 1000,
-    onRequest: (request) => Promise.resolve({ roots: [{ uri: "file:///tmp", name: request.method }] }),
+    onRequest: (request) =>
+      Promise.resolve({ roots: [{ uri: "file:///tmp", name: request.method }] }),
   });
   await new Promise((resolve) => setTimeout(resolve, 10));
   const answers = transport.sent.filter((m) => !("method" in m));
@@ -159,8 +189,14 @@ Deno.test("RpcClient.request() gives up with a named error when the new session 
   await rpc.connect();
   await assert.rejects(
     rpc.request("tools/call", { name: "x" }, { timeoutMs: 1000 }),
-    (error) => error instanceof GatewayError && error.code === "upstream_protocol_error" && /rejected a new session/.test(error.message),
+    (error) =>
+      error instanceof GatewayError && error.code === "upstream_protocol_error" &&
+      /rejected a new session/.test(error.message),
   );
-  assert.equal(transport.methods().filter((m) => m === "initialize").length, 2, "one re-initialize only");
+  assert.equal(
+    transport.methods().filter((m) => m === "initialize").length,
+    2,
+    "one re-initialize only",
+  );
   await rpc.close();
 });

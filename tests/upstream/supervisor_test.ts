@@ -15,7 +15,10 @@ interface Harness {
   done: Promise<void>;
 }
 
-function start(scriptFor: (attempt: number) => Script, reconnect = { max_attempts: 0, backoff_base_ms: 1000, backoff_max_ms: 8000 }): Harness {
+function start(
+  scriptFor: (attempt: number) => Script,
+  reconnect = { max_attempts: 0, backoff_base_ms: 1000, backoff_max_ms: 8000 },
+): Harness {
   const clock = new FakeClock();
   const transports: ScriptedTransport[] = [];
   const harness = { clock, transports, changes: 0, stop: new AbortController() } as Harness;
@@ -27,7 +30,14 @@ function start(scriptFor: (attempt: number) => Script, reconnect = { max_attempt
     createClient: (handlers) => {
       const transport = new ScriptedTransport(scriptFor(transports.length + 1));
       transports.push(transport);
-      return new RpcClient({ server: "up", transport, clientInfo: { name: "t", version: "0" }, handlers, log: silentLogger, timeoutMs: 5000 });
+      return new RpcClient({
+        server: "up",
+        transport,
+        clientInfo: { name: "t", version: "0" },
+        handlers,
+        log: silentLogger,
+        timeoutMs: 5000,
+      });
     },
   });
   harness.done = harness.supervisor.run(harness.stop.signal);
@@ -41,8 +51,14 @@ const down: Script = () => {
 
 Deno.test("Supervisor connects, lists every page of tools and reports connected", async () => {
   const h = start(() => (req) => {
-    if (req.method === "initialize") return { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: {} };
-    if (req.method === "tools/list") return req.params?.cursor === "p2" ? { tools: [tool("b")] } : { tools: [tool("a")], nextCursor: "p2" };
+    if (req.method === "initialize") {
+      return { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: {} };
+    }
+    if (req.method === "tools/list") {
+      return req.params?.cursor === "p2"
+        ? { tools: [tool("b")] }
+        : { tools: [tool("a")], nextCursor: "p2" };
+    }
     return {};
   });
   await settle();

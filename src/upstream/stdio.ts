@@ -1,0 +1,229 @@
+/**
+ * stdio upstream transport: a supervised child process speaking newline-delimited JSON-RPC on
+ * stdin/stdout (MCP transports §stdio). stderr goes to the log line by line. The child runs in
+ * its own process group, so stopping it ends everything it started: stdin is closed, then the
+ * group gets SIGTERM, then SIGKILL after a grace period, and the child is always reaped.
+ */
+import { GatewayError } from "../mcp/errors.ts";
+import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+import { describeError, type Logger } from "../log.ts";
+import type { Deliver, MessageTransport } from "./transport.ts";
+
+/** Options of {@link StdioTransport}. */
+export interface StdioOptions {
+  server: string;
+  command: string;
+  args: readonly string[];
+  /** The child's environment: only these variables (plus PATH unless inherited). */
+  env: Record<string, string>;
+  /** Pass the gateway's whole environment too. */
+  inheritEnv: boolean;
+  cwd?: string;
+  log: Logger;
+  /** How long the child gets after SIGTERM before SIGKILL. */
+  killGraceMs?: number;
+  /** The PATH given to the child when the environment is not inherited. */
+  path?: string;
+}
+
+const encoder = new TextEncoder();
+const DEFAULT_GRACE_MS = 2000;
+const STDIN_GRACE_MS = 500;
+const MAX_LINE = 64 * 1024 * 1024;
+
+/** One child process seen as an MCP session. */
+export class StdioTransport implements MessageTransport {
+  readonly kind = "stdio" as const;
+  readonly #options: StdioOptions;
+  #child: Deno.ChildProcess | undefined;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #status: Promise<Deno.CommandStatus> | undefined;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: StdioOptions) {
+    this.#options = options;
+  }
+
+  /** The child's process id, while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
+    const { server, command, args, log } = this.#options;
+    const env = this.#options.inheritEnv ? this.#options.env : {
+      PATH: this.#options.path ?? Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+      ...this.#options.env,
+    };
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(command, {
+        args: [...args],
+        env,
+        clearEnv: !this.#options.inheritEnv,
+        ...(this.#options.cwd === undefined ? {} : { cwd: this.#options.cwd }),
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        detached: true,
+      }).spawn();
+    } catch (error) {
+      throw new GatewayError(
+        "upstream_unreachable",
+        server,
+        `Cannot start upstream '${server}' (${command}): ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#status = child.status;
+    log.info("started upstream process", { pid: child.pid, command });
+    let failure: Error | undefined;
+    const stdout = this.#readLines(child.stdout, (line) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(line);
+      } catch {
+        failure = new GatewayError(
+          "upstream_protocol_error",
+          server,
+          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout: ${
+            JSON.stringify(line.slice(0, 80))
+          }`,
+        );
+        log.error("upstream wrote garbage on stdout; restarting it", { line: line.slice(0, 200) });
+        this.#terminate();
+        return false;
+      }
+      for (const item of Array.isArray(message) ? message : [message]) {
+        deliver(item as JsonRpcMessage);
+      }
+      return true;
+    });
+    const stderr = this.#readLines(child.stderr, (line) => {
+      log.info("upstream stderr", { line });
+      return true;
+    });
+    Promise.all([this.#status, stdout, stderr]).then(([status]) => {
+      if (this.#closing) return;
+      const how = status.signal
+        ? `was killed by ${status.signal}`
+        : `exited with code ${status.code}`;
+      log.warn("upstream process ended", {
+        pid: child.pid,
+        code: status.code,
+        signal: status.signal,
+      });
+      onClose(
+        failure ??
+          new GatewayError("upstream_disconnected", server, `Upstream '${server}' process ${how}`),
+      );
+    });
+    return Promise.resolve();
+  }
+
+  async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
+    const writer = this.#writer;
+    const server = this.#options.server;
+    if (!writer || this.#closing) {
+      throw new GatewayError(
+        "upstream_closed",
+        server,
+        `Upstream '${server}' process is not running`,
+      );
+    }
+    if (signal.aborted) throw signal.reason;
+    try {
+      await writer.write(encoder.encode(JSON.stringify(message) + "\n"));
+    } catch (error) {
+      throw new GatewayError(
+        "upstream_disconnected",
+        server,
+        `Cannot write to upstream '${server}': ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  initialized(): void {}
+
+  resetSession(): void {}
+
+  close(): Promise<void> {
+    this.#closed ??= this.#stop();
+    return this.#closed;
+  }
+
+  async #stop(): Promise<void> {
+    this.#closing = true;
+    const child = this.#child;
+    if (!child || !this.#status) return;
+    await this.#writer?.close().catch(() => {});
+    const grace = this.#options.killGraceMs ?? DEFAULT_GRACE_MS;
+    if (await exitsWithin(this.#status, STDIN_GRACE_MS)) return;
+    signalGroup(child.pid, "SIGTERM");
+    if (await exitsWithin(this.#status, grace)) {
+      signalGroup(child.pid, "SIGKILL");
+      return;
+    }
+    this.#options.log.warn("upstream process ignored SIGTERM; killing it", { pid: child.pid });
+    signalGroup(child.pid, "SIGKILL");
+    await this.#status;
+  }
+
+  #terminate(): void {
+    if (this.#child) signalGroup(this.#child.pid, "SIGKILL");
+  }
+
+  /** Calls `onLine` for each line; stops (cancelling the stream) when it returns false. */
+  async #readLines(
+    stream: ReadableStream<Uint8Array>,
+    onLine: (line: string) => boolean,
+  ): Promise<void> {
+    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let newline: number;
+        while ((newline = buffer.indexOf("\n")) !== -1) {
+          const line = buffer.slice(0, newline).replace(/\r$/, "");
+          buffer = buffer.slice(newline + 1);
+          if (line.trim() !== "" && !onLine(line)) return;
+        }
+        if (buffer.length > MAX_LINE) {
+          onLine(buffer.slice(0, 200));
+          return;
+        }
+      }
+      if (buffer.trim() !== "") onLine(buffer);
+    } catch {
+      // The pipe broke because the process died; its exit status tells why.
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+}
+
+/** Sends a signal to a whole process group; a group that is already gone is fine. */
+function signalGroup(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, signal);
+  } catch {
+    // Every process of the group has exited.
+  }
+}
+
+async function exitsWithin(status: Promise<Deno.CommandStatus>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([status.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
