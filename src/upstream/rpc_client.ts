@@ -13,7 +13,7 @@ import type {
 } from "../mcp/jsonrpc.ts";
 import { ErrorCode, isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import { type MessageTransport, SessionExpiredError } from "./transport.ts";
 
 /** Receives notifications and server→client requests from the upstream. */
@@ -345,10 +345,10 @@ export class RpcClient {
     this.#closed = true;
     const server = this.#options.server;
     this.#failAll(
-      new GatewayError(
+      error instanceof GatewayError ? error : new GatewayError(
         "upstream_disconnected",
         server,
-        `Upstream '${server}' disconnected`,
+        `Upstream '${server}' disconnected${error ? `: ${describeError(error)}` : ""}`,
         error ? { cause: error } : undefined,
       ),
     );
