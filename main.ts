@@ -123,11 +123,11 @@ async function check(path: string): Promise<number> {
     : `upstreams (${config.servers.length}):\n`;
   for (const server of config.servers) {
     const flags = [
-      server.protocol,
+      server.command === undefined ? server.protocol : "stdio",
       server.required ? "required" : "optional",
       `timeout ${server.timeout}s`,
     ];
-    const target = server.command === undefined ? server.url : `${server.command} (stdio)`;
+    const target = server.command ?? server.url;
     out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
   }
   print(out);

@@ -169,3 +169,53 @@ Deno.test("mcpstead serves tools, logs JSON lines and exits 0 on SIGTERM", async
   while (!(await lines.read()).done) { /* drain */ }
   await child.stdout.cancel();
 });
+
+Deno.test("config.example.yaml is valid and serves real tools (the README quick start)", async () => {
+  const example = new URL("../config.example.yaml", import.meta.url).pathname;
+  const checked = await run(["check", "--config", example]);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(checked.stdout, /everything\s+deno\s+\(stdio, optional, timeout 60s\)/);
+  const path = await configFile(
+    (await Deno.readTextFile(example)).replace(/^port: 8766/m, "port: 0"),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--config", path, "--log-format", "json"],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let address: string | undefined;
+  while (!address) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    log += value;
+    address = /"address":"([^"]+)"/.exec(log)?.[1];
+  }
+  const drain = (async () => {
+    while (!(await lines.read()).done) { /* keep the pipe flowing */ }
+  })();
+  try {
+    assert.ok(address, log);
+    const deadline = Date.now() + 120_000;
+    let names: string[] = [];
+    while (!names.includes("everything__echo") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const health = await (await fetch(`http://${address}/health`)).json();
+      if (health.servers[0].connected) {
+        await using client = await connectClient(`http://${address}/mcp`);
+        names = (await client.listTools()).tools.map((t) => t.name);
+        const echo = await client.callTool({
+          name: "everything__echo",
+          arguments: { message: "quick start" },
+        });
+        assert.match(JSON.stringify(echo.content), /quick start/);
+      }
+    }
+    assert.ok(names.includes("everything__echo"), names.join(","));
+  } finally {
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await drain;
+  }
+});

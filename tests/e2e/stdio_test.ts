@@ -8,7 +8,9 @@ import { inGroup, stdioUpstream, withMarker, zombieChildren } from "../_support/
 import { waitFor } from "../_support/wait.ts";
 
 const FAST = "    reconnect:\n      backoff_base_ms: 20\n      backoff_max_ms: 100\n";
-const text = (result: unknown) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
+const text = (
+  result: unknown,
+) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
 
 Deno.test("a crashed stdio child is restarted and its tools come back", async () => {
   const marker = crypto.randomUUID();
@@ -16,50 +18,95 @@ Deno.test("a crashed stdio child is restarted and its tools come back", async ()
   await waitFor(() => gw.gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
   const firstPid = withMarker(marker)[0]!.pid;
   await using client = await connectClient(gw.url);
-  await assert.rejects(client.callTool({ name: "kid__crash", arguments: {} }), /Upstream 'kid' process exited with code 3/);
-  await waitFor(() => gw.gateway.health().servers[0]!.connected === true && gw.gateway.catalog().size > 0, "restart", { timeoutMs: 15_000 });
+  await assert.rejects(
+    client.callTool({ name: "kid__crash", arguments: {} }),
+    /Upstream 'kid' process exited with code 3/,
+  );
+  await waitFor(
+    () => gw.gateway.health().servers[0]!.connected === true && gw.gateway.catalog().size > 0,
+    "restart",
+    { timeoutMs: 15_000 },
+  );
   const [restarted] = withMarker(marker);
   assert.ok(restarted && restarted.pid !== firstPid);
-  assert.equal(text(await client.callTool({ name: "kid__echo", arguments: { text: "again" } })), "kid:again");
+  assert.equal(
+    text(await client.callTool({ name: "kid__echo", arguments: { text: "again" } })),
+    "kid:again",
+  );
   assert.ok((gw.gateway.health().servers[0]!.reconnects as number) >= 1);
   assert.deepEqual(zombieChildren(), []);
 });
 
 Deno.test("a stdio child that ignores SIGTERM is killed, with its whole process group", async () => {
   const marker = crypto.randomUUID();
-  const gw = await startGateway(`servers:\n${stdioUpstream("stubborn", { marker, args: ["--ignore-sigterm"] })}`);
+  const gw = await startGateway(
+    `servers:\n${stdioUpstream("stubborn", { marker, args: ["--ignore-sigterm"] })}`,
+  );
   await waitFor(() => gw.gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
   const child = withMarker(marker)[0]!;
   {
     await using client = await connectClient(gw.url);
-    const grandchild = Number(text(await client.callTool({ name: "stubborn__spawn_child", arguments: {} })));
-    assert.ok(inGroup(child.pid).some((p) => p.pid === grandchild), "the grandchild shares the group");
+    const grandchild = Number(
+      text(await client.callTool({ name: "stubborn__spawn_child", arguments: {} })),
+    );
+    assert.ok(
+      inGroup(child.pid).some((p) => p.pid === grandchild),
+      "the grandchild shares the group",
+    );
   }
   const started = performance.now();
   await gw.close();
   const elapsed = performance.now() - started;
   assert.equal(withMarker(marker).length, 0, "the child is gone");
   await waitFor(() => inGroup(child.pid).every((p) => p.state === "Z"), "the group to be gone");
-  assert.ok(elapsed >= 2000 && elapsed < 6000, `SIGKILL came after the grace period (${elapsed.toFixed(0)} ms)`);
+  assert.ok(
+    elapsed >= 2000 && elapsed < 6000,
+    `SIGKILL came after the grace period (${elapsed.toFixed(0)} ms)`,
+  );
   assert.deepEqual(zombieChildren(), []);
 });
 
 Deno.test("a stdio child writing garbage on stdout gets a clear error and a restart, not a crash", async () => {
   const marker = crypto.randomUUID();
   const lines: string[] = [];
-  const config = parseConfig(`servers:\n${stdioUpstream("noisy", { marker, extra: FAST })}`, "t.yaml", () => undefined);
-  await using gateway = createGateway(config, { version: "t", log: createLogger({ level: "info", format: "json", write: (l) => lines.push(l) }) });
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => gateway.handler(req, {}));
+  const config = parseConfig(
+    `servers:\n${stdioUpstream("noisy", { marker, extra: FAST })}`,
+    "t.yaml",
+    () => undefined,
+  );
+  await using gateway = createGateway(config, {
+    version: "t",
+    log: createLogger({ level: "info", format: "json", write: (l) => lines.push(l) }),
+  });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => gateway.handler(req, {}),
+  );
   try {
     await waitFor(() => gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
     await using client = await connectClient(`http://127.0.0.1:${server.addr.port}/mcp`);
     await client.callTool({ name: "noisy__garbage", arguments: {} }).catch(() => {});
     await waitFor(() => lines.some((l) => l.includes("garbage on stdout")), "the error log");
-    await waitFor(() => gateway.health().servers[0]!.connected === true && gateway.catalog().size > 0, "restart", { timeoutMs: 15_000 });
-    assert.equal(text(await client.callTool({ name: "noisy__echo", arguments: { text: "ok" } })), "noisy:ok");
+    await waitFor(
+      () => gateway.health().servers[0]!.connected === true && gateway.catalog().size > 0,
+      "restart",
+      { timeoutMs: 15_000 },
+    );
+    assert.equal(
+      text(await client.callTool({ name: "noisy__echo", arguments: { text: "ok" } })),
+      "noisy:ok",
+    );
     const logged = lines.map((l) => JSON.parse(l));
-    assert.ok(logged.some((l) => l.msg === "upstream stderr" && l.server === "noisy" && /stdio fixture ready/.test(l.line)), "stderr is logged, tagged");
-    assert.ok(logged.some((l) => /not JSON-RPC on stdout/.test(String(l.error ?? ""))), "the reason is logged");
+    assert.ok(
+      logged.some((l) =>
+        l.msg === "upstream stderr" && l.server === "noisy" && /stdio fixture ready/.test(l.line)
+      ),
+      "stderr is logged, tagged",
+    );
+    assert.ok(
+      logged.some((l) => /not JSON-RPC on stdout/.test(String(l.error ?? ""))),
+      "the reason is logged",
+    );
   } finally {
     await server.shutdown();
   }
@@ -67,7 +114,9 @@ Deno.test("a stdio child writing garbage on stdout gets a clear error and a rest
 
 Deno.test("a stdio child gets only PATH and its configured env, unless inherit_env is set", async () => {
   await using gw = await startGateway(
-    `servers:\n${stdioUpstream("clean")}${stdioUpstream("full", { extra: "    inherit_env: true\n" })}`,
+    `servers:\n${stdioUpstream("clean")}${
+      stdioUpstream("full", { extra: "    inherit_env: true\n" })
+    }`,
   );
   await waitFor(() => gw.gateway.catalog().size > 20, "tools", { timeoutMs: 15_000 });
   await using client = await connectClient(gw.url);
