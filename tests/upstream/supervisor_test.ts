@@ -163,3 +163,11 @@ Deno.test("Supervisor.run() stops promptly on abort even in the middle of a back
   assert.equal(h.clock.sleepers, 0);
   assert.equal(h.supervisor.status().phase, "stopped");
 });
+
+Deno.test("Supervisor drops listed tools that have no name", async () => {
+  const h = start(() => toolServer(() => [tool("a"), { description: "nameless" }, { name: 3 }]));
+  await settle();
+  assert.deepEqual(h.supervisor.tools.map((t) => t.name), ["a"]);
+  h.stop.abort();
+  await h.done;
+});
