@@ -22,6 +22,8 @@ import { type Logger, silentLogger } from "./log.ts";
 import { ToolCatalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
+import { AutoTransport } from "./upstream/auto.ts";
+import { LegacySseTransport } from "./upstream/legacy_sse.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
 import type { MessageTransport } from "./upstream/transport.ts";
@@ -228,16 +230,34 @@ function createTransport(
       log,
     });
   }
-  return new StreamableHttpTransport({
-    server: server.name,
-    url: server.url!,
-    headers: upstreamHeaders(server),
-    accept: server.quirks.inject_accept_header,
-    normalizeSseEvents: server.quirks.normalize_sse_events,
-    userAgent: `mcpstead/${version}`,
-    fetch: fetchImpl,
-    log,
-  });
+  const headers = upstreamHeaders(server);
+  const userAgent = `mcpstead/${version}`;
+  const streamable = () =>
+    new StreamableHttpTransport({
+      server: server.name,
+      url: server.url!,
+      headers,
+      accept: server.quirks.inject_accept_header,
+      normalizeSseEvents: server.quirks.normalize_sse_events,
+      userAgent,
+      fetch: fetchImpl,
+      log,
+    });
+  const legacy = () =>
+    new LegacySseTransport({
+      server: server.name,
+      url: server.url!,
+      headers,
+      accept: server.quirks.inject_accept_header,
+      normalizeSseEvents: server.quirks.normalize_sse_events,
+      userAgent,
+      fetch: fetchImpl,
+      log,
+      timeoutMs: server.timeout * 1000,
+    });
+  if (server.protocol === "sse") return legacy();
+  if (server.protocol === "streamable") return streamable();
+  return new AutoTransport(streamable(), legacy, log);
 }
 
 /** Headers sent to an upstream: its configured ones, plus its bearer token. */

@@ -33,6 +33,12 @@ export type GatewayErrorCode =
   | "upstream_closed"
   | "upstream_cancelled";
 
+/** Options of {@link GatewayError}. */
+export interface GatewayErrorOptions extends ErrorOptions {
+  /** The upstream's HTTP status, for `upstream_http_error`. */
+  status?: number;
+}
+
 /** An internal failure to reach or understand an upstream; clients see it as a -32000 error naming the upstream. */
 export class GatewayError extends Error {
   override name = "GatewayError";
@@ -40,11 +46,19 @@ export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
   /** The upstream server the failure belongs to. */
   readonly server: string;
+  /** The upstream's HTTP status, when it answered one. */
+  readonly status: number | undefined;
 
-  constructor(code: GatewayErrorCode, server: string, message: string, options?: ErrorOptions) {
+  constructor(
+    code: GatewayErrorCode,
+    server: string,
+    message: string,
+    options?: GatewayErrorOptions,
+  ) {
     super(message, options);
     this.code = code;
     this.server = server;
+    this.status = options?.status;
   }
 }
 

@@ -117,6 +117,7 @@ export class StreamableHttpTransport implements MessageTransport {
         `Upstream '${server}' answered HTTP ${res.status}${
           res.statusText ? ` ${res.statusText}` : ""
         }`,
+        { status: res.status },
       );
     }
     const session = res.headers.get("mcp-session-id");

@@ -25,6 +25,8 @@ import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/server/sse"
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/stdio"
@@ -77,6 +79,8 @@ export {
   Server,
   /** Legacy HTTP+SSE client transport. */
   SSEClientTransport,
+  /** Legacy HTTP+SSE (2024-11-05) server transport on Node's http objects. */
+  SSEServerTransport,
   /** Stdio client transport (spawns the server process). */
   StdioClientTransport,
   /** Stdio server transport (speaks on this process's stdin/stdout). */

@@ -1,9 +1,10 @@
 /**
  * One suite, every upstream transport: the same cases and expectations against the fixture
- * served over Streamable HTTP and over stdio.
+ * served over Streamable HTTP, legacy HTTP+SSE and stdio.
  */
 import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
+import { startSseFixture } from "../fixtures/sse_server.ts";
 import { connectClient } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
 import { stdioUpstream, withMarker } from "../_support/procs.ts";
@@ -26,6 +27,15 @@ const transports: Record<string, (name: string) => Promise<Upstream>> = {
     return {
       yaml: upstream(name, fixture.url, FAST),
       breakIt: () => fixture.expireSessions(),
+      leftovers: () => fixture.sessions(),
+      [Symbol.asyncDispose]: () => fixture.close(),
+    };
+  },
+  sse: async (name) => {
+    const fixture = await startSseFixture({ name });
+    return {
+      yaml: upstream(name, fixture.url, "    protocol: sse\n" + FAST),
+      breakIt: () => Promise.resolve(fixture.dropSessions()),
       leftovers: () => fixture.sessions(),
       [Symbol.asyncDispose]: () => fixture.close(),
     };
@@ -115,3 +125,21 @@ for (const [transport, make] of Object.entries(transports)) {
     await waitFor(() => up.leftovers() === 0, "the upstream to be released");
   });
 }
+
+Deno.test("protocol auto falls back to legacy SSE when the initialize POST gets 405", async () => {
+  await using legacy = await startSseFixture({ name: "old" });
+  await using modern = await startHttpFixture({ name: "new" });
+  await using gw = await startGateway(
+    `servers:\n${upstream("old", legacy.url)}${upstream("new", modern.url)}`,
+  );
+  await waitFor(() => gw.gateway.health().status === "ok", "both upstreams", { timeoutMs: 10_000 });
+  const [old, fresh] = gw.gateway.health().servers;
+  assert.equal(old!.protocol, "auto");
+  assert.equal(old!.transport, "sse");
+  assert.equal(fresh!.transport, "streamable");
+  await using client = await connectClient(gw.url);
+  assert.equal(
+    text(await client.callTool({ name: "old__echo", arguments: { text: "x" } })),
+    "old:x",
+  );
+});

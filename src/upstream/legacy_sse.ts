@@ -1,0 +1,186 @@
+/**
+ * Legacy HTTP+SSE upstream transport (MCP 2024-11-05): a GET opens the event stream, whose first
+ * `endpoint` event names the URL to POST messages to; every server message arrives on the
+ * stream. Losing the stream ends the session (the supervisor then reconnects).
+ */
+import { GatewayError } from "../mcp/errors.ts";
+import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
+import { describeError, type Logger } from "../log.ts";
+import type { FetchLike } from "./streamable.ts";
+import type { Deliver, MessageTransport } from "./transport.ts";
+
+/** Options of {@link LegacySseTransport}. */
+export interface LegacySseOptions {
+  server: string;
+  /** The event stream URL. */
+  url: string;
+  headers: Record<string, string>;
+  /** The `Accept` value of message POSTs. */
+  accept?: string;
+  normalizeSseEvents?: boolean;
+  userAgent: string;
+  fetch?: FetchLike;
+  log: Logger;
+  /** How long to wait for the `endpoint` event. */
+  timeoutMs: number;
+}
+
+const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
+
+/** One legacy SSE session with an upstream. */
+export class LegacySseTransport implements MessageTransport {
+  readonly kind = "sse" as const;
+  readonly #options: LegacySseOptions;
+  readonly #fetch: FetchLike;
+  readonly #closing = new AbortController();
+  #endpoint: string | undefined;
+  #reader: ReadableStreamDefaultReader<SseEvent> | undefined;
+
+  constructor(options: LegacySseOptions) {
+    this.#options = options;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  async open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
+    const { server, url } = this.#options;
+    let res: Response;
+    try {
+      res = await this.#fetch(url, {
+        method: "GET",
+        headers: {
+          ...this.#options.headers,
+          accept: "text/event-stream",
+          "user-agent": this.#options.userAgent,
+        },
+        signal: this.#closing.signal,
+      });
+    } catch (error) {
+      throw new GatewayError(
+        "upstream_unreachable",
+        server,
+        `Cannot reach upstream '${server}': ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    if (!res.ok || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      await res.body?.cancel();
+      throw new GatewayError(
+        "upstream_http_error",
+        server,
+        `Upstream '${server}' answered the SSE stream request with HTTP ${res.status}`,
+        { status: res.status },
+      );
+    }
+    const endpoint = Promise.withResolvers<string>();
+    const reader = this.#reader = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new SseDecoderStream(),
+    ).getReader();
+    (async () => {
+      let failure: Error | undefined;
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (value.event === "endpoint") endpoint.resolve(new URL(value.data.trim(), url).href);
+          else if (this.#isMessage(value)) {
+            const parsed = JSON.parse(value.data);
+            for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+              deliver(item as JsonRpcMessage);
+            }
+          }
+        }
+      } catch (error) {
+        failure = error instanceof SyntaxError
+          ? new GatewayError(
+            "upstream_protocol_error",
+            server,
+            `Upstream '${server}' sent a message that is not valid JSON`,
+          )
+          : error as Error;
+      }
+      if (this.#closing.signal.aborted) return;
+      const lost = new GatewayError(
+        "upstream_disconnected",
+        server,
+        `Upstream '${server}' closed its event stream${
+          failure ? `: ${describeError(failure)}` : ""
+        }`,
+      );
+      endpoint.reject(lost);
+      onClose(lost);
+    })();
+    const timer = setTimeout(
+      () =>
+        endpoint.reject(
+          new GatewayError(
+            "upstream_protocol_error",
+            server,
+            `Upstream '${server}' sent no endpoint event`,
+          ),
+        ),
+      this.#options.timeoutMs,
+    );
+    try {
+      this.#endpoint = await endpoint.promise;
+    } catch (error) {
+      this.#closing.abort();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
+    const server = this.#options.server;
+    if (this.#endpoint === undefined) {
+      throw new GatewayError("upstream_closed", server, `Upstream '${server}' has no open session`);
+    }
+    let res: Response;
+    try {
+      res = await this.#fetch(this.#endpoint, {
+        method: "POST",
+        headers: {
+          ...this.#options.headers,
+          "content-type": "application/json",
+          accept: this.#options.accept ?? "application/json, text/event-stream",
+          "user-agent": this.#options.userAgent,
+        },
+        body: JSON.stringify(message),
+        signal: AbortSignal.any([signal, this.#closing.signal]),
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new GatewayError(
+        "upstream_unreachable",
+        server,
+        `Cannot reach upstream '${server}': ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    await res.body?.cancel();
+    if (!res.ok) {
+      throw new GatewayError(
+        "upstream_http_error",
+        server,
+        `Upstream '${server}' answered a message with HTTP ${res.status}`,
+        { status: res.status },
+      );
+    }
+  }
+
+  initialized(): void {}
+
+  resetSession(): void {}
+
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await this.#reader?.cancel().catch(() => {});
+  }
+
+  #isMessage(event: SseEvent): boolean {
+    if (event.data.trim() === "") return false;
+    if (event.event === undefined || event.event === "message") return true;
+    return this.#options.normalizeSseEvents === true && !IGNORED_EVENTS.has(event.event);
+  }
+}
