@@ -63,6 +63,11 @@ export interface Gateway extends AsyncDisposable {
 }
 
 const KEEPALIVE_MS = 25_000;
+/**
+ * What the gateway declares to upstreams. One upstream session serves many clients, so it
+ * declares what it can relay; a call from a client without the capability is refused per call.
+ */
+const UPSTREAM_CAPABILITIES = { sampling: {}, elicitation: {} };
 const MAX_BATCH = 100;
 
 /** Builds and starts a gateway for one config. */
@@ -113,6 +118,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
           server: server.name,
           transport: createTransport(server, fetchImpl, serverLog, deps.version),
           clientInfo: { name: "mcpstead", version: deps.version },
+          capabilities: UPSTREAM_CAPABILITIES,
           handlers,
           log: serverLog,
           timeoutMs: server.timeout * 1000,

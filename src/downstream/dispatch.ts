@@ -18,6 +18,11 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Sends a notification related to this request (on its own stream when it streams). */
   notify(notification: JsonRpcNotification): void;
+  /**
+   * Asks the client something on behalf of an upstream (sampling, elicitation, roots) on this
+   * request's stream; rejects with an McpError when the client did not declare the capability.
+   */
+  ask(request: { method: string; params?: JsonObject }, signal: AbortSignal): Promise<JsonObject>;
 }
 
 /** The upstreams as dispatch sees them. */
@@ -68,6 +73,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return supervisor.request("tools/call", { ...params, name: route.name }, {
         signal: context.signal,
         onNotification: context.notify,
+        onRequest: (request, signal) =>
+          context.ask(
+            request.params === undefined
+              ? { method: request.method }
+              : { method: request.method, params: request.params },
+            signal,
+          ),
       });
     },
   };

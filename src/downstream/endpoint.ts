@@ -9,7 +9,7 @@ import type { Authenticator } from "../http/auth.ts";
 import { unauthorized } from "../http/auth.ts";
 import type { OriginGuard } from "../http/origin.ts";
 import type { Handler } from "../http/router.ts";
-import { toJsonRpcError } from "../mcp/errors.ts";
+import { McpError, toJsonRpcError } from "../mcp/errors.ts";
 import {
   ErrorCode,
   isJsonObject as isObject,
@@ -99,19 +99,20 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
+    const send = (json: string) => {
+      if (live.channel) live.channel.send(json);
+      else if (accepts.sse) {
+        early.push(json);
+        streamNeeded.resolve("stream");
+      } else sendUnsolicited(session, json);
+    };
     const context: CallContext = {
       sessionId: session.id,
       protocolVersion: session.protocolVersion,
       clientCapabilities: session.clientCapabilities,
       signal: AbortSignal.any([controller.signal, session.ended.signal]),
-      notify(notification) {
-        const json = JSON.stringify(notification);
-        if (live.channel) live.channel.send(json);
-        else if (accepts.sse) {
-          early.push(json);
-          streamNeeded.resolve("stream");
-        } else sendUnsolicited(session, json);
-      },
+      notify: (notification) => send(JSON.stringify(notification)),
+      ask: (request, signal) => ask(session, request, signal, send),
     };
     const done = dispatcher.handle(message.method as string, paramsOf(message), context).then(
       (result) => JSON.stringify({ jsonrpc: "2.0", id, result }),
@@ -134,6 +135,21 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       channel.close();
     });
     return new Response(channel.body, { headers: SSE_HEADERS });
+  };
+
+  const onResponse = (session: Session, message: JsonObject): void => {
+    const asked = typeof message.id === "string" ? session.asked.get(message.id) : undefined;
+    if (!asked) return;
+    const error = message.error;
+    if (isObject(error)) {
+      asked.reject(
+        new McpError(
+          typeof error.code === "number" ? error.code : ErrorCode.InternalError,
+          typeof error.message === "string" ? error.message : "Client error",
+          error.data,
+        ),
+      );
+    } else asked.resolve(isObject(message.result) ? message.result : {});
   };
 
   const onNotification = (session: Session, message: JsonObject): void => {
@@ -192,7 +208,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       if (message.method === "initialize") {
         return invalidRequest(message, "initialize cannot be batched");
       }
-      if (typeof message.method !== "string") return undefined;
+      if (typeof message.method !== "string") return void onResponse(session, message);
       if (!("id" in message)) return void onNotification(session, message);
       if (!isId(message.id)) return invalidRequest(message);
       const res = await serveRequest(session, message, { json: true, sse: false });
@@ -263,6 +279,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         return serveRequest(found, body, accepts);
       }
       if (("result" in body || "error" in body) && "id" in body) {
+        onResponse(found, body);
         return new Response(null, { status: 202 });
       }
       return httpError(
@@ -317,6 +334,55 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         : httpError(404, -32001, "Session not found");
     },
   };
+}
+
+/** The client capability each server→client request needs. */
+const CAPABILITY_OF: Record<string, string> = {
+  "sampling/createMessage": "sampling",
+  "elicitation/create": "elicitation",
+  "roots/list": "roots",
+};
+
+let askCounter = 0;
+
+/**
+ * Sends a request to the client on behalf of an upstream and waits for its answer, which the
+ * client POSTs back as a response; a cancelled wait tells the client with notifications/cancelled.
+ */
+function ask(
+  session: Session,
+  request: { method: string; params?: JsonObject },
+  signal: AbortSignal,
+  send: (json: string) => void,
+): Promise<JsonObject> {
+  const capability = CAPABILITY_OF[request.method];
+  if (capability !== undefined && session.clientCapabilities[capability] === undefined) {
+    return Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        `The client did not declare the '${capability}' capability`,
+      ),
+    );
+  }
+  const id = `mcpstead-${++askCounter}`;
+  const pending = Promise.withResolvers<JsonObject>();
+  session.asked.set(id, pending);
+  const onAbort = () => {
+    pending.reject(signal.reason);
+    send(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: id },
+      }),
+    );
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  send(JSON.stringify({ jsonrpc: "2.0", id, ...request }));
+  return pending.promise.finally(() => {
+    session.asked.delete(id);
+    signal.removeEventListener("abort", onAbort);
+  });
 }
 
 /** Reads which of the two answer types the client takes; a missing header takes both. */

@@ -21,6 +21,8 @@ export interface Session {
   readonly outbox: string[];
   /** Requests being served, by downstream id, so `notifications/cancelled` can stop them. */
   readonly inflight: Map<JsonRpcId, AbortController>;
+  /** Requests the gateway sent to the client (relayed from upstreams), awaiting its answer. */
+  readonly asked: Map<string, PromiseWithResolvers<JsonObject>>;
   /** Aborted when the session ends: stops its in-flight work. */
   readonly ended: AbortController;
 }
@@ -89,6 +91,7 @@ export class SessionStore {
       stream: undefined,
       outbox: [],
       inflight: new Map(),
+      asked: new Map(),
       ended: new AbortController(),
     };
     this.#sessions.set(session.id, session);
@@ -108,6 +111,7 @@ export class SessionStore {
     if (!session) return false;
     this.#sessions.delete(id);
     session.ended.abort();
+    for (const asked of session.asked.values()) asked.reject(new Error("the session ended"));
     session.stream?.close();
     this.#options.onEnd?.(session, reason);
     this.#options.log.debug("session ended", { session: id, reason });

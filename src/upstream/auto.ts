@@ -28,6 +28,11 @@ export class AutoTransport implements MessageTransport {
     return this.#current.kind;
   }
 
+  /** Whether the transport in use ties messages to requests. */
+  get correlates(): boolean {
+    return this.#current.correlates;
+  }
+
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
     this.#deliver = deliver;
     this.#onClose = onClose;

@@ -31,6 +31,7 @@ const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
 /** One legacy SSE session with an upstream. */
 export class LegacySseTransport implements MessageTransport {
   readonly kind = "sse" as const;
+  readonly correlates = false;
   readonly #options: LegacySseOptions;
   readonly #fetch: FetchLike;
   readonly #closing = new AbortController();

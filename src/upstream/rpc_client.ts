@@ -302,13 +302,27 @@ export class RpcClient {
       }
       return;
     }
-    const related = relatedTo === undefined ? undefined : this.#pending.get(relatedTo);
+    const related = notification.method === "notifications/message"
+      ? this.#relatedPending(relatedTo)
+      : relatedTo === undefined
+      ? undefined
+      : this.#pending.get(relatedTo);
     if (related?.options.onNotification) related.options.onNotification(notification);
     else this.#options.handlers?.onNotification?.(notification);
   }
 
+  /**
+   * The request of ours a message belongs to: the one whose stream carried it, or, on a
+   * transport that cannot tell, the only request in flight (if there is exactly one).
+   */
+  #relatedPending(relatedTo: number | undefined): Pending | undefined {
+    if (relatedTo !== undefined) return this.#pending.get(relatedTo);
+    if (this.#options.transport.correlates || this.#pending.size !== 1) return undefined;
+    return this.#pending.values().next().value;
+  }
+
   #serveInbound(request: JsonRpcRequest, relatedTo?: number): void {
-    const related = relatedTo === undefined ? undefined : this.#pending.get(relatedTo);
+    const related = this.#relatedPending(relatedTo);
     const handler = related?.options.onRequest ?? this.#options.handlers?.onRequest;
     const controller = new AbortController();
     this.#inbound.set(request.id, controller);

@@ -34,6 +34,7 @@ const MAX_LINE = 64 * 1024 * 1024;
 /** One child process seen as an MCP session. */
 export class StdioTransport implements MessageTransport {
   readonly kind = "stdio" as const;
+  readonly correlates = false;
   readonly #options: StdioOptions;
   #child: Deno.ChildProcess | undefined;
   #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;

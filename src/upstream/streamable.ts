@@ -38,6 +38,7 @@ const DRAIN_LIMIT_MS = 10_000;
 /** One Streamable HTTP session with an upstream. */
 export class StreamableHttpTransport implements MessageTransport {
   readonly kind = "streamable" as const;
+  readonly correlates = true;
   readonly #options: StreamableOptions;
   readonly #fetch: FetchLike;
   readonly #closing = new AbortController();

@@ -8,6 +8,11 @@ export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
 export interface MessageTransport {
   /** The transport actually in use, as shown in `/health`. */
   readonly kind: "streamable" | "sse" | "stdio";
+  /**
+   * Whether the transport tells which request a message belongs to (Streamable HTTP does, by
+   * the stream it arrives on); stdio and legacy SSE do not.
+   */
+  readonly correlates: boolean;
   /** Starts receiving; every incoming message goes to `deliver`. */
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void>;
   /**

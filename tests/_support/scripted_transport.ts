@@ -17,6 +17,7 @@ export interface Replier {
 /** An in-memory upstream transport driven by a script, recording everything sent. */
 export class ScriptedTransport implements MessageTransport {
   readonly kind = "streamable" as const;
+  readonly correlates = true;
   readonly sent: JsonRpcMessage[] = [];
   closed = false;
   #deliver: Deliver = () => {};

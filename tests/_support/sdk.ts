@@ -37,6 +37,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import {
   CallToolResultSchema,
   CreateMessageRequestSchema,
+  CreateMessageResultSchema,
   ElicitRequestSchema,
   ErrorCode,
   LATEST_PROTOCOL_VERSION,
@@ -55,6 +56,8 @@ export {
   Client,
   /** `sampling/createMessage` request schema, for client-side handlers. */
   CreateMessageRequestSchema,
+  /** `sampling/createMessage` result schema, for server-side requests. */
+  CreateMessageResultSchema,
   /** `elicitation/create` request schema, for client-side handlers. */
   ElicitRequestSchema,
   /** JSON-RPC and MCP numeric error codes. */

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { startSseFixture } from "../fixtures/sse_server.ts";
 import { connectClient } from "../_support/client.ts";
+import { CreateMessageRequestSchema } from "../_support/sdk.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
 import { stdioUpstream, withMarker } from "../_support/procs.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -93,6 +94,31 @@ for (const [transport, make] of Object.entries(transports)) {
     assert.deepEqual(seen, [1, 2, 3]);
     assert.equal(text(ea), "up:a");
     assert.equal(text(eb), "up:b");
+  });
+
+  Deno.test(`[${transport}] an upstream's sampling request reaches the calling client and its answer goes back`, async () => {
+    await using up = await make("up");
+    await using gw = await startGateway(`servers:\n${up.yaml}`);
+    await waitFor(() => gw.gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
+    await using asker = await connectClient(gw.url, { capabilities: { sampling: {} } });
+    const prompts: string[] = [];
+    asker.setRequestHandler(CreateMessageRequestSchema, (request) => {
+      const content = request.params.messages[0]!.content as { text: string };
+      prompts.push(content.text);
+      return {
+        role: "assistant",
+        content: { type: "text", text: `answer to ${content.text}` },
+        model: "test",
+      };
+    });
+    const result = await asker.callTool({ name: "up__sample", arguments: { prompt: "2+2" } });
+    assert.equal(text(result), "up:sampled:answer to 2+2");
+    assert.deepEqual(prompts, ["2+2"]);
+    await using plain = await connectClient(gw.url);
+    const refused = await plain.callTool({ name: "up__sample", arguments: { prompt: "x" } }).catch((
+      e,
+    ) => e);
+    assert.match(String(refused?.message ?? JSON.stringify(refused)), /sampling/);
   });
 
   Deno.test(`[${transport}] a lost upstream session or process is recovered, with its tools`, async () => {
