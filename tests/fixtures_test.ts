@@ -18,7 +18,18 @@ import { waitFor } from "./_support/wait.ts";
 import { startHttpFixture } from "./fixtures/http_server.ts";
 import { type RawBehaviour, startRawFixture } from "./fixtures/raw_server.ts";
 
-const TOOLS = ["add", "add_tool", "count", "echo", "fail", "log", "meta", "progress", "sample", "slow"];
+const TOOLS = [
+  "add",
+  "add_tool",
+  "count",
+  "echo",
+  "fail",
+  "log",
+  "meta",
+  "progress",
+  "sample",
+  "slow",
+];
 
 /** The text of the first content item of a `tools/call` result. */
 function textOf(result: unknown): string {
