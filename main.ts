@@ -7,6 +7,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import {
   type Config,
   ConfigError,
+  importClientConfig,
   loadConfig,
   resolveConfigPath,
   validateConfig,
@@ -21,6 +22,7 @@ const HELP = `mcpstead ${VERSION}: one MCP endpoint in front of many MCP servers
 Usage:
   mcpstead [--config <path>] [--log-format auto|json|pretty]
   mcpstead check [--config <path>]     validate the config and print the upstreams that would run
+  mcpstead import <client.json>        print the YAML for a Claude Desktop / Cursor "mcpServers" file
   mcpstead --version                   print the version
   mcpstead --help                      print this help
 
@@ -76,6 +78,12 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? "serve";
+  if (command === "import") {
+    if (positionals.length !== 2) {
+      throw new UsageError("import takes one file: mcpstead import <client.json>");
+    }
+    return await importFile(positionals[1]!);
+  }
   if (positionals.length > 1 || !["serve", "check"].includes(command)) {
     throw new UsageError(`unknown command '${positionals.join(" ")}'`);
   }
@@ -102,6 +110,20 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   return await serve(config, format as "auto" | "json" | "pretty");
+}
+
+async function importFile(path: string): Promise<number> {
+  try {
+    print(importClientConfig(await Deno.readTextFile(path), path));
+    return 0;
+  } catch (error) {
+    fail(
+      error instanceof ConfigError
+        ? error.message
+        : `${path}: Cannot import: ${describeError(error)}`,
+    );
+    return 1;
+  }
 }
 
 async function check(path: string): Promise<number> {

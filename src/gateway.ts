@@ -84,6 +84,9 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
     log,
+    onEnd: (session) => {
+      for (const supervisor of supervisors) supervisor.releaseSession(session.id);
+    },
   });
 
   const rebuildCatalog = () => {
@@ -113,12 +116,13 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       clock,
       log: serverLog,
       onChange: rebuildCatalog,
-      createClient: (handlers) =>
+      ...(perSession(server) ? { perSession: { maxInstances: server.max_instances } } : {}),
+      createClient: (handlers, capabilities) =>
         new RpcClient({
           server: server.name,
           transport: createTransport(server, fetchImpl, serverLog, deps.version),
           clientInfo: { name: "mcpstead", version: deps.version },
-          capabilities: UPSTREAM_CAPABILITIES,
+          capabilities: capabilities ?? UPSTREAM_CAPABILITIES,
           handlers,
           log: serverLog,
           timeoutMs: server.timeout * 1000,
@@ -216,6 +220,13 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
+}
+
+/** Whether a server runs one upstream instance per downstream session. */
+function perSession(server: ServerConfig): boolean {
+  return server.command === undefined
+    ? server.session === "per_client"
+    : server.sharing === "per_session";
 }
 
 /** The transport of one new upstream session: a child process for `command`, HTTP for `url`. */

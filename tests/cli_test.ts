@@ -219,3 +219,19 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
     await drain;
   }
 });
+
+Deno.test("mcpstead import prints YAML that mcpstead check accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/claude.json`,
+    JSON.stringify({ mcpServers: { fs: { command: "npx", args: ["-y", "fs"] } } }),
+  );
+  const imported = await run(["import", `${dir}/claude.json`]);
+  assert.equal(imported.code, 0, imported.stderr);
+  await Deno.writeTextFile(`${dir}/mcpstead.yaml`, imported.stdout);
+  const checked = await run(["check", "--config", `${dir}/mcpstead.yaml`]);
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(checked.stdout, /fs\s+npx\s+\(stdio/);
+  const missing = await run(["import"]);
+  assert.equal(missing.code, 2);
+});

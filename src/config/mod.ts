@@ -9,6 +9,7 @@ export type { ConfigPathInputs, ConfigPathSource } from "./discover.ts";
 export { BEARER_TOKEN_VAR, expandEnv } from "./env.ts";
 export type { EnvLookup } from "./env.ts";
 export { ConfigError } from "./error.ts";
+export { importClientConfig } from "./import.ts";
 export { loadConfig, parseConfig, validateConfig } from "./load.ts";
 export type { LoadOptions, Validation } from "./load.ts";
 export {

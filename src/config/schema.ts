@@ -200,6 +200,9 @@ export const serverObjectSchema = z.strictObject({
   env: emptyIsAbsent(childEnvSchema.default({})),
   cwd: emptyIsAbsent(z.string().min(1).optional()),
   inherit_env: flag(false),
+  sharing: emptyIsAbsent(z.enum(["shared", "per_session"]).default("shared")),
+  max_instances: emptyIsAbsent(z.int().min(1).max(10_000).default(32)),
+  session: emptyIsAbsent(z.enum(["shared", "per_client"]).default("shared")),
   protocol: emptyIsAbsent(z.enum(["auto", "streamable", "sse"]).default("auto")),
   required: flag(false),
   timeout: emptyIsAbsent(z.number().gt(0).max(MAX_TIMER_SECONDS).default(60)),
@@ -235,6 +238,22 @@ export function refineServer(
       code: "custom",
       path: ["command"],
       message: "a server has either url or command, not both (split it into two servers)",
+      params: { at: "key" },
+    });
+  }
+  if (server.command !== undefined && server.session !== "shared") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["session"],
+      message: "session applies to url servers; a stdio server uses sharing: per_session",
+      params: { at: "key" },
+    });
+  }
+  if (server.url !== undefined && server.sharing !== "shared") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["sharing"],
+      message: "sharing applies to stdio servers; a url server uses session: per_client",
       params: { at: "key" },
     });
   }

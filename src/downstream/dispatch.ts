@@ -72,6 +72,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (!route || !supervisor) throw invalidParams(`Unknown tool: '${name}'`);
       return supervisor.request("tools/call", { ...params, name: route.name }, {
         signal: context.signal,
+        session: { id: context.sessionId, capabilities: context.clientCapabilities },
         onNotification: context.notify,
         onRequest: (request, signal) =>
           context.ask(

@@ -31,6 +31,7 @@ export type GatewayErrorCode =
   | "upstream_http_error"
   | "upstream_protocol_error"
   | "upstream_closed"
+  | "upstream_busy"
   | "upstream_cancelled";
 
 /** Options of {@link GatewayError}. */

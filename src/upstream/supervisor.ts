@@ -8,6 +8,7 @@ import type { JsonObject, JsonRpcNotification } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
+import { SessionInstances, type SessionRef } from "./instances.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
@@ -49,7 +50,9 @@ export interface UpstreamStatus {
 export interface SupervisorOptions {
   config: SupervisedConfig;
   /** Creates a fresh, unconnected client for a new upstream session. */
-  createClient(handlers: InboundHandlers): UpstreamClient;
+  createClient(handlers: InboundHandlers, capabilities?: JsonObject): UpstreamClient;
+  /** Set for servers with one upstream instance per downstream session. */
+  perSession?: { maxInstances: number };
   clock: Clock;
   log: Logger;
   /** Called whenever the tools or the connection state changed. */
@@ -77,8 +80,28 @@ export class Supervisor {
   #wakeup: (() => void) | undefined;
   #settled = Promise.withResolvers<void>();
 
+  readonly #instances: SessionInstances | undefined;
+
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    if (options.perSession) {
+      this.#instances = new SessionInstances({
+        server: options.config.name,
+        maxInstances: options.perSession.maxInstances,
+        createClient: (handlers, capabilities) => options.createClient(handlers, capabilities),
+        log: options.log,
+      });
+    }
+  }
+
+  /** Number of per-session instances running. */
+  get sessionInstances(): number {
+    return this.#instances?.size ?? 0;
+  }
+
+  /** Ends the upstream instance of a downstream session that ended. */
+  releaseSession(sessionId: string): Promise<void> {
+    return this.#instances?.release(sessionId) ?? Promise.resolve();
   }
 
   /** The server name. */
@@ -131,10 +154,9 @@ export class Supervisor {
   async request(
     method: string,
     params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number },
+    options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number; session?: SessionRef },
   ): Promise<JsonObject> {
-    const client = this.client;
-    if (!client) {
+    if (!this.client) {
       throw new GatewayError(
         "upstream_disconnected",
         this.name,
@@ -142,9 +164,16 @@ export class Supervisor {
       );
     }
     try {
+      const { session, ...rest } = options;
+      const client = this.#instances && session
+        ? await this.#instances.get(
+          session,
+          options.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
+        )
+        : this.client;
       const result = await client.request(method, params, {
         timeoutMs: this.#options.config.timeout * 1000,
-        ...options,
+        ...rest,
       });
       this.#lastSeen = this.#options.clock.now();
       return result;
@@ -194,6 +223,7 @@ export class Supervisor {
       }
     }
     await this.#drop();
+    await this.#instances?.closeAll();
     if (this.#phase !== "failed") this.#setPhase("stopped");
   }
 

@@ -176,3 +176,9 @@ export async function initialize(
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
+
+/** Ends the client's session with DELETE (the SDK's `close()` alone keeps it), then closes it. */
+export async function endSession(client: Client): Promise<void> {
+  await (client.transport as StreamableHTTPClientTransport).terminateSession();
+  await client.close();
+}
