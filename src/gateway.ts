@@ -14,12 +14,14 @@
 import type { Config, ServerConfig } from "./config/mod.ts";
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
-import { sendUnsolicited, SessionStore } from "./downstream/sessions.ts";
+import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
+import { SessionStore } from "./downstream/sessions.ts";
+import { Subscriptions } from "./downstream/subscriptions.ts";
 import { bearerAuthenticator } from "./http/auth.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json } from "./http/router.ts";
 import { type Logger, silentLogger } from "./log.ts";
-import { ToolCatalog } from "./upstream/catalog.ts";
+import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { AutoTransport } from "./upstream/auto.ts";
@@ -56,8 +58,8 @@ export interface Gateway extends AsyncDisposable {
   ready(): Promise<void>;
   /** The current health report. */
   health(): HealthReport;
-  /** The current merged tool catalog. */
-  catalog(): ToolCatalog;
+  /** The current merged catalog. */
+  catalog(): Catalog;
   /** Stops every loop, ends sessions and closes upstream sessions. */
   dispose(): Promise<void>;
 }
@@ -77,35 +79,37 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   const stop = new AbortController();
   const startedAt = clock.now();
   let accepting = true;
-  let catalog = new ToolCatalog([]);
-  let catalogSignature = "";
+  let catalog = new Catalog();
+  const subscriptions = new Subscriptions();
+  const prefixed = config.servers.map((s) => config.namespacing === "always" && s.prefix);
 
   const sessions = new SessionStore({
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
     log,
     onEnd: (session) => {
+      subscriptions.endSession(session.id);
       for (const supervisor of supervisors) supervisor.releaseSession(session.id);
     },
   });
 
+  const relayTargets = { sessions, subscriptions, catalog: () => catalog };
+
   const rebuildCatalog = () => {
-    const next = new ToolCatalog(
-      supervisors.map((s) => ({ server: s.name, prefixed: true, tools: s.tools })),
+    const next = new Catalog(
+      supervisors.map((s, i) => ({ server: s.name, prefixed: prefixed[i]!, ...s.lists })),
     );
     for (const conflict of next.conflicts) {
-      log.error("two tools expose the same name; the second is left out", {
+      log.error("two upstream items expose the same name; the second is left out", {
+        kind: conflict.kind,
         name: conflict.exposed,
         kept: `${conflict.kept.server}/${conflict.kept.name}`,
         dropped: `${conflict.dropped.server}/${conflict.dropped.name}`,
       });
     }
+    const previous = catalog;
     catalog = next;
-    const signature = JSON.stringify(next.tools);
-    if (signature === catalogSignature) return;
-    catalogSignature = signature;
-    const notice = JSON.stringify({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
-    for (const session of sessions.values()) sendUnsolicited(session, notice);
+    announceChanges(previous, next, sessions);
   };
 
   const supervisors = config.servers.map((server) => {
@@ -116,6 +120,10 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       clock,
       log: serverLog,
       onChange: rebuildCatalog,
+      onNotification: (notification, sessionId) =>
+        relayNotification(relayTargets, server.name, notification, sessionId),
+      onRequest: (request, sessionId, signal) =>
+        relayRequest(relayTargets, request, sessionId, signal),
       ...(perSession(server) ? { perSession: { maxInstances: server.max_instances } } : {}),
       createClient: (handlers, capabilities) =>
         new RpcClient({
@@ -132,7 +140,14 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   const byName = new Map(supervisors.map((s) => [s.name, s]));
 
   const dispatcher = createDispatcher({
-    upstreams: { catalog: () => catalog, supervisor: (name) => byName.get(name) },
+    upstreams: {
+      catalog: () => catalog,
+      supervisors: () => supervisors,
+      supervisor: (name) => byName.get(name),
+    },
+    subscriptions,
+    sessionLogLevels: () =>
+      [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
     serverInfo: { name: "mcpstead", version: deps.version },
     pageSize: config.mcp.page_size,
   });

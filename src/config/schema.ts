@@ -203,6 +203,7 @@ export const serverObjectSchema = z.strictObject({
   sharing: emptyIsAbsent(z.enum(["shared", "per_session"]).default("shared")),
   max_instances: emptyIsAbsent(z.int().min(1).max(10_000).default(32)),
   session: emptyIsAbsent(z.enum(["shared", "per_client"]).default("shared")),
+  prefix: flag(true),
   protocol: emptyIsAbsent(z.enum(["auto", "streamable", "sse"]).default("auto")),
   required: flag(false),
   timeout: emptyIsAbsent(z.number().gt(0).max(MAX_TIMER_SECONDS).default(60)),
@@ -330,6 +331,7 @@ export const configSchema = z.strictObject({
   host: emptyIsAbsent(hostSchema.default("127.0.0.1")),
   port: emptyIsAbsent(z.int().min(0).max(65_535).default(8766)),
   mcp: mcpSchema,
+  namespacing: emptyIsAbsent(z.enum(["always", "never"]).default("always")),
   servers: emptyIsAbsent(z.array(serverSchema).default([])),
   metrics: section({ enabled: flag(true) }),
   logging: section({

@@ -1,19 +1,36 @@
 /**
  * Method dispatch for downstream requests. A request carries what it needs (protocol version,
- * client capabilities, session id, signal) in its context; session state is looked up beside
- * the request path, not woven through it.
+ * client capabilities, session state, signal) in its context; session state is looked up beside
+ * the request path, not woven through it. Everything an upstream serves is forwarded to the
+ * upstream that owns the name or URI, with names mapped back and forth (catalog.ts).
  */
-import { ErrorCode, type JsonObject, type JsonRpcNotification } from "../mcp/jsonrpc.ts";
+import {
+  ErrorCode,
+  isJsonObject,
+  type JsonObject,
+  type JsonRpcNotification,
+} from "../mcp/jsonrpc.ts";
 import { invalidParams, McpError } from "../mcp/errors.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
-import { InvalidCursorError, paginate, type ToolCatalog } from "../upstream/catalog.ts";
+import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
 import type { Supervisor } from "../upstream/supervisor.ts";
+import { isLogLevel, logLevelAllows } from "./log_levels.ts";
+import type { Subscriptions } from "./subscriptions.ts";
+
+/** What a session keeps between requests that dispatch reads or changes. */
+export interface SessionState {
+  /** The minimum level the client asked for with logging/setLevel. */
+  logLevel: string | undefined;
+  /** Exposed resource URIs the client subscribed to. */
+  readonly subscriptions: Set<string>;
+}
 
 /** What a method handler gets besides its params. */
 export interface CallContext {
   readonly sessionId: string;
   readonly protocolVersion: string;
   readonly clientCapabilities: JsonObject;
+  readonly state: SessionState;
   /** Aborted when the client cancels the request or the session ends. */
   readonly signal: AbortSignal;
   /** Sends a notification related to this request (on its own stream when it streams). */
@@ -27,8 +44,10 @@ export interface CallContext {
 
 /** The upstreams as dispatch sees them. */
 export interface UpstreamDirectory {
-  /** The current merged tool catalog. */
-  catalog(): ToolCatalog;
+  /** The current merged catalog. */
+  catalog(): Catalog;
+  /** Every supervisor, in config order. */
+  supervisors(): readonly Supervisor[];
   /** The supervisor of a server. */
   supervisor(server: string): Supervisor | undefined;
 }
@@ -36,8 +55,11 @@ export interface UpstreamDirectory {
 /** Options of {@link createDispatcher}. */
 export interface DispatcherOptions {
   upstreams: UpstreamDirectory;
+  subscriptions: Subscriptions;
   serverInfo: { name: string; version: string };
   pageSize: number;
+  /** The log levels live sessions asked for (a shared upstream gets the most verbose). */
+  sessionLogLevels(): Iterable<string>;
 }
 
 /** Answers downstream requests. */
@@ -46,6 +68,12 @@ export interface Dispatcher {
   initialize(params: JsonObject): JsonObject;
   /** Serves one request; rejects with McpError or GatewayError. */
   handle(method: string, params: JsonObject | undefined, context: CallContext): Promise<JsonObject>;
+  /** Handles a client notification other than cancellation. */
+  notification(
+    method: string,
+    params: JsonObject | undefined,
+    context: Pick<CallContext, "sessionId">,
+  ): void;
 }
 
 type MethodHandler = (
@@ -53,42 +81,218 @@ type MethodHandler = (
   context: CallContext,
 ) => Promise<JsonObject> | JsonObject;
 
+const LEVEL_ORDER = [
+  "debug",
+  "info",
+  "notice",
+  "warning",
+  "error",
+  "critical",
+  "alert",
+  "emergency",
+];
+
 /** Builds the dispatcher over a set of upstreams. */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
-  const { upstreams, pageSize } = options;
+  const { upstreams, pageSize, subscriptions } = options;
+  const catalog = () => upstreams.catalog();
+
+  /** Whether any upstream declared a server capability. */
+  const offered = (capability: string) =>
+    upstreams.supervisors().some((s) => s.capabilities[capability] !== undefined);
+
+  const requireOffered = (capability: string, method: string) => {
+    if (!offered(capability)) {
+      throw new McpError(ErrorCode.MethodNotFound, `Method not found: '${method}'`);
+    }
+  };
+
+  /** Sends a request to the upstream that owns `route`, relaying what it says meanwhile. */
+  const forward = (route: Route, method: string, params: JsonObject, context: CallContext) => {
+    const supervisor = upstreams.supervisor(route.server);
+    if (!supervisor) throw invalidParams(`Unknown server: '${route.server}'`);
+    return supervisor.request(method, params, {
+      signal: context.signal,
+      session: { id: context.sessionId, capabilities: context.clientCapabilities },
+      onNotification: (notification) => {
+        if (
+          notification.method === "notifications/message" &&
+          !logLevelAllows(context.state.logLevel, notification.params?.level)
+        ) return;
+        context.notify(notification);
+      },
+      onRequest: (request, signal) =>
+        context.ask(
+          request.params === undefined
+            ? { method: request.method }
+            : { method: request.method, params: request.params },
+          signal,
+        ),
+    });
+  };
+
+  const list = (
+    key: string,
+    items: readonly JsonObject[],
+    params: JsonObject | undefined,
+  ): JsonObject => {
+    let page;
+    try {
+      page = paginate(items, params?.cursor, pageSize);
+    } catch (error) {
+      if (error instanceof InvalidCursorError) throw invalidParams(error.message);
+      throw error;
+    }
+    return page.nextCursor === undefined
+      ? { [key]: page.items }
+      : { [key]: page.items, nextCursor: page.nextCursor };
+  };
+
+  const resourceRoute = (uri: unknown): Route => {
+    if (typeof uri !== "string") throw invalidParams("params.uri (a string) is required");
+    const route = catalog().resource(uri);
+    if (!route) {
+      throw new McpError(ErrorCode.ResourceNotFound, `Resource not found: '${uri}'`, { uri });
+    }
+    return route;
+  };
+
   const methods: Record<string, MethodHandler> = {
     ping: () => ({}),
-    "tools/list": (params) => {
-      const page = pageOf(upstreams.catalog().tools, params?.cursor, pageSize);
-      return page.nextCursor === undefined
-        ? { tools: page.items }
-        : { tools: page.items, nextCursor: page.nextCursor };
-    },
+    "tools/list": (params) => list("tools", catalog().tools, params),
     "tools/call": (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("tools/call needs params.name (a string)");
-      const route = upstreams.catalog().route(name);
-      const supervisor = route && upstreams.supervisor(route.server);
-      if (!route || !supervisor) throw invalidParams(`Unknown tool: '${name}'`);
-      return supervisor.request("tools/call", { ...params, name: route.name }, {
-        signal: context.signal,
-        session: { id: context.sessionId, capabilities: context.clientCapabilities },
-        onNotification: context.notify,
-        onRequest: (request, signal) =>
-          context.ask(
-            request.params === undefined
-              ? { method: request.method }
-              : { method: request.method, params: request.params },
-            signal,
-          ),
-      });
+      const route = catalog().tool(name);
+      if (!route) throw invalidParams(`Unknown tool: '${name}'`);
+      return forward(route, "tools/call", { ...params, name: route.name }, context);
+    },
+    "prompts/list": (params) => {
+      requireOffered("prompts", "prompts/list");
+      return list("prompts", catalog().prompts, params);
+    },
+    "prompts/get": (params, context) => {
+      const name = params?.name;
+      if (typeof name !== "string") throw invalidParams("prompts/get needs params.name (a string)");
+      const route = catalog().prompt(name);
+      if (!route) throw invalidParams(`Unknown prompt: '${name}'`);
+      return forward(route, "prompts/get", { ...params, name: route.name }, context);
+    },
+    "resources/list": (params) => {
+      requireOffered("resources", "resources/list");
+      return list("resources", catalog().resources, params);
+    },
+    "resources/templates/list": (params) => {
+      requireOffered("resources", "resources/templates/list");
+      return list("resourceTemplates", catalog().templates, params);
+    },
+    "resources/read": async (params, context) => {
+      const route = resourceRoute(params?.uri);
+      const result = await forward(
+        route,
+        "resources/read",
+        { ...params, uri: route.name },
+        context,
+      );
+      if (!Array.isArray(result.contents)) return result;
+      return {
+        ...result,
+        contents: result.contents.map((content) =>
+          isJsonObject(content) && typeof content.uri === "string"
+            ? { ...content, uri: catalog().exposeUri(route.server, content.uri) }
+            : content
+        ),
+      };
+    },
+    "resources/subscribe": async (params, context) => {
+      const route = resourceRoute(params?.uri);
+      const exposed = params!.uri as string;
+      if (context.state.subscriptions.has(exposed)) return {};
+      const first = subscriptions.add(
+        route,
+        context.sessionId,
+        upstreams.supervisor(route.server)?.perSession ?? false,
+      );
+      if (first) {
+        await forward(route, "resources/subscribe", { ...params, uri: route.name }, context);
+      }
+      context.state.subscriptions.add(exposed);
+      return {};
+    },
+    "resources/unsubscribe": async (params, context) => {
+      const route = resourceRoute(params?.uri);
+      const exposed = params!.uri as string;
+      if (!context.state.subscriptions.delete(exposed)) return {};
+      const last = subscriptions.remove(
+        route,
+        context.sessionId,
+        upstreams.supervisor(route.server)?.perSession ?? false,
+      );
+      if (last) {
+        await forward(route, "resources/unsubscribe", { ...params, uri: route.name }, context);
+      }
+      return {};
+    },
+    "completion/complete": (params, context) => {
+      const ref = params?.ref;
+      if (!isJsonObject(ref)) throw invalidParams("completion/complete needs params.ref");
+      if (ref.type === "ref/prompt" && typeof ref.name === "string") {
+        const route = catalog().prompt(ref.name);
+        if (!route) throw invalidParams(`Unknown prompt: '${ref.name}'`);
+        return forward(route, "completion/complete", {
+          ...params,
+          ref: { ...ref, name: route.name },
+        }, context);
+      }
+      if (ref.type === "ref/resource" && typeof ref.uri === "string") {
+        const route = resourceRoute(ref.uri);
+        return forward(route, "completion/complete", {
+          ...params,
+          ref: { ...ref, uri: route.name },
+        }, context);
+      }
+      throw invalidParams(
+        "params.ref must be a ref/prompt with a name or a ref/resource with a uri",
+      );
+    },
+    "logging/setLevel": async (params, context) => {
+      const level = params?.level;
+      if (!isLogLevel(level)) {
+        throw invalidParams(
+          `Invalid log level: ${JSON.stringify(level)} (one of ${LEVEL_ORDER.join(", ")})`,
+        );
+      }
+      context.state.logLevel = level;
+      const shared = mostVerbose(options.sessionLogLevels()) ?? level;
+      await Promise.all(
+        upstreams.supervisors().filter((s) => s.capabilities.logging !== undefined && s.client).map(
+          (s) =>
+            forward({ server: s.name, name: "" }, "logging/setLevel", {
+              level: s.perSession ? level : shared,
+            }, context)
+              .catch(() => {}),
+        ),
+      );
+      return {};
     },
   };
+
   return {
     initialize(params) {
+      const capabilities: JsonObject = { tools: { listChanged: true }, logging: {} };
+      if (offered("prompts")) capabilities.prompts = { listChanged: true };
+      if (offered("resources")) {
+        const subscribe = upstreams.supervisors().some((s) =>
+          isJsonObject(s.capabilities.resources) && s.capabilities.resources.subscribe === true
+        );
+        capabilities.resources = subscribe
+          ? { subscribe: true, listChanged: true }
+          : { listChanged: true };
+      }
+      if (offered("completions")) capabilities.completions = {};
       return {
         protocolVersion: negotiateVersion(params.protocolVersion),
-        capabilities: { tools: { listChanged: true } },
+        capabilities,
         serverInfo: options.serverInfo,
       };
     },
@@ -105,14 +309,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         return Promise.reject(error);
       }
     },
+    notification(method, params, context) {
+      if (method !== "notifications/roots/list_changed") return;
+      for (const supervisor of upstreams.supervisors()) {
+        supervisor.notify(method, params, context.sessionId).catch(() => {});
+      }
+    },
   };
 }
 
-function pageOf<T>(items: readonly T[], cursor: unknown, size: number) {
-  try {
-    return paginate(items, cursor, size);
-  } catch (error) {
-    if (error instanceof InvalidCursorError) throw invalidParams(error.message);
-    throw error;
+function mostVerbose(levels: Iterable<string>): string | undefined {
+  let best: number | undefined;
+  for (const level of levels) {
+    const rank = LEVEL_ORDER.indexOf(level);
+    if (rank !== -1 && (best === undefined || rank < best)) best = rank;
   }
+  return best === undefined ? undefined : LEVEL_ORDER[best];
 }

@@ -20,7 +20,13 @@ import {
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
-import { attachStream, sendUnsolicited, type Session, type SessionStore } from "./sessions.ts";
+import {
+  askClient,
+  attachStream,
+  sendUnsolicited,
+  type Session,
+  type SessionStore,
+} from "./sessions.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -110,9 +116,10 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       sessionId: session.id,
       protocolVersion: session.protocolVersion,
       clientCapabilities: session.clientCapabilities,
+      state: session,
       signal: AbortSignal.any([controller.signal, session.ended.signal]),
       notify: (notification) => send(JSON.stringify(notification)),
-      ask: (request, signal) => ask(session, request, signal, send),
+      ask: (request, signal) => askClient(session, request, signal, send),
     };
     const done = dispatcher.handle(message.method as string, paramsOf(message), context).then(
       (result) => JSON.stringify({ jsonrpc: "2.0", id, result }),
@@ -153,12 +160,15 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   };
 
   const onNotification = (session: Session, message: JsonObject): void => {
+    const params = paramsOf(message);
     if (message.method === "notifications/cancelled") {
-      const requestId = paramsOf(message)?.requestId;
+      const requestId = params?.requestId;
       if (typeof requestId === "string" || typeof requestId === "number") {
         session.inflight.get(requestId)?.abort();
       }
+      return;
     }
+    dispatcher.notification(message.method as string, params, { sessionId: session.id });
   };
 
   const initialize = (message: JsonObject, accepts: Accepts): Response => {
@@ -334,55 +344,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         : httpError(404, -32001, "Session not found");
     },
   };
-}
-
-/** The client capability each server→client request needs. */
-const CAPABILITY_OF: Record<string, string> = {
-  "sampling/createMessage": "sampling",
-  "elicitation/create": "elicitation",
-  "roots/list": "roots",
-};
-
-let askCounter = 0;
-
-/**
- * Sends a request to the client on behalf of an upstream and waits for its answer, which the
- * client POSTs back as a response; a cancelled wait tells the client with notifications/cancelled.
- */
-function ask(
-  session: Session,
-  request: { method: string; params?: JsonObject },
-  signal: AbortSignal,
-  send: (json: string) => void,
-): Promise<JsonObject> {
-  const capability = CAPABILITY_OF[request.method];
-  if (capability !== undefined && session.clientCapabilities[capability] === undefined) {
-    return Promise.reject(
-      new McpError(
-        ErrorCode.MethodNotFound,
-        `The client did not declare the '${capability}' capability`,
-      ),
-    );
-  }
-  const id = `mcpstead-${++askCounter}`;
-  const pending = Promise.withResolvers<JsonObject>();
-  session.asked.set(id, pending);
-  const onAbort = () => {
-    pending.reject(signal.reason);
-    send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        method: "notifications/cancelled",
-        params: { requestId: id },
-      }),
-    );
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
-  send(JSON.stringify({ jsonrpc: "2.0", id, ...request }));
-  return pending.promise.finally(() => {
-    session.asked.delete(id);
-    signal.removeEventListener("abort", onAbort);
-  });
 }
 
 /** Reads which of the two answer types the client takes; a missing header takes both. */

@@ -1,5 +1,6 @@
 /** Downstream sessions: unguessable ids, per-session state beside the request path, idle eviction. */
-import type { JsonObject, JsonRpcId } from "../mcp/jsonrpc.ts";
+import { McpError } from "../mcp/errors.ts";
+import { ErrorCode, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { Clock } from "../upstream/clock.ts";
 import type { Logger } from "../log.ts";
 import type { SseChannel } from "./sse_channel.ts";
@@ -21,6 +22,10 @@ export interface Session {
   readonly outbox: string[];
   /** Requests being served, by downstream id, so `notifications/cancelled` can stop them. */
   readonly inflight: Map<JsonRpcId, AbortController>;
+  /** The minimum log level the client asked for with `logging/setLevel`, if it did. */
+  logLevel: string | undefined;
+  /** Exposed resource URIs the client subscribed to. */
+  readonly subscriptions: Set<string>;
   /** Requests the gateway sent to the client (relayed from upstreams), awaiting its answer. */
   readonly asked: Map<string, PromiseWithResolvers<JsonObject>>;
   /** Aborted when the session ends: stops its in-flight work. */
@@ -92,6 +97,8 @@ export class SessionStore {
       outbox: [],
       inflight: new Map(),
       asked: new Map(),
+      logLevel: undefined,
+      subscriptions: new Set(),
       ended: new AbortController(),
     };
     this.#sessions.set(session.id, session);
@@ -147,4 +154,53 @@ export class SessionStore {
   endAll(reason: EndReason): void {
     for (const id of [...this.#sessions.keys()]) this.end(id, reason);
   }
+}
+
+/** The client capability each server→client request needs. */
+const CAPABILITY_OF: Record<string, string> = {
+  "sampling/createMessage": "sampling",
+  "elicitation/create": "elicitation",
+  "roots/list": "roots",
+};
+
+let askCounter = 0;
+
+/**
+ * Sends a request to the client on behalf of an upstream and waits for its answer, which the
+ * client POSTs back as a response; a cancelled wait tells the client with notifications/cancelled.
+ */
+export function askClient(
+  session: Session,
+  request: { method: string; params?: JsonObject },
+  signal: AbortSignal,
+  send: (json: string) => void,
+): Promise<JsonObject> {
+  const capability = CAPABILITY_OF[request.method];
+  if (capability !== undefined && session.clientCapabilities[capability] === undefined) {
+    return Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        `The client did not declare the '${capability}' capability`,
+      ),
+    );
+  }
+  const id = `mcpstead-${++askCounter}`;
+  const pending = Promise.withResolvers<JsonObject>();
+  session.asked.set(id, pending);
+  const onAbort = () => {
+    pending.reject(signal.reason);
+    send(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: id },
+      }),
+    );
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  send(JSON.stringify({ jsonrpc: "2.0", id, ...request }));
+  return pending.promise.finally(() => {
+    session.asked.delete(id);
+    signal.removeEventListener("abort", onAbort);
+  });
 }

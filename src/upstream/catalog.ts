@@ -1,86 +1,205 @@
 /**
- * The merged tool catalog: every connected upstream's tools under client-safe exposed names,
- * in server order then upstream order, with a lookup table back to (server, original name).
- * Routing never splits a name on `__`, so a server called `a_` cannot be confused with `a`.
+ * The merged catalog: every upstream's tools, prompts, resources and resource templates as
+ * clients see them, in server order then upstream order, with lookup tables back to
+ * (server, original name). Routing never splits a name on `__`.
+ *
+ * Names: tools and prompts are `<server>__<name>` (client-safe, see names.ts). Resource URIs
+ * and templates are `<prefix>+<original>`, where the prefix is the server name reduced to URI
+ * scheme characters; a read of an original URI that only one server listed also works. A server
+ * with `prefix: false` (or `namespacing: never`) keeps its names and URIs verbatim.
  */
 import type { JsonObject } from "../mcp/jsonrpc.ts";
 import { exposedName } from "../mcp/names.ts";
 
-/** One upstream's contribution to the catalog. */
+/** One upstream's contribution. */
 export interface CatalogSource {
   server: string;
-  /** Whether names get the `<server>__` prefix. */
+  /** Whether names and URIs get the server prefix. */
   prefixed: boolean;
   tools: readonly JsonObject[];
+  prompts: readonly JsonObject[];
+  resources: readonly JsonObject[];
+  templates: readonly JsonObject[];
 }
 
-/** Where an exposed tool lives. */
-export interface ToolRoute {
+/** Where an exposed item lives: its server and its name (or URI) there. */
+export interface Route {
   server: string;
-  /** The tool's name at the upstream. */
   name: string;
 }
 
-/** A name that two upstream tools would both take; the later one is left out. */
+/** A name two items would both take; the later one is left out. */
 export interface NameConflict {
+  kind: "tool" | "prompt" | "resource";
   exposed: string;
-  kept: ToolRoute;
-  dropped: ToolRoute;
+  kept: Route;
+  dropped: Route;
 }
 
-/** An immutable snapshot of the merged catalog. */
-export class ToolCatalog {
-  /** The tools as clients see them, in order. */
-  readonly tools: readonly JsonObject[];
-  /** Names two tools competed for. */
-  readonly conflicts: readonly NameConflict[];
-  readonly #routes: Map<string, ToolRoute>;
+const EMPTY: CatalogSource[] = [];
 
-  constructor(sources: readonly CatalogSource[]) {
-    const tools: JsonObject[] = [];
+/** An immutable snapshot of the merged catalog. */
+export class Catalog {
+  readonly tools: readonly JsonObject[];
+  readonly prompts: readonly JsonObject[];
+  readonly resources: readonly JsonObject[];
+  readonly templates: readonly JsonObject[];
+  readonly conflicts: readonly NameConflict[];
+  readonly #tools = new Map<string, Route>();
+  readonly #prompts = new Map<string, Route>();
+  readonly #resources = new Map<string, Route>();
+  readonly #originals = new Map<string, Route | null>();
+  readonly #prefixes = new Map<string, string>();
+  readonly #unprefixed: Array<{ server: string; templates: RegExp[] }> = [];
+
+  constructor(sources: readonly CatalogSource[] = EMPTY) {
     const conflicts: NameConflict[] = [];
-    this.#routes = new Map();
+    const tools: JsonObject[] = [];
+    const prompts: JsonObject[] = [];
+    const resources: JsonObject[] = [];
+    const templates: JsonObject[] = [];
+    const used = new Set<string>();
     for (const source of sources) {
-      for (const tool of source.tools) {
-        const name = tool.name as string;
+      const prefix = source.prefixed ? uriPrefix(source.server, used) : undefined;
+      if (prefix !== undefined) this.#prefixes.set(source.server, prefix);
+      else {
+        this.#unprefixed.push({
+          server: source.server,
+          templates: source.templates.flatMap((t) =>
+            typeof t.uriTemplate === "string" ? [templateRegExp(t.uriTemplate)] : []
+          ),
+        });
+      }
+      const add = (
+        kind: "tool" | "prompt",
+        table: Map<string, Route>,
+        out: JsonObject[],
+        item: JsonObject,
+      ) => {
+        const name = item.name as string;
         const exposed = exposedName(source.server, name, source.prefixed);
         const route = { server: source.server, name };
-        const existing = this.#routes.get(exposed);
-        if (existing) {
-          conflicts.push({ exposed, kept: existing, dropped: route });
+        const kept = table.get(exposed);
+        if (kept) return conflicts.push({ kind, exposed, kept, dropped: route });
+        table.set(exposed, route);
+        out.push(describe(item, exposed, source));
+      };
+      for (const tool of source.tools) add("tool", this.#tools, tools, tool);
+      for (const prompt of source.prompts) {
+        if (typeof prompt.name === "string") add("prompt", this.#prompts, prompts, prompt);
+      }
+      for (const resource of source.resources) {
+        if (typeof resource.uri !== "string") continue;
+        const exposed = prefix === undefined ? resource.uri : `${prefix}+${resource.uri}`;
+        const route = { server: source.server, name: resource.uri };
+        const kept = this.#resources.get(exposed);
+        if (kept) {
+          conflicts.push({ kind: "resource", exposed, kept, dropped: route });
           continue;
         }
-        this.#routes.set(exposed, route);
-        tools.push(exposeTool(tool, exposed, source));
+        this.#resources.set(exposed, route);
+        this.#originals.set(resource.uri, this.#originals.has(resource.uri) ? null : route);
+        resources.push({ ...resource, uri: exposed });
+      }
+      for (const template of source.templates) {
+        if (typeof template.uriTemplate !== "string") continue;
+        templates.push(
+          prefix === undefined
+            ? template
+            : { ...template, uriTemplate: `${prefix}+${template.uriTemplate}` },
+        );
       }
     }
     this.tools = tools;
+    this.prompts = prompts;
+    this.resources = resources;
+    this.templates = templates;
     this.conflicts = conflicts;
-  }
-
-  /** Finds the upstream of an exposed name. */
-  route(exposed: string): ToolRoute | undefined {
-    return this.#routes.get(exposed);
   }
 
   /** The number of tools. */
   get size(): number {
     return this.tools.length;
   }
+
+  /** Finds the upstream of an exposed tool name. */
+  tool(exposed: string): Route | undefined {
+    return this.#tools.get(exposed);
+  }
+
+  /** Finds the upstream of an exposed prompt name. */
+  prompt(exposed: string): Route | undefined {
+    return this.#prompts.get(exposed);
+  }
+
+  /**
+   * Finds the upstream of a resource URI (or resource template) as a client wrote it: a listed
+   * resource, a `<prefix>+` URI, an original URI only one server listed, or a URI matching a
+   * template of a server without prefix.
+   */
+  resource(exposed: string): Route | undefined {
+    const listed = this.#resources.get(exposed);
+    if (listed) return listed;
+    for (const [server, prefix] of this.#prefixes) {
+      if (exposed.startsWith(`${prefix}+`)) {
+        return { server, name: exposed.slice(prefix.length + 1) };
+      }
+    }
+    const original = this.#originals.get(exposed);
+    if (original) return original;
+    const matching = this.#unprefixed.filter((s) => s.templates.some((re) => re.test(exposed)));
+    if (matching.length === 1) return { server: matching[0]!.server, name: exposed };
+    if (matching.length === 0 && this.#unprefixed.length === 1) {
+      return { server: this.#unprefixed[0]!.server, name: exposed };
+    }
+    return undefined;
+  }
+
+  /** The URI a client sees for a server's original URI. */
+  exposeUri(server: string, uri: string): string {
+    const prefix = this.#prefixes.get(server);
+    return prefix === undefined ? uri : `${prefix}+${uri}`;
+  }
+
+  /** The servers whose prompts, resources or completions exist, for capability checks. */
+  has(kind: "prompts" | "resources"): boolean {
+    return kind === "prompts"
+      ? this.prompts.length > 0
+      : this.resources.length + this.templates.length > 0;
+  }
 }
 
-/** A copy of an upstream tool as clients see it; every other field passes through unchanged. */
-function exposeTool(tool: JsonObject, exposed: string, source: CatalogSource): JsonObject {
-  const description = typeof tool.description === "string" ? tool.description : undefined;
+/** A copy of an upstream tool or prompt as clients see it; every other field passes through. */
+function describe(item: JsonObject, exposed: string, source: CatalogSource): JsonObject {
+  const description = typeof item.description === "string" ? item.description : undefined;
+  const kind = "inputSchema" in item ? "Tool" : "Prompt";
   return {
-    ...tool,
+    ...item,
     name: exposed,
-    description: source.prefixed
-      ? description === undefined
-        ? `Tool from ${source.server}`
-        : `[${source.server}] ${description}`
-      : description ?? `Tool from ${source.server}`,
+    description: description === undefined
+      ? `${kind} from ${source.server}`
+      : source.prefixed
+      ? `[${source.server}] ${description}`
+      : description,
   };
+}
+
+/** A URI scheme prefix for a server: scheme characters only, starting with a letter, unique. */
+function uriPrefix(server: string, used: Set<string>): string {
+  let prefix = server.replace(/[^A-Za-z0-9.-]/g, "-");
+  if (!/^[A-Za-z]/.test(prefix)) prefix = `s${prefix}`;
+  let candidate = prefix;
+  for (let n = 2; used.has(candidate); n++) candidate = `${prefix}${n}`;
+  used.add(candidate);
+  return candidate;
+}
+
+/** A regular expression matching the URIs an RFC 6570 template can produce (any expansion). */
+function templateRegExp(template: string): RegExp {
+  const pattern = template.split(/\{[^}]*\}/).map((part) =>
+    part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+  ).join(".+?");
+  return new RegExp(`^${pattern}$`);
 }
 
 /** One page of a list and the cursor of the next. */

@@ -5,7 +5,7 @@
  * and capped, so a crowd of clients cannot start unbounded processes.
  */
 import { GatewayError } from "../mcp/errors.ts";
-import type { JsonObject } from "../mcp/jsonrpc.ts";
+import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { InboundHandlers } from "./rpc_client.ts";
 import type { UpstreamClient } from "./supervisor.ts";
@@ -22,6 +22,10 @@ export interface SessionInstancesOptions {
   server: string;
   maxInstances: number;
   createClient(handlers: InboundHandlers, capabilities: JsonObject): UpstreamClient;
+  /** Notifications of a session's instance not tied to a request. */
+  onNotification(notification: JsonRpcNotification, sessionId: string): void;
+  /** Requests of a session's instance not tied to a request of ours (e.g. roots/list). */
+  onRequest(request: JsonRpcRequest, sessionId: string, signal: AbortSignal): Promise<JsonObject>;
   log: Logger;
 }
 
@@ -55,6 +59,8 @@ export class SessionInstances {
     }
     const capabilities = pick(session.capabilities, ["sampling", "elicitation", "roots"]);
     const client = this.#options.createClient({
+      onNotification: (notification) => this.#options.onNotification(notification, session.id),
+      onRequest: (request, signal) => this.#options.onRequest(request, session.id, signal),
       onClose: () => {
         if (this.#instances.get(session.id) === started) this.#instances.delete(session.id);
       },
@@ -67,6 +73,11 @@ export class SessionInstances {
     this.#instances.set(session.id, started);
     this.#options.log.debug("started a per-session upstream instance", { session: session.id });
     return started;
+  }
+
+  /** The session's instance, if it has one. */
+  existing(sessionId: string): Promise<UpstreamClient> | undefined {
+    return this.#instances.get(sessionId);
   }
 
   /** Closes the session's instance, if it has one. */

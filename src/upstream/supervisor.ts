@@ -3,8 +3,14 @@
  * `notifications/tools/list_changed`; on failure mark the upstream down, clear its tools and
  * reconnect with jittered exponential backoff until `reconnect.max_attempts` (0 = forever).
  */
-import { GatewayError } from "../mcp/errors.ts";
-import type { JsonObject, JsonRpcNotification } from "../mcp/jsonrpc.ts";
+import { GatewayError, McpError } from "../mcp/errors.ts";
+import {
+  ErrorCode,
+  isJsonObject,
+  type JsonObject,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+} from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { Clock } from "./clock.ts";
@@ -21,6 +27,7 @@ export interface UpstreamClient {
     params: JsonObject | undefined,
     options: RequestOptions,
   ): Promise<JsonObject>;
+  notify(method: string, params?: JsonObject): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,19 +64,42 @@ export interface SupervisorOptions {
   log: Logger;
   /** Called whenever the tools or the connection state changed. */
   onChange(): void;
-  /** Notifications from the upstream not tied to a request. */
-  onNotification?(notification: JsonRpcNotification): void;
+  /** Notifications not tied to a request; `sessionId` names the session of a per-session instance. */
+  onNotification?(notification: JsonRpcNotification, sessionId?: string): void;
+  /** Server→client requests not tied to a request of ours, likewise. */
+  onRequest?(
+    request: JsonRpcRequest,
+    sessionId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<JsonObject>;
 }
 
 type Wake = "refresh" | "check" | "closed";
 
 const MAX_PAGES = 100;
 
+/** What one upstream lists. */
+export interface UpstreamLists {
+  tools: JsonObject[];
+  prompts: JsonObject[];
+  resources: JsonObject[];
+  templates: JsonObject[];
+}
+
+const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
+
+const LIST_CHANGED = new Set([
+  "notifications/tools/list_changed",
+  "notifications/prompts/list_changed",
+  "notifications/resources/list_changed",
+]);
+
 /** Keeps one upstream connected and its tool list fresh. */
 export class Supervisor {
   readonly #options: SupervisorOptions;
   #client: UpstreamClient | undefined;
-  #tools: JsonObject[] = [];
+  #lists: UpstreamLists = EMPTY_LISTS;
+  #capabilities: JsonObject = {};
   #phase: UpstreamPhase = "connecting";
   #lastSeen: number | undefined;
   #lastError: string | undefined;
@@ -89,14 +119,34 @@ export class Supervisor {
         server: options.config.name,
         maxInstances: options.perSession.maxInstances,
         createClient: (handlers, capabilities) => options.createClient(handlers, capabilities),
+        onNotification: (notification, sessionId) =>
+          options.onNotification?.(notification, sessionId),
+        onRequest: (request, sessionId, signal) => this.#onRequest(request, sessionId, signal),
         log: options.log,
       });
     }
   }
 
+  /** Whether the server runs one instance per downstream session. */
+  get perSession(): boolean {
+    return this.#instances !== undefined;
+  }
+
   /** Number of per-session instances running. */
   get sessionInstances(): number {
     return this.#instances?.size ?? 0;
+  }
+
+  /** The capabilities the upstream declared when it last connected. */
+  get capabilities(): JsonObject {
+    return this.#capabilities;
+  }
+
+  /** Sends a notification to the upstream (to the session's own instance, if it has one). */
+  async notify(method: string, params: JsonObject | undefined, sessionId?: string): Promise<void> {
+    const instance = sessionId === undefined ? undefined : this.#instances?.existing(sessionId);
+    const client = instance ? await instance : this.client;
+    await client?.notify(method, params);
   }
 
   /** Ends the upstream instance of a downstream session that ended. */
@@ -111,7 +161,12 @@ export class Supervisor {
 
   /** The tools of the last successful listing; empty while down. */
   get tools(): readonly JsonObject[] {
-    return this.#tools;
+    return this.#lists.tools;
+  }
+
+  /** Everything the upstream listed (tools, prompts, resources, templates); empty while down. */
+  get lists(): UpstreamLists {
+    return this.#lists;
   }
 
   /** The connected client, if any. */
@@ -125,7 +180,7 @@ export class Supervisor {
       phase: this.#phase,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
-      toolsCount: this.#tools.length,
+      toolsCount: this.#lists.tools.length,
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,
       lastError: this.#lastError,
@@ -232,6 +287,7 @@ export class Supervisor {
     this.#closeError = undefined;
     const client = this.#options.createClient({
       onNotification: (n) => this.#onNotification(n),
+      onRequest: (request, signal) => this.#onRequest(request, undefined, signal),
       onClose: (error) => {
         this.#closeError = error ?? new Error("the upstream closed the session");
         this.#wake("closed");
@@ -239,7 +295,8 @@ export class Supervisor {
     });
     this.#client = client;
     const init = await client.connect(signal);
-    this.#tools = await this.#listTools(client, init.capabilities, signal);
+    this.#capabilities = init.capabilities;
+    this.#lists = await this.#listAll(client, init.capabilities, signal);
     this.#lastSeen = this.#options.clock.now();
     this.#lastError = undefined;
     if (this.#failures > 0) {
@@ -249,7 +306,7 @@ export class Supervisor {
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
       protocol_version: init.protocolVersion,
-      tools: this.#tools.length,
+      tools: this.#lists.tools.length,
     });
     this.#setPhase("connected");
   }
@@ -269,58 +326,92 @@ export class Supervisor {
         this.#lastSeen = clock.now();
         continue;
       }
-      const tools = await this.#listTools(
+      const lists = await this.#listAll(
         client,
         client.initializeResult?.capabilities ?? {},
         signal,
       );
       this.#lastSeen = clock.now();
-      if (JSON.stringify(tools) !== JSON.stringify(this.#tools)) {
-        this.#tools = tools;
+      if (JSON.stringify(lists) !== JSON.stringify(this.#lists)) {
+        this.#lists = lists;
         this.#options.onChange();
       }
     }
   }
 
-  async #listTools(
+  async #listAll(
     client: UpstreamClient,
     capabilities: JsonObject,
     signal: AbortSignal,
+  ): Promise<UpstreamLists> {
+    const list = (method: string, key: string, id: string) =>
+      this.#list(client, method, key, id, signal);
+    const resources = capabilities.resources !== undefined;
+    return {
+      tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
+      prompts: capabilities.prompts === undefined
+        ? []
+        : await list("prompts/list", "prompts", "name"),
+      resources: resources ? await list("resources/list", "resources", "uri") : [],
+      templates: resources
+        ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
+        : [],
+    };
+  }
+
+  /** Reads every page of one list; items without their identifying string are skipped. */
+  async #list(
+    client: UpstreamClient,
+    method: string,
+    key: string,
+    id: string,
+    signal: AbortSignal,
   ): Promise<JsonObject[]> {
-    if (capabilities.tools === undefined) return [];
-    const tools: JsonObject[] = [];
+    const items: JsonObject[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await client.request(
-        "tools/list",
-        cursor === undefined ? undefined : { cursor },
-        {
+      let result: JsonObject;
+      try {
+        result = await client.request(method, cursor === undefined ? undefined : { cursor }, {
           timeoutMs: this.#options.config.timeout * 1000,
           signal,
-        },
-      );
-      if (!Array.isArray(result.tools)) {
+        });
+      } catch (error) {
+        // A server may declare resources without templates: an unknown method is an empty list.
+        if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
+        throw error;
+      }
+      const list = result[key];
+      if (!Array.isArray(list)) {
         throw new GatewayError(
           "upstream_protocol_error",
           this.name,
-          `Upstream '${this.name}' answered tools/list without a tools array`,
+          `Upstream '${this.name}' answered ${method} without a ${key} array`,
         );
       }
-      for (const tool of result.tools) {
-        if (
-          typeof tool === "object" && tool !== null && !Array.isArray(tool) &&
-          typeof tool.name === "string"
-        ) tools.push(tool);
-        else this.#options.log.warn("upstream listed a tool without a name; skipped");
+      for (const item of list) {
+        if (isJsonObject(item) && typeof item[id] === "string") items.push(item);
+        else this.#options.log.warn(`upstream listed an item without a ${id}; skipped`, { method });
       }
       if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
       cursor = result.nextCursor;
     }
-    return tools;
+    return items;
+  }
+
+  #onRequest(
+    request: JsonRpcRequest,
+    sessionId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<JsonObject> {
+    return this.#options.onRequest?.(request, sessionId, signal) ??
+      Promise.reject(
+        new McpError(ErrorCode.MethodNotFound, `No client to answer '${request.method}'`),
+      );
   }
 
   #onNotification(notification: JsonRpcNotification): void {
-    if (notification.method === "notifications/tools/list_changed") this.#wake("refresh");
+    if (LIST_CHANGED.has(notification.method)) this.#wake("refresh");
     this.#options.onNotification?.(notification);
   }
 
@@ -349,7 +440,7 @@ export class Supervisor {
   async #drop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#tools = [];
+    this.#lists = EMPTY_LISTS;
     if (this.#phase === "connected") this.#setPhase("connecting");
     await client?.close().catch(() => {});
   }

@@ -11,6 +11,7 @@ import { assertRejects, envOf, noEnv, yaml } from "./_support.ts";
 const DEFAULTS: Config = {
   host: "127.0.0.1",
   port: 8766,
+  namespacing: "always",
   mcp: {
     auth: { mode: "none" },
     session: { idle_ttl_seconds: 3600, gc_interval_seconds: 60, shutdown_grace_seconds: 5 },
@@ -30,6 +31,7 @@ const SERVER_DEFAULTS = {
   sharing: "shared",
   max_instances: 32,
   session: "shared",
+  prefix: true,
   protocol: "auto",
   required: false,
   timeout: 60,

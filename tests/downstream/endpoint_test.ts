@@ -7,7 +7,8 @@ import { createOriginGuard } from "../../src/http/origin.ts";
 import { createRouter } from "../../src/http/router.ts";
 import { silentLogger } from "../../src/log.ts";
 import { negotiateVersion } from "../../src/mcp/protocol.ts";
-import { ToolCatalog } from "../../src/upstream/catalog.ts";
+import { Catalog } from "../../src/upstream/catalog.ts";
+import { Subscriptions } from "../../src/downstream/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
 
@@ -22,7 +23,9 @@ function setup(options: Setup = {}) {
   const clock = new FakeClock();
   const sessions = new SessionStore({ clock, idleTtlMs: 60_000, log: silentLogger });
   const dispatcher = options.dispatcher ?? createDispatcher({
-    upstreams: { catalog: () => new ToolCatalog([]), supervisor: () => undefined },
+    upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
+    subscriptions: new Subscriptions(),
+    sessionLogLevels: () => [],
     serverInfo: { name: "mcpstead", version: "test" },
     pageSize: 10,
   });
@@ -66,7 +69,7 @@ Deno.test("POST initialize answers JSON with an unguessable session id and negot
   const body = await res.json();
   assert.deepEqual(body.result, {
     protocolVersion: "2025-06-18",
-    capabilities: { tools: { listChanged: true } },
+    capabilities: { tools: { listChanged: true }, logging: {} },
     serverInfo: { name: "mcpstead", version: "test" },
   });
   assert.equal(sessions.size, 1);
@@ -232,6 +235,7 @@ function streamingDispatcher(): Dispatcher {
       }
       return { echo: params ?? null };
     },
+    notification() {},
   };
 }
 

@@ -1,0 +1,98 @@
+/**
+ * What upstreams say on their own, relayed to the sessions it concerns: list changes of the
+ * merged catalog, resource updates to their subscribers, log messages to sessions that asked for
+ * that level, and requests of a session's own upstream instance to that session's client.
+ */
+import { McpError } from "../mcp/errors.ts";
+import {
+  ErrorCode,
+  type JsonObject,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+} from "../mcp/jsonrpc.ts";
+import type { Catalog } from "../upstream/catalog.ts";
+import { logLevelAllows } from "./log_levels.ts";
+import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
+import type { Subscriptions } from "./subscriptions.ts";
+
+/** Where relayed messages go. */
+export interface RelayTargets {
+  sessions: SessionStore;
+  subscriptions: Subscriptions;
+  catalog(): Catalog;
+}
+
+const KINDS = [["tools", "tools"], ["prompts", "prompts"], ["resources", "resources"], [
+  "templates",
+  "resources",
+]] as const;
+
+/** Tells every session which lists changed between two catalogs (`notifications/<kind>/list_changed`). */
+export function announceChanges(previous: Catalog, next: Catalog, sessions: SessionStore): void {
+  const changed = new Set<string>();
+  for (const [list, kind] of KINDS) {
+    if (JSON.stringify(previous[list]) !== JSON.stringify(next[list])) changed.add(kind);
+  }
+  for (const kind of changed) {
+    const notice = JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` });
+    for (const session of sessions.values()) sendUnsolicited(session, notice);
+  }
+}
+
+/** Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session instance. */
+export function relayNotification(
+  targets: RelayTargets,
+  server: string,
+  notification: JsonRpcNotification,
+  sessionId: string | undefined,
+): void {
+  const { sessions } = targets;
+  const only = (id: string) => (sessionId === undefined || sessionId === id);
+  if (notification.method === "notifications/resources/updated") {
+    const uri = notification.params?.uri;
+    if (typeof uri !== "string") return;
+    const json = JSON.stringify({
+      ...notification,
+      params: { ...notification.params, uri: targets.catalog().exposeUri(server, uri) },
+    });
+    for (const id of targets.subscriptions.sessionsOf(server, uri)) {
+      const session = only(id) ? sessions.touch(id) : undefined;
+      if (session) sendUnsolicited(session, json);
+    }
+    return;
+  }
+  if (notification.method === "notifications/message") {
+    const json = JSON.stringify(notification);
+    for (const session of sessions.values()) {
+      if (!only(session.id) || session.logLevel === undefined) continue;
+      if (logLevelAllows(session.logLevel, notification.params?.level)) {
+        sendUnsolicited(session, json);
+      }
+    }
+  }
+}
+
+/**
+ * Relays a server→client request not tied to a call: a per-session instance's request goes to
+ * its session's client on the GET stream; a shared session has no single client to ask.
+ */
+export function relayRequest(
+  targets: RelayTargets,
+  request: JsonRpcRequest,
+  sessionId: string | undefined,
+  signal: AbortSignal,
+): Promise<JsonObject> {
+  const session = sessionId === undefined ? undefined : targets.sessions.touch(sessionId);
+  if (!session) {
+    return Promise.reject(
+      new McpError(
+        ErrorCode.MethodNotFound,
+        `'${request.method}' outside a call cannot be relayed: the upstream session is shared by many clients`,
+      ),
+    );
+  }
+  const message = request.params === undefined
+    ? { method: request.method }
+    : { method: request.method, params: request.params };
+  return askClient(session, message, signal, (json) => sendUnsolicited(session, json));
+}
