@@ -23,12 +23,14 @@ const TOOLS = [
   "add_tool",
   "count",
   "echo",
+  "elicit",
   "fail",
   "log",
   "meta",
   "progress",
   "sample",
   "slow",
+  "touch",
 ];
 
 /** The text of the first content item of a `tools/call` result. */

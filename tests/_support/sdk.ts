@@ -12,6 +12,8 @@
 
 // @ts-types="@modelcontextprotocol/sdk/server/mcp"
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+// @ts-types="@modelcontextprotocol/sdk/server/completable"
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 // @ts-types="@modelcontextprotocol/sdk/server/index"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
@@ -35,37 +37,51 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 import {
+  CallToolRequestSchema,
   CallToolResultSchema,
   CreateMessageRequestSchema,
   CreateMessageResultSchema,
   ElicitRequestSchema,
+  ElicitResultSchema,
   ErrorCode,
   LATEST_PROTOCOL_VERSION,
+  ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   ProgressNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ResultSchema,
+  SubscribeRequestSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
   ToolListChangedNotificationSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 
 export {
+  /** `tools/call` request schema, for server-side handlers on the low-level `Server`. */
+  CallToolRequestSchema,
   /** JSON-RPC `tools/call` result schema (validates `content`, keeps extra fields). */
   CallToolResultSchema,
   /** Low-level MCP client. */
   Client,
+  /** Wraps a zod schema of a prompt argument with a `completion/complete` callback. */
+  completable,
   /** `sampling/createMessage` request schema, for client-side handlers. */
   CreateMessageRequestSchema,
   /** `sampling/createMessage` result schema, for server-side requests. */
   CreateMessageResultSchema,
   /** `elicitation/create` request schema, for client-side handlers. */
   ElicitRequestSchema,
+  /** `elicitation/create` result schema, for server-side requests. */
+  ElicitResultSchema,
   /** JSON-RPC and MCP numeric error codes. */
   ErrorCode,
   /** Linked in-process client/server transport pair. */
   InMemoryTransport,
   /** The newest protocol revision the SDK speaks ("2025-11-25"). */
   LATEST_PROTOCOL_VERSION,
+  /** `tools/list` request schema, for server-side handlers on the low-level `Server`. */
+  ListToolsRequestSchema,
   /** `notifications/message` schema, for client-side notification handlers. */
   LoggingMessageNotificationSchema,
   /** Error carrying a numeric JSON-RPC code and optional data. */
@@ -76,6 +92,8 @@ export {
   ProgressNotificationSchema,
   /** URI template for `McpServer.registerResource`. */
   ResourceTemplate,
+  /** `notifications/resources/updated` schema, for client-side notification handlers. */
+  ResourceUpdatedNotificationSchema,
   /** Loose result schema that keeps every field, for raw `Client.request` forwarding. */
   ResultSchema,
   /** Low-level MCP server. */
@@ -92,10 +110,14 @@ export {
   StreamableHTTPClientTransport,
   /** Error thrown by the Streamable HTTP client transport; `code` is the HTTP status. */
   StreamableHTTPError,
+  /** `resources/subscribe` request schema, for server-side handlers. */
+  SubscribeRequestSchema,
   /** Every protocol revision the SDK accepts, newest first. */
   SUPPORTED_PROTOCOL_VERSIONS,
   /** `notifications/tools/list_changed` schema, for client-side notification handlers. */
   ToolListChangedNotificationSchema,
+  /** `resources/unsubscribe` request schema, for server-side handlers. */
+  UnsubscribeRequestSchema,
   /** Streamable HTTP server transport on Web `Request`/`Response`. */
   WebStandardStreamableHTTPServerTransport,
 };
@@ -137,3 +159,8 @@ export type {
   /** The transport interface every SDK transport implements. */
   Transport,
 } from "@modelcontextprotocol/sdk/shared/transport.js";
+// @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp"
+export type {
+  /** Storage the Streamable HTTP server transport uses to replay SSE events on reconnection. */
+  EventStore,
+} from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
