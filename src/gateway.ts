@@ -19,7 +19,14 @@ import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import { bearerAuthenticator } from "./http/auth.ts";
 import { createOriginGuard } from "./http/origin.ts";
-import { createRouter, type Handler, json } from "./http/router.ts";
+import { createRouter, type Handler, json, plain } from "./http/router.ts";
+import {
+  CONTENT_TYPE,
+  createGatewayMetrics,
+  type GatewayMetrics,
+  methodLabel,
+  render,
+} from "./metrics/mod.ts";
 import { type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
@@ -28,8 +35,8 @@ import { AutoTransport } from "./upstream/auto.ts";
 import { LegacySseTransport } from "./upstream/legacy_sse.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
-import type { MessageTransport } from "./upstream/transport.ts";
-import { Supervisor } from "./upstream/supervisor.ts";
+import type { ByteCounter, MessageTransport } from "./upstream/transport.ts";
+import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
 
 /** Injected seams of {@link createGateway}. */
 export interface GatewayDeps {
@@ -87,13 +94,35 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
     log,
-    onEnd: (session) => {
+    onEnd: (session, reason) => {
+      metrics.sessionTerminations.inc({ reason });
+      metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
       for (const supervisor of supervisors) supervisor.releaseSession(session.id);
     },
   });
 
   const relayTargets = { sessions, subscriptions, catalog: () => catalog };
+
+  const metrics = createGatewayMetrics({
+    upstreams: () =>
+      supervisors.map((s) => {
+        const status = s.status();
+        return {
+          server: s.name,
+          connected: status.connected,
+          tools: status.toolsCount,
+          reconnects: status.reconnects,
+          lastSeenSecondsAgo: status.lastSeen === undefined
+            ? undefined
+            : (clock.now() - status.lastSeen) / 1000,
+          inBackoff: status.backoffMs > 0,
+          currentBackoffSeconds: status.backoffMs / 1000,
+          instances: status.instances,
+        };
+      }),
+    sessionsActive: () => sessions.size,
+  }, { version: deps.version });
 
   const rebuildCatalog = () => {
     const next = new Catalog(
@@ -120,6 +149,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       clock,
       log: serverLog,
       onChange: rebuildCatalog,
+      events: upstreamEvents(metrics, server, clock),
       onNotification: (notification, sessionId) =>
         relayNotification(relayTargets, server.name, notification, sessionId),
       onRequest: (request, sessionId, signal) =>
@@ -128,7 +158,16 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       createClient: (handlers, capabilities) =>
         new RpcClient({
           server: server.name,
-          transport: createTransport(server, fetchImpl, serverLog, deps.version),
+          transport: createTransport(
+            server,
+            fetchImpl,
+            serverLog,
+            deps.version,
+            (direction, bytes) =>
+              metrics.upstreamBytes.inc({ server: server.name, direction }, bytes),
+          ),
+          onSessionReset: () =>
+            metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
           clientInfo: { name: "mcpstead", version: deps.version },
           capabilities: capabilities ?? UPSTREAM_CAPABILITIES,
           handlers,
@@ -150,6 +189,11 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
     serverInfo: { name: "mcpstead", version: deps.version },
     pageSize: config.mcp.page_size,
+    onToolCall: (server, tool, outcome, seconds) => {
+      metrics.toolCalls.inc({ server, tool });
+      metrics.toolCallDuration.observe({ server, tool }, seconds);
+      if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
+    },
   });
 
   const endpoint = createMcpEndpoint({
@@ -164,6 +208,18 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     keepAliveMs: KEEPALIVE_MS,
     log,
     accepting: () => accepting,
+    observer: {
+      message(method, ok, seconds) {
+        const label = methodLabel(method);
+        metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
+        metrics.requestDuration.observe({ method: label }, seconds);
+      },
+      auth(result) {
+        metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
+        if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
+      },
+      sessionCreated: () => metrics.sessionsTotal.inc(),
+    },
   });
 
   const health = (): HealthReport => {
@@ -200,6 +256,12 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   const handler = createRouter({
     "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete },
     "/health": { GET: () => json(200, health()) },
+    "/metrics": {
+      GET: () =>
+        config.metrics.enabled
+          ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
+          : plain(404, "metrics disabled"),
+    },
   });
 
   const loops = [
@@ -250,10 +312,12 @@ function createTransport(
   fetchImpl: FetchLike,
   log: Logger,
   version: string,
+  countBytes: ByteCounter,
 ): MessageTransport {
   if (server.command !== undefined) {
     return new StdioTransport({
       server: server.name,
+      countBytes,
       command: server.command,
       args: server.args,
       env: server.env,
@@ -267,6 +331,7 @@ function createTransport(
   const streamable = () =>
     new StreamableHttpTransport({
       server: server.name,
+      countBytes,
       url: server.url!,
       headers,
       accept: server.quirks.inject_accept_header,
@@ -278,6 +343,7 @@ function createTransport(
   const legacy = () =>
     new LegacySseTransport({
       server: server.name,
+      countBytes,
       url: server.url!,
       headers,
       accept: server.quirks.inject_accept_header,
@@ -290,6 +356,36 @@ function createTransport(
   if (server.protocol === "sse") return legacy();
   if (server.protocol === "streamable") return streamable();
   return new AutoTransport(streamable(), legacy, log);
+}
+
+/** Supervisor events of one server, recorded as metrics. */
+function upstreamEvents(
+  metrics: GatewayMetrics,
+  server: ServerConfig,
+  clock: Clock,
+): UpstreamEvents {
+  const labels = { server: server.name };
+  const result = (ok: boolean, bad = "error") => ({
+    server: server.name,
+    result: ok ? "success" : bad,
+  });
+  return {
+    initialized(ok, seconds) {
+      metrics.initialize.inc(result(ok));
+      metrics.initializeDuration.observe(labels, seconds);
+    },
+    refreshed(ok, seconds) {
+      metrics.refreshes.inc(result(ok));
+      metrics.refreshDuration.observe(labels, seconds);
+      if (ok) metrics.lastRefresh.set(labels, clock.now() / 1000);
+    },
+    checked: (ok) => metrics.healthChecks.inc(result(ok, "failure")),
+    reconnected: (ok) => metrics.reconnectAttempts.inc(result(ok)),
+    backedOff: (seconds) => metrics.backoffSeconds.inc(labels, seconds),
+    lost() {
+      if (server.command !== undefined) metrics.restarts.inc(labels);
+    },
+  };
 }
 
 /** Headers sent to an upstream: its configured ones, plus its bearer token. */

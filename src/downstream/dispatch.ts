@@ -10,7 +10,7 @@ import {
   type JsonObject,
   type JsonRpcNotification,
 } from "../mcp/jsonrpc.ts";
-import { invalidParams, McpError } from "../mcp/errors.ts";
+import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
 import type { Supervisor } from "../upstream/supervisor.ts";
@@ -60,6 +60,8 @@ export interface DispatcherOptions {
   pageSize: number;
   /** The log levels live sessions asked for (a shared upstream gets the most verbose). */
   sessionLogLevels(): Iterable<string>;
+  /** Receives every routed tool call: its outcome (`ok` or a failure reason) and duration. */
+  onToolCall?(server: string, tool: string, outcome: string, seconds: number): void;
 }
 
 /** Answers downstream requests. */
@@ -164,8 +166,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("tools/call needs params.name (a string)");
       const route = catalog().tool(name);
-      if (!route) throw invalidParams(`Unknown tool: '${name}'`);
-      return forward(route, "tools/call", { ...params, name: route.name }, context);
+      if (!route) {
+        options.onToolCall?.("unknown", "unknown", "unknown_tool", 0);
+        throw invalidParams(`Unknown tool: '${name}'`);
+      }
+      const started = performance.now();
+      const done = (outcome: string) =>
+        options.onToolCall?.(route.server, name, outcome, (performance.now() - started) / 1000);
+      return forward(route, "tools/call", { ...params, name: route.name }, context).then(
+        (result) => {
+          done(result.isError === true ? "upstream_returned_error" : "ok");
+          return result;
+        },
+        (error) => {
+          done(
+            error instanceof GatewayError
+              ? error.code
+              : error instanceof McpError
+              ? "upstream_error"
+              : "internal",
+          );
+          throw error;
+        },
+      );
     },
     "prompts/list": (params) => {
       requireOffered("prompts", "prompts/list");

@@ -5,7 +5,7 @@
  * before its result (progress, log messages) or the client accepts only SSE.
  */
 import { BodyTooLargeError, readCappedBody } from "../http/body.ts";
-import type { Authenticator } from "../http/auth.ts";
+import type { Authenticator, AuthResult } from "../http/auth.ts";
 import { unauthorized } from "../http/auth.ts";
 import type { OriginGuard } from "../http/origin.ts";
 import type { Handler } from "../http/router.ts";
@@ -42,6 +42,18 @@ export interface EndpointOptions {
   log: Logger;
   /** False once shutdown began: new sessions get 503. */
   accepting(): boolean;
+  /** Receives what the endpoint does, for metrics. */
+  observer?: EndpointObserver;
+}
+
+/** Receives what the endpoint does, for metrics. */
+export interface EndpointObserver {
+  /** A message was handled: its method (or `invalid`, `listen`, `terminate`), outcome and duration. */
+  message(method: unknown, ok: boolean, seconds: number): void;
+  /** A bearer check happened. */
+  auth(result: AuthResult): void;
+  /** A session was created. */
+  sessionCreated(): void;
 }
 
 /** The three handlers of `/mcp`. */
@@ -61,14 +73,18 @@ const JSON_HEADERS = { "content-type": "application/json" };
 
 /** Builds the `/mcp` handlers. */
 export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
-  const { sessions, dispatcher, log } = options;
+  const { sessions, dispatcher, log, observer } = options;
 
   const refuse = (req: Request): Response | undefined => {
     const reason = options.guard(req);
     if (reason !== undefined) {
       return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
     }
-    if (options.authenticate && !options.authenticate(req).ok) return unauthorized();
+    if (options.authenticate) {
+      const result = options.authenticate(req);
+      observer?.auth(result);
+      if (!result.ok) return unauthorized();
+    }
     return undefined;
   };
 
@@ -121,9 +137,14 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       notify: (notification) => send(JSON.stringify(notification)),
       ask: (request, signal) => askClient(session, request, signal, send),
     };
+    const started = performance.now();
     const done = dispatcher.handle(message.method as string, paramsOf(message), context).then(
-      (result) => JSON.stringify({ jsonrpc: "2.0", id, result }),
+      (result) => {
+        observer?.message(message.method, true, (performance.now() - started) / 1000);
+        return JSON.stringify({ jsonrpc: "2.0", id, result });
+      },
       (error) => {
+        observer?.message(message.method, false, (performance.now() - started) / 1000);
         const rpcError = toJsonRpcError(error);
         if (rpcError.code === ErrorCode.InternalError) {
           log.error("request failed", { method: message.method, error });
@@ -190,6 +211,8 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       clientInfo: isObject(params.clientInfo) ? params.clientInfo : {},
     });
     log.debug("session created", { session: session.id, client: session.clientInfo.name ?? null });
+    observer?.sessionCreated();
+    observer?.message("initialize", true, 0);
     const json = JSON.stringify({ jsonrpc: "2.0", id: message.id, result });
     return reply(json, accepts, { "mcp-session-id": session.id });
   };
@@ -255,6 +278,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         if (error instanceof BodyTooLargeError) {
           return httpError(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
         }
+        observer?.message("invalid", false, 0);
         return httpError(
           400,
           ErrorCode.ParseError,
@@ -277,6 +301,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       if (typeof body.method === "string") {
         if (!("id" in body)) {
           onNotification(found, body);
+          observer?.message(body.method, true, 0);
           return new Response(null, { status: 202 });
         }
         if (!isId(body.id)) {
@@ -325,6 +350,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         },
       });
       attachStream(found, channel);
+      observer?.message("listen", true, 0);
       return new Response(channel.body, { headers: SSE_HEADERS });
     },
 
@@ -339,7 +365,9 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           "Bad Request: Mcp-Session-Id header is required",
         );
       }
-      return sessions.end(id, "client_delete")
+      const ended = sessions.end(id, "client_delete");
+      observer?.message("terminate", ended, 0);
+      return ended
         ? new Response(null, { status: 204 })
         : httpError(404, -32001, "Session not found");
     },

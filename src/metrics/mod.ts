@@ -25,3 +25,10 @@ export {
   Registry,
   type SeriesArgs,
 } from "./registry.ts";
+export {
+  createGatewayMetrics,
+  type GatewayMetrics,
+  methodLabel,
+  type MetricsSources,
+  type UpstreamSnapshot,
+} from "./gateway_metrics.ts";

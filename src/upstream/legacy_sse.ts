@@ -8,7 +8,7 @@ import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { FetchLike } from "./streamable.ts";
-import type { Deliver, MessageTransport } from "./transport.ts";
+import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
 
 /** Options of {@link LegacySseTransport}. */
 export interface LegacySseOptions {
@@ -24,6 +24,8 @@ export interface LegacySseOptions {
   log: Logger;
   /** How long to wait for the `endpoint` event. */
   timeoutMs: number;
+  /** Counts message bytes in both directions. */
+  countBytes?: ByteCounter;
 }
 
 const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
@@ -85,6 +87,7 @@ export class LegacySseTransport implements MessageTransport {
           if (done) break;
           if (value.event === "endpoint") endpoint.resolve(new URL(value.data.trim(), url).href);
           else if (this.#isMessage(value)) {
+            this.#options.countBytes?.("received", value.data.length);
             const parsed = JSON.parse(value.data);
             for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
               deliver(item as JsonRpcMessage);
@@ -147,7 +150,7 @@ export class LegacySseTransport implements MessageTransport {
           accept: this.#options.accept ?? "application/json, text/event-stream",
           "user-agent": this.#options.userAgent,
         },
-        body: JSON.stringify(message),
+        body: this.#serialize(message),
         signal: AbortSignal.any([signal, this.#closing.signal]),
       });
     } catch (error) {
@@ -168,6 +171,12 @@ export class LegacySseTransport implements MessageTransport {
         { status: res.status },
       );
     }
+  }
+
+  #serialize(message: JsonRpcMessage): string {
+    const body = JSON.stringify(message);
+    this.#options.countBytes?.("sent", body.length);
+    return body;
   }
 
   initialized(): void {}

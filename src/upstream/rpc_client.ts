@@ -57,6 +57,8 @@ export interface RpcClientOptions {
   log: Logger;
   /** Deadline of the handshake, in milliseconds. */
   timeoutMs: number;
+  /** Called when the upstream expired our session and it is re-initialized. */
+  onSessionReset?(): void;
 }
 
 interface Pending {
@@ -122,6 +124,7 @@ export class RpcClient {
     } catch (error) {
       if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
       this.#options.log.info("upstream session expired; re-initializing", { method });
+      this.#options.onSessionReset?.();
       await this.#reinitialize(generation, options.signal);
       try {
         return await this.#send(method, params, options);

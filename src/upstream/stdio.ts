@@ -7,7 +7,7 @@
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
-import type { Deliver, MessageTransport } from "./transport.ts";
+import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
 
 /** Options of {@link StdioTransport}. */
 export interface StdioOptions {
@@ -24,6 +24,8 @@ export interface StdioOptions {
   killGraceMs?: number;
   /** The PATH given to the child when the environment is not inherited. */
   path?: string;
+  /** Counts message bytes in both directions. */
+  countBytes?: ByteCounter;
 }
 
 const encoder = new TextEncoder();
@@ -85,6 +87,7 @@ export class StdioTransport implements MessageTransport {
     const stdout = this.#readLines(child.stdout, (line) => {
       let message: unknown;
       try {
+        this.#options.countBytes?.("received", line.length + 1);
         message = JSON.parse(line);
       } catch {
         failure = new GatewayError(
@@ -137,7 +140,9 @@ export class StdioTransport implements MessageTransport {
     }
     if (signal.aborted) throw signal.reason;
     try {
-      await writer.write(encoder.encode(JSON.stringify(message) + "\n"));
+      const line = JSON.stringify(message) + "\n";
+      this.#options.countBytes?.("sent", line.length);
+      await writer.write(encoder.encode(line));
     } catch (error) {
       throw new GatewayError(
         "upstream_disconnected",

@@ -9,7 +9,12 @@ import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
 import type { Logger } from "../log.ts";
 import { describeError } from "../log.ts";
 import { delay } from "./clock.ts";
-import { type Deliver, type MessageTransport, SessionExpiredError } from "./transport.ts";
+import {
+  type ByteCounter,
+  type Deliver,
+  type MessageTransport,
+  SessionExpiredError,
+} from "./transport.ts";
 
 /** A `fetch` function, injectable for tests. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -29,6 +34,8 @@ export interface StreamableOptions {
   log: Logger;
   /** How many times a broken answer stream is resumed before giving up. */
   maxResumes?: number;
+  /** Counts message bytes in both directions. */
+  countBytes?: ByteCounter;
 }
 
 const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
@@ -81,7 +88,7 @@ export class StreamableHttpTransport implements MessageTransport {
       res = await this.#fetch(this.#options.url, {
         method: "POST",
         headers: this.#headers("application/json"),
-        body: JSON.stringify(message),
+        body: this.#serialize(message),
         signal: fetchSignal,
       });
     } catch (error) {
@@ -175,7 +182,14 @@ export class StreamableHttpTransport implements MessageTransport {
     return headers;
   }
 
+  #serialize(message: JsonRpcMessage): string {
+    const body = JSON.stringify(message);
+    this.#options.countBytes?.("sent", body.length);
+    return body;
+  }
+
   #parse(text: string): unknown {
+    this.#options.countBytes?.("received", text.length);
     try {
       return JSON.parse(text);
     } catch {

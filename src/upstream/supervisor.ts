@@ -31,6 +31,22 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
+/** What a supervisor reports as it works, for metrics. */
+export interface UpstreamEvents {
+  /** An initialize handshake finished. */
+  initialized(ok: boolean, seconds: number): void;
+  /** A listing of tools, prompts and resources finished. */
+  refreshed(ok: boolean, seconds: number): void;
+  /** A health check (a connect, a refresh or a ping) finished. */
+  checked(ok: boolean): void;
+  /** An attempt to connect after a failure finished. */
+  reconnected(ok: boolean): void;
+  /** A wait before reconnecting ended. */
+  backedOff(seconds: number): void;
+  /** The upstream session ended on its own (a child exited, a stream was lost). */
+  lost(): void;
+}
+
 /** The parts of a server's config the supervisor uses. */
 export interface SupervisedConfig {
   name: string;
@@ -45,6 +61,10 @@ export type UpstreamPhase = "connecting" | "connected" | "backoff" | "failed" | 
 /** A snapshot of one upstream's health. */
 export interface UpstreamStatus {
   phase: UpstreamPhase;
+  /** The current reconnect delay; 0 when not waiting. */
+  backoffMs: number;
+  /** Per-session instances running. */
+  instances: number;
   connected: boolean;
   transport: string | undefined;
   toolsCount: number;
@@ -64,6 +84,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** Called whenever the tools or the connection state changed. */
   onChange(): void;
+  /** Receives what the supervisor does, for metrics. */
+  events?: UpstreamEvents;
   /** Notifications not tied to a request; `sessionId` names the session of a per-session instance. */
   onNotification?(notification: JsonRpcNotification, sessionId?: string): void;
   /** Server→client requests not tied to a request of ours, likewise. */
@@ -100,6 +122,7 @@ export class Supervisor {
   #client: UpstreamClient | undefined;
   #lists: UpstreamLists = EMPTY_LISTS;
   #capabilities: JsonObject = {};
+  #backoffMs = 0;
   #phase: UpstreamPhase = "connecting";
   #lastSeen: number | undefined;
   #lastError: string | undefined;
@@ -178,6 +201,8 @@ export class Supervisor {
   status(): UpstreamStatus {
     return {
       phase: this.#phase,
+      backoffMs: this.#backoffMs,
+      instances: this.sessionInstances,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
       toolsCount: this.#lists.tools.length,
@@ -252,6 +277,8 @@ export class Supervisor {
         await this.#serve(signal);
       } catch (error) {
         if (signal.aborted) break;
+        this.#options.events?.checked(false);
+        if (this.#failures > 0 || this.#reconnects > 0) this.#options.events?.reconnected(false);
         this.#failures++;
         this.#reconnects++;
         this.#lastError = describeError(error);
@@ -273,7 +300,14 @@ export class Supervisor {
           error: this.#lastError,
         });
         this.#setPhase("backoff");
-        await clock.sleep(wait, signal).catch(() => {});
+        this.#backoffMs = wait;
+        try {
+          await clock.sleep(wait, signal);
+          this.#options.events?.backedOff(wait / 1000);
+        } catch {
+          // Stopped while waiting.
+        }
+        this.#backoffMs = 0;
         if (!signal.aborted) this.#setPhase("connecting");
       }
     }
@@ -294,9 +328,18 @@ export class Supervisor {
       },
     });
     this.#client = client;
-    const init = await client.connect(signal);
+    const events = this.#options.events;
+    const init = await this.#timed(
+      (ok, s) => events?.initialized(ok, s),
+      () => client.connect(signal),
+    );
     this.#capabilities = init.capabilities;
-    this.#lists = await this.#listAll(client, init.capabilities, signal);
+    this.#lists = await this.#timed(
+      (ok, s) => events?.refreshed(ok, s),
+      () => this.#listAll(client, init.capabilities, signal),
+    );
+    events?.checked(true);
+    if (this.#failures > 0) events?.reconnected(true);
     this.#lastSeen = this.#options.clock.now();
     this.#lastError = undefined;
     if (this.#failures > 0) {
@@ -320,18 +363,22 @@ export class Supervisor {
       if (signal.aborted) return;
       const wakes = new Set(this.#pending);
       this.#pending.clear();
-      if (wakes.has("closed")) throw this.#closeError;
+      if (wakes.has("closed")) {
+        this.#options.events?.lost();
+        throw this.#closeError;
+      }
       if (wakes.has("check") && !wakes.has("refresh")) {
         await client.request("ping", undefined, { timeoutMs: config.timeout * 1000, signal });
         this.#lastSeen = clock.now();
+        this.#options.events?.checked(true);
         continue;
       }
-      const lists = await this.#listAll(
-        client,
-        client.initializeResult?.capabilities ?? {},
-        signal,
+      const lists = await this.#timed(
+        (ok, s) => this.#options.events?.refreshed(ok, s),
+        () => this.#listAll(client, client.initializeResult?.capabilities ?? {}, signal),
       );
       this.#lastSeen = clock.now();
+      this.#options.events?.checked(true);
       if (JSON.stringify(lists) !== JSON.stringify(this.#lists)) {
         this.#lists = lists;
         this.#options.onChange();
@@ -397,6 +444,22 @@ export class Supervisor {
       cursor = result.nextCursor;
     }
     return items;
+  }
+
+  /** Runs `work`, reporting whether it succeeded and how long it took. */
+  async #timed<T>(
+    report: (ok: boolean, seconds: number) => void,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const started = this.#options.clock.now();
+    try {
+      const result = await work();
+      report(true, (this.#options.clock.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      report(false, (this.#options.clock.now() - started) / 1000);
+      throw error;
+    }
   }
 
   #onRequest(

@@ -30,6 +30,9 @@ export interface MessageTransport {
   close(): Promise<void>;
 }
 
+/** Counts bytes moved to (`sent`) and from (`received`) an upstream. */
+export type ByteCounter = (direction: "sent" | "received", bytes: number) => void;
+
 /** The upstream answered that our session is unknown or expired; the message was not processed. */
 export class SessionExpiredError extends Error {
   override name = "SessionExpiredError";
