@@ -190,7 +190,7 @@ async function serve(config: Config, format: "auto" | "json" | "pretty"): Promis
     return 1;
   }
   await waitForStopSignal(log);
-  await gateway.dispose();
+  await gateway.shutdown();
   await server.shutdown();
   log.info("mcpstead stopped");
   return 0;

@@ -67,6 +67,11 @@ export interface Gateway extends AsyncDisposable {
   health(): HealthReport;
   /** The current merged catalog. */
   catalog(): Catalog;
+  /**
+   * Graceful stop: new sessions get 503 at once, calls in flight get up to
+   * `mcp.session.shutdown_grace_seconds` to finish, then everything is disposed.
+   */
+  shutdown(): Promise<void>;
   /** Stops every loop, ends sessions and closes upstream sessions. */
   dispose(): Promise<void>;
 }
@@ -293,6 +298,19 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
           )
         ),
       );
+    },
+    async shutdown() {
+      accepting = false;
+      const deadline = clock.now() + config.mcp.session.shutdown_grace_seconds * 1000;
+      const busy = () => [...sessions.values()].some((s) => s.inflight.size > 0);
+      if (busy()) {
+        log.info("waiting for calls in flight", {
+          grace_seconds: config.mcp.session.shutdown_grace_seconds,
+        });
+      }
+      while (busy() && clock.now() < deadline) await clock.sleep(25, stop.signal).catch(() => {});
+      if (busy()) log.warn("calls still in flight after the grace period; ending them");
+      await dispose();
     },
     dispose,
     [Symbol.asyncDispose]: dispose,

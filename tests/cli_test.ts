@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { startHttpFixture } from "./fixtures/http_server.ts";
 import { connectClient } from "./_support/client.ts";
+import { stdioUpstream, withMarker } from "./_support/procs.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -234,4 +235,53 @@ Deno.test("mcpstead import prints YAML that mcpstead check accepts", async () =>
   assert.match(checked.stdout, /fs\s+npx\s+\(stdio/);
   const missing = await run(["import"]);
   assert.equal(missing.code, 2);
+});
+
+Deno.test("SIGTERM lets a call in flight finish, refuses new sessions with 503, and leaves no child", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  const marker = crypto.randomUUID();
+  const path = await configFile(
+    `port: 0\nmcp:\n  session:\n    shutdown_grace_seconds: 10\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n${
+      stdioUpstream("kid", { marker, extra: "    required: true\n" })
+    }`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--config", path, "--log-format", "json"],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let address: string | undefined;
+  while (!address) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    log += value;
+    address = /"address":"([^"]+)"/.exec(log)?.[1];
+  }
+  const drain = (async () => {
+    while (!(await lines.read()).done) { /* keep the pipe flowing */ }
+  })();
+  assert.ok(address, log);
+  assert.equal(withMarker(marker).length, 1, "the stdio child runs");
+  const client = await connectClient(`http://${address}/mcp`);
+  const inFlight = client.callTool({ name: "up__slow", arguments: { ms: 1500 } }).then(
+    (r) => (r.content as Array<{ text: string }>)[0]!.text,
+    (e) => `failed: ${e}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  child.kill("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const late = await fetch(`http://${address}/mcp`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: {} }),
+  });
+  assert.equal(late.status, 503);
+  await late.body?.cancel();
+  assert.equal(await inFlight, "slow:1500");
+  assert.equal((await child.status).code, 0);
+  await drain;
+  await client.close().catch(() => {});
+  assert.equal(withMarker(marker).length, 0, "no child left");
 });
