@@ -20,7 +20,7 @@ const VERSION: string = denoJson.version;
 const HELP = `mcpstead ${VERSION}: one MCP endpoint in front of many MCP servers
 
 Usage:
-  mcpstead [--config <path>] [--log-format auto|json|pretty]
+  mcpstead [--config <path>] [--watch] [--log-format auto|json|pretty]
   mcpstead check [--config <path>]     validate the config and print the upstreams that would run
   mcpstead import <client.json>        print the YAML for a Claude Desktop / Cursor "mcpServers" file
   mcpstead --version                   print the version
@@ -28,6 +28,7 @@ Usage:
 
 Options:
   -c, --config <path>   config file (YAML)
+      --watch           reload when the config file changes (SIGHUP and POST /-/reload always work)
       --log-format <f>  auto (pretty on a terminal, JSON lines otherwise), json or pretty
   -V, --version         print "mcpstead <version>" and exit
   -h, --help            print this help and exit
@@ -44,6 +45,8 @@ Environment:
 Routes:
   POST|GET|DELETE /mcp   the MCP endpoint (Streamable HTTP)
   GET /health            upstream status as JSON
+  GET /metrics           Prometheus metrics
+  POST /-/reload         reload the config (also SIGHUP); 400 with the reason on a bad file
 
 Exit codes: 0 ok, 1 config or startup error, 2 usage error.
 `;
@@ -61,6 +64,7 @@ async function main(args: string[]): Promise<number> {
       options: {
         config: { type: "string", short: "c" },
         "log-format": { type: "string" },
+        watch: { type: "boolean" },
         version: { type: "boolean", short: "V" },
         help: { type: "boolean", short: "h" },
       },
@@ -109,7 +113,12 @@ async function main(args: string[]): Promise<number> {
     fail(error instanceof ConfigError ? error.message : describeError(error));
     return 1;
   }
-  return await serve(config, format as "auto" | "json" | "pretty");
+  return await serve(
+    found.path,
+    config,
+    format as "auto" | "json" | "pretty",
+    values.watch === true,
+  );
 }
 
 async function importFile(path: string): Promise<number> {
@@ -156,7 +165,12 @@ async function check(path: string): Promise<number> {
   return 0;
 }
 
-async function serve(config: Config, format: "auto" | "json" | "pretty"): Promise<number> {
+async function serve(
+  path: string,
+  config: Config,
+  format: "auto" | "json" | "pretty",
+  watch: boolean,
+): Promise<number> {
   const chosen = config.logging.format !== "auto" && format === "auto"
     ? config.logging.format
     : format;
@@ -164,7 +178,11 @@ async function serve(config: Config, format: "auto" | "json" | "pretty"): Promis
     level: config.logging.level,
     format: chosen === "auto" ? (Deno.stderr.isTerminal() ? "pretty" : "json") : chosen,
   });
-  const gateway = createGateway(config, { version: VERSION, log });
+  const gateway = createGateway(config, {
+    version: VERSION,
+    log,
+    loadConfig: () => loadConfig(path),
+  });
   try {
     await gateway.ready();
   } catch (error) {
@@ -172,6 +190,8 @@ async function serve(config: Config, format: "auto" | "json" | "pretty"): Promis
     fail(describeError(error));
     return 1;
   }
+  const reloads = new AbortController();
+  watchForReloads(path, watch, () => gateway.reload(), reloads.signal);
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
@@ -185,15 +205,44 @@ async function serve(config: Config, format: "auto" | "json" | "pretty"): Promis
         }),
     }, (req, info) => gateway.handler(req, { remoteAddr: addressOf(info.remoteAddr) }));
   } catch (error) {
+    reloads.abort();
     await gateway.dispose();
     fail(`Cannot listen on ${config.host}:${config.port}: ${describeError(error)}`);
     return 1;
   }
   await waitForStopSignal(log);
+  reloads.abort();
   await gateway.shutdown();
   await server.shutdown();
   log.info("mcpstead stopped");
   return 0;
+}
+
+/**
+ * Reloads on SIGHUP and, with `--watch`, when the config file changes (debounced, since editors
+ * write files in several steps). A failed reload is logged by the gateway; nothing else happens.
+ */
+function watchForReloads(
+  path: string,
+  watch: boolean,
+  reload: () => Promise<unknown>,
+  signal: AbortSignal,
+): void {
+  const run = () => void reload().catch(() => {});
+  Deno.addSignalListener("SIGHUP", run);
+  signal.addEventListener("abort", () => Deno.removeSignalListener("SIGHUP", run), { once: true });
+  if (!watch) return;
+  const watcher = Deno.watchFs(path);
+  signal.addEventListener("abort", () => watcher.close(), { once: true });
+  (async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    for await (const event of watcher) {
+      if (event.kind === "access") continue;
+      clearTimeout(timer);
+      timer = setTimeout(run, 150);
+    }
+    clearTimeout(timer);
+  })();
 }
 
 function waitForStopSignal(log: Logger): Promise<void> {

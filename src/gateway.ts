@@ -11,32 +11,28 @@
  * await gateway.dispose();
  * ```
  */
-import type { Config, ServerConfig } from "./config/mod.ts";
+import {
+  type Config,
+  type ConfigDiff,
+  ConfigError,
+  diffConfigs,
+  type ServerConfig,
+} from "./config/mod.ts";
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
-import { bearerAuthenticator } from "./http/auth.ts";
+import { bearerAuthenticator, unauthorized } from "./http/auth.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
-import {
-  CONTENT_TYPE,
-  createGatewayMetrics,
-  type GatewayMetrics,
-  methodLabel,
-  render,
-} from "./metrics/mod.ts";
-import { type Logger, silentLogger } from "./log.ts";
+import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
+import { describeError, type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
-import { RpcClient } from "./upstream/rpc_client.ts";
-import { AutoTransport } from "./upstream/auto.ts";
-import { LegacySseTransport } from "./upstream/legacy_sse.ts";
-import { StdioTransport } from "./upstream/stdio.ts";
-import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
-import type { ByteCounter, MessageTransport } from "./upstream/transport.ts";
-import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
+import type { FetchLike } from "./upstream/streamable.ts";
+import type { Supervisor } from "./upstream/supervisor.ts";
+import { createServerSupervisor } from "./servers.ts";
 
 /** Injected seams of {@link createGateway}. */
 export interface GatewayDeps {
@@ -46,6 +42,8 @@ export interface GatewayDeps {
   clock?: Clock;
   /** The `fetch` used for one upstream; by default the global one, with the server's CA file if set. */
   fetchFor?(server: ServerConfig): FetchLike;
+  /** Reads the config file again, for reloads (SIGHUP, `POST /-/reload`, `--watch`). */
+  loadConfig?(): Promise<Config>;
 }
 
 /** A health report, as served by `GET /health`. */
@@ -67,6 +65,8 @@ export interface Gateway extends AsyncDisposable {
   health(): HealthReport;
   /** The current merged catalog. */
   catalog(): Catalog;
+  /** Loads the config again and applies what changed; rejects (keeping everything) on a bad file. */
+  reload(): Promise<ReloadSummary>;
   /**
    * Graceful stop: new sessions get 503 at once, calls in flight get up to
    * `mcp.session.shutdown_grace_seconds` to finish, then everything is disposed.
@@ -77,23 +77,41 @@ export interface Gateway extends AsyncDisposable {
 }
 
 const KEEPALIVE_MS = 25_000;
-/**
- * What the gateway declares to upstreams. One upstream session serves many clients, so it
- * declares what it can relay; a call from a client without the capability is refused per call.
- */
-const UPSTREAM_CAPABILITIES = { sampling: {}, elicitation: {} };
 const MAX_BATCH = 100;
 
+/** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
+export interface ReloadSummary {
+  added: number;
+  removed: number;
+  restarted: number;
+  updated: number;
+  unchanged: number;
+  servers: Omit<ConfigDiff, "restartRequired">;
+  /** Changed keys that need a gateway restart to take effect. */
+  restart_required: string[];
+}
+
+interface Running {
+  config: ServerConfig;
+  supervisor: Supervisor;
+  stop: AbortController;
+  done: Promise<void>;
+}
+
 /** Builds and starts a gateway for one config. */
-export function createGateway(config: Config, deps: GatewayDeps): Gateway {
+export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const log = deps.log ?? silentLogger;
   const clock = deps.clock ?? systemClock;
   const stop = new AbortController();
   const startedAt = clock.now();
+  let config = initial;
   let accepting = true;
   let catalog = new Catalog();
+  let running: Running[] = [];
+  let reloading: Promise<unknown> = Promise.resolve();
   const subscriptions = new Subscriptions();
-  const prefixed = config.servers.map((s) => config.namespacing === "always" && s.prefix);
+  const supervisors = () => running.map((r) => r.supervisor);
+  const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
   const sessions = new SessionStore({
     clock,
@@ -103,7 +121,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
       metrics.sessionTerminations.inc({ reason });
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
-      for (const supervisor of supervisors) supervisor.releaseSession(session.id);
+      for (const supervisor of supervisors()) supervisor.releaseSession(session.id);
     },
   });
 
@@ -111,7 +129,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const metrics = createGatewayMetrics({
     upstreams: () =>
-      supervisors.map((s) => {
+      supervisors().map((s) => {
         const status = s.status();
         return {
           server: s.name,
@@ -131,7 +149,11 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
 
   const rebuildCatalog = () => {
     const next = new Catalog(
-      supervisors.map((s, i) => ({ server: s.name, prefixed: prefixed[i]!, ...s.lists })),
+      running.map((r) => ({
+        server: r.supervisor.name,
+        prefixed: config.namespacing === "always" && r.config.prefix,
+        ...r.supervisor.lists,
+      })),
     );
     for (const conflict of next.conflicts) {
       log.error("two upstream items expose the same name; the second is left out", {
@@ -146,91 +168,143 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     announceChanges(previous, next, sessions);
   };
 
-  const supervisors = config.servers.map((server) => {
-    const serverLog = log.with({ server: server.name });
-    const fetchImpl = deps.fetchFor?.(server) ?? defaultFetch(server);
-    return new Supervisor({
-      config: server,
+  const start = (server: ServerConfig): Running => {
+    const supervisor = createServerSupervisor(server, {
       clock,
-      log: serverLog,
+      log,
+      version: deps.version,
+      metrics,
+      ...(deps.fetchFor ? { fetchFor: deps.fetchFor } : {}),
       onChange: rebuildCatalog,
-      events: upstreamEvents(metrics, server, clock),
-      onNotification: (notification, sessionId) =>
-        relayNotification(relayTargets, server.name, notification, sessionId),
+      onNotification: (name, notification, sessionId) =>
+        relayNotification(relayTargets, name, notification, sessionId),
       onRequest: (request, sessionId, signal) =>
         relayRequest(relayTargets, request, sessionId, signal),
-      ...(perSession(server) ? { perSession: { maxInstances: server.max_instances } } : {}),
-      createClient: (handlers, capabilities) =>
-        new RpcClient({
-          server: server.name,
-          transport: createTransport(
-            server,
-            fetchImpl,
-            serverLog,
-            deps.version,
-            (direction, bytes) =>
-              metrics.upstreamBytes.inc({ server: server.name, direction }, bytes),
-          ),
-          onSessionReset: () =>
-            metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
-          clientInfo: { name: "mcpstead", version: deps.version },
-          capabilities: capabilities ?? UPSTREAM_CAPABILITIES,
-          handlers,
-          log: serverLog,
-          timeoutMs: server.timeout * 1000,
-        }),
     });
-  });
-  const byName = new Map(supervisors.map((s) => [s.name, s]));
+    const own = new AbortController();
+    const signal = AbortSignal.any([stop.signal, own.signal]);
+    return { config: server, supervisor, stop: own, done: supervisor.run(signal) };
+  };
 
-  const dispatcher = createDispatcher({
-    upstreams: {
-      catalog: () => catalog,
-      supervisors: () => supervisors,
-      supervisor: (name) => byName.get(name),
-    },
-    subscriptions,
-    sessionLogLevels: () =>
-      [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
-    serverInfo: { name: "mcpstead", version: deps.version },
-    pageSize: config.mcp.page_size,
-    onToolCall: (server, tool, outcome, seconds) => {
-      metrics.toolCalls.inc({ server, tool });
-      metrics.toolCallDuration.observe({ server, tool }, seconds);
-      if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
-    },
-  });
+  const halt = async (entry: Running) => {
+    entry.stop.abort();
+    await entry.done;
+  };
 
-  const endpoint = createMcpEndpoint({
-    sessions,
-    dispatcher,
-    guard: createOriginGuard({ bindHost: config.host, allowedOrigins: config.mcp.allowed_origins }),
-    authenticate: config.mcp.auth.mode === "bearer"
-      ? bearerAuthenticator(config.mcp.auth.token)
-      : undefined,
-    maxBodyBytes: config.mcp.max_body_bytes,
-    maxBatchSize: MAX_BATCH,
-    keepAliveMs: KEEPALIVE_MS,
-    log,
-    accepting: () => accepting,
-    observer: {
-      message(method, ok, seconds) {
-        const label = methodLabel(method);
-        metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
-        metrics.requestDuration.observe({ method: label }, seconds);
+  running = config.servers.map(start);
+
+  /** The request-facing parts, rebuilt from the config at start and at every reload. */
+  const buildFront = (current: Config) => {
+    const dispatcher = createDispatcher({
+      upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+      subscriptions,
+      sessionLogLevels: () =>
+        [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
+      serverInfo: { name: "mcpstead", version: deps.version },
+      pageSize: current.mcp.page_size,
+      onToolCall: (server, tool, outcome, seconds) => {
+        metrics.toolCalls.inc({ server, tool });
+        metrics.toolCallDuration.observe({ server, tool }, seconds);
+        if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
       },
-      auth(result) {
-        metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
-        if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
+    });
+    const authenticate = current.mcp.auth.mode === "bearer"
+      ? bearerAuthenticator(current.mcp.auth.token)
+      : undefined;
+    const endpoint = createMcpEndpoint({
+      sessions,
+      dispatcher,
+      guard: createOriginGuard({
+        bindHost: current.host,
+        allowedOrigins: current.mcp.allowed_origins,
+      }),
+      authenticate,
+      maxBodyBytes: current.mcp.max_body_bytes,
+      maxBatchSize: MAX_BATCH,
+      keepAliveMs: KEEPALIVE_MS,
+      log,
+      accepting: () => accepting,
+      observer: {
+        message(method, ok, seconds) {
+          const label = methodLabel(method);
+          metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
+          metrics.requestDuration.observe({ method: label }, seconds);
+        },
+        auth(result) {
+          metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
+          if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
+        },
+        sessionCreated: () => metrics.sessionsTotal.inc(),
       },
-      sessionCreated: () => metrics.sessionsTotal.inc(),
-    },
-  });
+    });
+    return { endpoint, authenticate };
+  };
+  let front = buildFront(config);
+
+  const apply = async (next: Config): Promise<ReloadSummary> => {
+    const diff = diffConfigs(config, next);
+    const byConfig = new Map(running.map((r) => [r.supervisor.name, r]));
+    const removed = [...diff.removed, ...diff.restarted].map((name) => byConfig.get(name)!);
+    await Promise.all(removed.map(halt));
+    const replaced = new Set([...diff.removed, ...diff.restarted]);
+    running = next.servers.map((server) => {
+      const existing = replaced.has(server.name) ? undefined : byConfig.get(server.name);
+      if (!existing) return start(server);
+      if (diff.updated.includes(server.name)) existing.supervisor.update(server);
+      return { ...existing, config: server };
+    });
+    const restartRequired = diff.restartRequired;
+    config = {
+      ...next,
+      host: config.host,
+      port: config.port,
+      logging: config.logging,
+      mcp: { ...next.mcp, session: config.mcp.session },
+    };
+    front = buildFront(config);
+    rebuildCatalog();
+    metrics.reloads.inc({ result: "success" });
+    metrics.lastReload.set(clock.now() / 1000);
+    const { restartRequired: _, ...servers } = diff;
+    const summary: ReloadSummary = {
+      added: diff.added.length,
+      removed: diff.removed.length,
+      restarted: diff.restarted.length,
+      updated: diff.updated.length,
+      unchanged: diff.unchanged.length,
+      servers,
+      restart_required: restartRequired,
+    };
+    log.info("config reloaded", { ...servers, restart_required: restartRequired });
+    if (restartRequired.length > 0) {
+      log.warn("changed keys take effect only after a restart", { keys: restartRequired });
+    }
+    return summary;
+  };
+
+  const reload = (): Promise<ReloadSummary> => {
+    const run = reloading.then(async () => {
+      if (!deps.loadConfig) {
+        throw new Error("Cannot reload: the gateway was not started from a config file");
+      }
+      let next: Config;
+      try {
+        next = await deps.loadConfig();
+      } catch (error) {
+        metrics.reloads.inc({ result: "error" });
+        log.error("config reload failed; keeping the running config", { error });
+        throw error;
+      }
+      return apply(next);
+    });
+    reloading = run.catch(() => {});
+    return run;
+  };
 
   const health = (): HealthReport => {
     const now = clock.now();
-    const servers = config.servers.map((server) => {
-      const status = byName.get(server.name)!.status();
+    const servers = running.map(({ config: server, supervisor }) => {
+      const status = supervisor.status();
       return {
         name: server.name,
         ...(server.command === undefined
@@ -259,7 +333,11 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   };
 
   const handler = createRouter({
-    "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete },
+    "/mcp": {
+      POST: (req, info) => front.endpoint.post(req, info),
+      GET: (req, info) => front.endpoint.get(req, info),
+      DELETE: (req, info) => front.endpoint.delete(req, info),
+    },
     "/health": { GET: () => json(200, health()) },
     "/metrics": {
       GET: () =>
@@ -267,47 +345,51 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
           ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
           : plain(404, "metrics disabled"),
     },
+    "/-/reload": {
+      POST: async (req) => {
+        await req.body?.cancel();
+        if (front.authenticate && !front.authenticate(req).ok) return unauthorized();
+        try {
+          return json(200, await reload());
+        } catch (error) {
+          return plain(400, error instanceof ConfigError ? error.message : describeError(error));
+        }
+      },
+    },
   });
 
-  const loops = [
-    ...supervisors.map((s) => s.run(stop.signal)),
-    sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal),
-  ];
+  const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
 
   const dispose = async () => {
     if (stop.signal.aborted) return;
     accepting = false;
     sessions.endAll("gateway_shutdown");
     stop.abort();
-    await Promise.allSettled(loops);
+    await Promise.allSettled([gc, ...running.map((r) => r.done)]);
   };
 
   return {
     handler,
     health,
     catalog: () => catalog,
+    reload,
     async ready() {
       await Promise.all(
-        config.servers.filter((s) => s.required).map((server) =>
-          byName.get(server.name)!.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch(
-            (error) => {
-              throw new Error(
-                `Cannot start: required upstream '${server.name}' did not connect: ${error.message}`,
-              );
-            },
-          )
+        running.filter((r) => r.config.required).map(({ config: server, supervisor }) =>
+          supervisor.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch((error) => {
+            throw new Error(
+              `Cannot start: required upstream '${server.name}' did not connect: ${error.message}`,
+            );
+          })
         ),
       );
     },
     async shutdown() {
       accepting = false;
-      const deadline = clock.now() + config.mcp.session.shutdown_grace_seconds * 1000;
+      const grace = config.mcp.session.shutdown_grace_seconds;
+      const deadline = clock.now() + grace * 1000;
       const busy = () => [...sessions.values()].some((s) => s.inflight.size > 0);
-      if (busy()) {
-        log.info("waiting for calls in flight", {
-          grace_seconds: config.mcp.session.shutdown_grace_seconds,
-        });
-      }
+      if (busy()) log.info("waiting for calls in flight", { grace_seconds: grace });
       while (busy() && clock.now() < deadline) await clock.sleep(25, stop.signal).catch(() => {});
       if (busy()) log.warn("calls still in flight after the grace period; ending them");
       await dispose();
@@ -315,109 +397,6 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
-}
-
-/** Whether a server runs one upstream instance per downstream session. */
-function perSession(server: ServerConfig): boolean {
-  return server.command === undefined
-    ? server.session === "per_client"
-    : server.sharing === "per_session";
-}
-
-/** The transport of one new upstream session: a child process for `command`, HTTP for `url`. */
-function createTransport(
-  server: ServerConfig,
-  fetchImpl: FetchLike,
-  log: Logger,
-  version: string,
-  countBytes: ByteCounter,
-): MessageTransport {
-  if (server.command !== undefined) {
-    return new StdioTransport({
-      server: server.name,
-      countBytes,
-      command: server.command,
-      args: server.args,
-      env: server.env,
-      inheritEnv: server.inherit_env,
-      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-      log,
-    });
-  }
-  const headers = upstreamHeaders(server);
-  const userAgent = `mcpstead/${version}`;
-  const streamable = () =>
-    new StreamableHttpTransport({
-      server: server.name,
-      countBytes,
-      url: server.url!,
-      headers,
-      accept: server.quirks.inject_accept_header,
-      normalizeSseEvents: server.quirks.normalize_sse_events,
-      userAgent,
-      fetch: fetchImpl,
-      log,
-    });
-  const legacy = () =>
-    new LegacySseTransport({
-      server: server.name,
-      countBytes,
-      url: server.url!,
-      headers,
-      accept: server.quirks.inject_accept_header,
-      normalizeSseEvents: server.quirks.normalize_sse_events,
-      userAgent,
-      fetch: fetchImpl,
-      log,
-      timeoutMs: server.timeout * 1000,
-    });
-  if (server.protocol === "sse") return legacy();
-  if (server.protocol === "streamable") return streamable();
-  return new AutoTransport(streamable(), legacy, log);
-}
-
-/** Supervisor events of one server, recorded as metrics. */
-function upstreamEvents(
-  metrics: GatewayMetrics,
-  server: ServerConfig,
-  clock: Clock,
-): UpstreamEvents {
-  const labels = { server: server.name };
-  const result = (ok: boolean, bad = "error") => ({
-    server: server.name,
-    result: ok ? "success" : bad,
-  });
-  return {
-    initialized(ok, seconds) {
-      metrics.initialize.inc(result(ok));
-      metrics.initializeDuration.observe(labels, seconds);
-    },
-    refreshed(ok, seconds) {
-      metrics.refreshes.inc(result(ok));
-      metrics.refreshDuration.observe(labels, seconds);
-      if (ok) metrics.lastRefresh.set(labels, clock.now() / 1000);
-    },
-    checked: (ok) => metrics.healthChecks.inc(result(ok, "failure")),
-    reconnected: (ok) => metrics.reconnectAttempts.inc(result(ok)),
-    backedOff: (seconds) => metrics.backoffSeconds.inc(labels, seconds),
-    lost() {
-      if (server.command !== undefined) metrics.restarts.inc(labels);
-    },
-  };
-}
-
-/** Headers sent to an upstream: its configured ones, plus its bearer token. */
-function upstreamHeaders(server: ServerConfig): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(server.headers)) headers[name.toLowerCase()] = value;
-  if (server.auth.type === "bearer") headers.authorization = `Bearer ${server.auth.token}`;
-  return headers;
-}
-
-function defaultFetch(server: ServerConfig): FetchLike {
-  if (server.tls_ca_file === undefined) return (input, init) => fetch(input, init);
-  const client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(server.tls_ca_file)] });
-  return (input, init) => fetch(input, { ...init, client });
 }
 
 /** A URL safe to show without auth: no password, no query values. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { startHttpFixture } from "./fixtures/http_server.ts";
 import { connectClient } from "./_support/client.ts";
+import { serveGateway } from "./_support/process.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -29,30 +30,16 @@ Deno.test("deno bundle yields one file that serves tools with only the deno bina
     `${dir}/c.yaml`,
     `port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-config", "-A", bundle, "--config", "c.yaml", "--log-format", "json"],
+  const gateway = await serveGateway(bundle, ["--config", "c.yaml"], {
     cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let address: string | undefined;
-  while (!address) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    log += value;
-    address = /"address":"([^"]+)"/.exec(log)?.[1];
-  }
+    denoFlags: ["--no-config"],
+  });
   try {
-    assert.ok(address, log);
-    await using client = await connectClient(`http://${address}/mcp`);
+    await using client = await connectClient(`http://${gateway.address}/mcp`);
     const result = await client.callTool({ name: "up__echo", arguments: { text: "bundled" } });
     assert.equal((result.content as Array<{ text: string }>)[0]!.text, "up:bundled");
   } finally {
-    child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
-    while (!(await lines.read()).done) { /* drain */ }
+    assert.equal(await gateway.stop(), 0);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { startHttpFixture } from "./fixtures/http_server.ts";
 import { connectClient } from "./_support/client.ts";
+import { serveGateway } from "./_support/process.ts";
+import { waitFor } from "./_support/wait.ts";
 import { stdioUpstream, withMarker } from "./_support/procs.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -142,33 +144,16 @@ Deno.test("mcpstead serves tools, logs JSON lines and exits 0 on SIGTERM", async
   const path = await configFile(
     `port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--config", path],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let address: string | undefined;
-  while (!address) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    log += value;
-    address = /"address":"([^"]+)"/.exec(log)?.[1];
+  const gateway = await serveGateway(MAIN, ["--config", path]);
+  for (const line of gateway.log().trim().split("\n")) {
+    assert.doesNotThrow(() => JSON.parse(line), line);
   }
-  assert.ok(address, log);
-  for (const line of log.trim().split("\n")) assert.doesNotThrow(() => JSON.parse(line), line);
   {
-    await using client = await connectClient(`http://${address}/mcp`);
+    await using client = await connectClient(`http://${gateway.address}/mcp`);
     const result = await client.callTool({ name: "up__echo", arguments: { text: "cli" } });
     assert.equal((result.content as Array<{ text: string }>)[0]!.text, "up:cli");
   }
-  child.kill("SIGTERM");
-  const status = await child.status;
-  assert.equal(status.code, 0);
-  while (!(await lines.read()).done) { /* drain */ }
-  await child.stdout.cancel();
+  assert.equal(await gateway.stop(), 0);
 });
 
 Deno.test("config.example.yaml is valid and serves real tools (the README quick start)", async () => {
@@ -179,32 +164,15 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
   const path = await configFile(
     (await Deno.readTextFile(example)).replace(/^port: 8766/m, "port: 0"),
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--config", path, "--log-format", "json"],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let address: string | undefined;
-  while (!address) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    log += value;
-    address = /"address":"([^"]+)"/.exec(log)?.[1];
-  }
-  const drain = (async () => {
-    while (!(await lines.read()).done) { /* keep the pipe flowing */ }
-  })();
+  const gateway = await serveGateway(MAIN, ["--config", path]);
   try {
-    assert.ok(address, log);
     const deadline = Date.now() + 120_000;
     let names: string[] = [];
     while (!names.includes("everything__echo") && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const health = await (await fetch(`http://${address}/health`)).json();
+      const health = await (await fetch(`http://${gateway.address}/health`)).json();
       if (health.servers[0].connected) {
-        await using client = await connectClient(`http://${address}/mcp`);
+        await using client = await connectClient(`http://${gateway.address}/mcp`);
         names = (await client.listTools()).tools.map((t) => t.name);
         const echo = await client.callTool({
           name: "everything__echo",
@@ -215,9 +183,7 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
     }
     assert.ok(names.includes("everything__echo"), names.join(","));
   } finally {
-    child.kill("SIGTERM");
-    assert.equal((await child.status).code, 0);
-    await drain;
+    assert.equal(await gateway.stop(), 0);
   }
 });
 
@@ -245,34 +211,17 @@ Deno.test("SIGTERM lets a call in flight finish, refuses new sessions with 503, 
       stdioUpstream("kid", { marker, extra: "    required: true\n" })
     }`,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--config", path, "--log-format", "json"],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let address: string | undefined;
-  while (!address) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    log += value;
-    address = /"address":"([^"]+)"/.exec(log)?.[1];
-  }
-  const drain = (async () => {
-    while (!(await lines.read()).done) { /* keep the pipe flowing */ }
-  })();
-  assert.ok(address, log);
+  const gateway = await serveGateway(MAIN, ["--config", path]);
   assert.equal(withMarker(marker).length, 1, "the stdio child runs");
-  const client = await connectClient(`http://${address}/mcp`);
+  const client = await connectClient(`http://${gateway.address}/mcp`);
   const inFlight = client.callTool({ name: "up__slow", arguments: { ms: 1500 } }).then(
     (r) => (r.content as Array<{ text: string }>)[0]!.text,
     (e) => `failed: ${e}`,
   );
   await new Promise((resolve) => setTimeout(resolve, 300));
-  child.kill("SIGTERM");
+  gateway.child.kill("SIGTERM");
   await new Promise((resolve) => setTimeout(resolve, 200));
-  const late = await fetch(`http://${address}/mcp`, {
+  const late = await fetch(`http://${gateway.address}/mcp`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: {} }),
@@ -280,8 +229,35 @@ Deno.test("SIGTERM lets a call in flight finish, refuses new sessions with 503, 
   assert.equal(late.status, 503);
   await late.body?.cancel();
   assert.equal(await inFlight, "slow:1500");
-  assert.equal((await child.status).code, 0);
-  await drain;
+  assert.equal(await gateway.exited(), 0, "exits 0 on its own after the drain");
   await client.close().catch(() => {});
   assert.equal(withMarker(marker).length, 0, "no child left");
+});
+
+Deno.test("SIGHUP and --watch reload the config file", async () => {
+  await using a = await startHttpFixture({ name: "a" });
+  await using b = await startHttpFixture({ name: "b" });
+  const one = `port: 0\nservers:\n  - name: a\n    url: ${a.url}\n`;
+  const two = `${one}  - name: b\n    url: ${b.url}\n`;
+  const names = async (address: string) =>
+    (await (await fetch(`http://${address}/health`)).json()).servers.map((s: { name: string }) =>
+      s.name
+    ).join(",");
+
+  const path = await configFile(one);
+  const hup = await serveGateway(MAIN, ["--config", path]);
+  await Deno.writeTextFile(path, two);
+  hup.child.kill("SIGHUP");
+  await waitFor(async () => (await names(hup.address)) === "a,b", "SIGHUP to add b");
+  assert.equal(await hup.stop(), 0);
+
+  const watched = await configFile(one);
+  const gateway = await serveGateway(MAIN, ["--config", watched, "--watch"]);
+  await Deno.writeTextFile(watched, two);
+  await waitFor(async () => (await names(gateway.address)) === "a,b", "--watch to add b");
+  await Deno.writeTextFile(watched, "servers: [\n");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(await names(gateway.address), "a,b", "a broken file keeps the running config");
+  assert.match(gateway.log(), /config reload failed; keeping the running config/);
+  assert.equal(await gateway.stop(), 0);
 });

@@ -8,6 +8,7 @@ export { resolveConfigPath } from "./discover.ts";
 export type { ConfigPathInputs, ConfigPathSource } from "./discover.ts";
 export { BEARER_TOKEN_VAR, expandEnv } from "./env.ts";
 export type { EnvLookup } from "./env.ts";
+export { type ConfigDiff, diffConfigs } from "./diff.ts";
 export { ConfigError } from "./error.ts";
 export { importClientConfig } from "./import.ts";
 export { loadConfig, parseConfig, validateConfig } from "./load.ts";

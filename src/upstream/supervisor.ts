@@ -118,7 +118,7 @@ const LIST_CHANGED = new Set([
 
 /** Keeps one upstream connected and its tool list fresh. */
 export class Supervisor {
-  readonly #options: SupervisorOptions;
+  #options: SupervisorOptions;
   #client: UpstreamClient | undefined;
   #lists: UpstreamLists = EMPTY_LISTS;
   #capabilities: JsonObject = {};
@@ -148,6 +148,15 @@ export class Supervisor {
         log: options.log,
       });
     }
+  }
+
+  /**
+   * Applies a changed deadline, reconnect policy, refresh interval or `required` flag in place;
+   * the next wait and request use it.
+   */
+  update(config: SupervisedConfig): void {
+    this.#options = { ...this.#options, config };
+    this.#wake("refresh");
   }
 
   /** Whether the server runs one instance per downstream session. */
@@ -270,7 +279,7 @@ export class Supervisor {
 
   /** Runs until `signal` aborts or the attempts are exhausted. */
   async run(signal: AbortSignal): Promise<void> {
-    const { config, clock, log } = this.#options;
+    const { clock, log } = this.#options;
     while (!signal.aborted) {
       try {
         await this.#connect(signal);
@@ -284,7 +293,8 @@ export class Supervisor {
         this.#lastError = describeError(error);
         await this.#drop();
         this.#settle();
-        const limit = config.reconnect.max_attempts;
+        const { reconnect } = this.#options.config;
+        const limit = reconnect.max_attempts;
         if (limit > 0 && this.#failures >= limit) {
           this.#setPhase("failed");
           log.error("upstream gave up reconnecting", {
@@ -293,7 +303,7 @@ export class Supervisor {
           });
           break;
         }
-        const wait = backoffDelay(config.reconnect, this.#failures, () => clock.random());
+        const wait = backoffDelay(reconnect, this.#failures, () => clock.random());
         log.warn("upstream unavailable", {
           failures: this.#failures,
           retry_ms: wait,
@@ -355,11 +365,12 @@ export class Supervisor {
   }
 
   async #serve(signal: AbortSignal): Promise<void> {
-    const { config, clock } = this.#options;
+    const { clock } = this.#options;
     const client = this.#client!;
-    const ttlMs = Math.max(config.tools.ttl_seconds, 1) * 1000;
+
     while (!signal.aborted) {
-      await this.#waitForWake(ttlMs, signal);
+      const config = this.#options.config;
+      await this.#waitForWake(Math.max(config.tools.ttl_seconds, 1) * 1000, signal);
       if (signal.aborted) return;
       const wakes = new Set(this.#pending);
       this.#pending.clear();

@@ -14,16 +14,26 @@ export interface RunningGateway extends AsyncDisposable {
   /** `http://127.0.0.1:<port>` */
   base: string;
   gateway: Gateway;
+  /** Replaces the config text that the next reload reads. */
+  rewrite(yaml: string): void;
   close(): Promise<void>;
 }
 
-/** Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway and waits until it is ready. */
+/**
+ * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway and waits until it
+ * is ready. `rewrite()` changes the text the next reload reads; `env` may be changed in place.
+ */
 export async function startGateway(
   yaml: string,
   env: Record<string, string> = {},
 ): Promise<RunningGateway> {
-  const config = parseConfig(yaml, "test.yaml", (name) => env[name]);
-  const gateway = createGateway(config, { version: "test", log: silentLogger });
+  let text = yaml;
+  const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
+  const gateway = createGateway(load(), {
+    version: "test",
+    log: silentLogger,
+    loadConfig: () => Promise.resolve(load()),
+  });
   await gateway.ready();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
@@ -34,7 +44,14 @@ export async function startGateway(
     await gateway.dispose();
     await server.shutdown();
   };
-  return { url: `${base}/mcp`, base, gateway, close, [Symbol.asyncDispose]: close };
+  return {
+    url: `${base}/mcp`,
+    base,
+    gateway,
+    rewrite: (next) => void (text = next),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 /** A YAML servers list entry for an upstream URL. */

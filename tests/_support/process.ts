@@ -105,3 +105,75 @@ async function readReadyLine(stdout: ReadableStreamDefaultReader<string>): Promi
     return line.slice("READY ".length);
   }
 }
+
+/** A running `mcpstead` process, started by {@linkcode serveGateway}. */
+export interface GatewayProcess extends AsyncDisposable {
+  /** `host:port` from the "mcpstead listening" log line. */
+  address: string;
+  child: Deno.ChildProcess;
+  /** Everything logged so far (JSON lines). */
+  log(): string;
+  /** Sends SIGTERM (or `signal`) and resolves with the exit code once the log is drained. */
+  stop(signal?: Deno.Signal): Promise<number>;
+  /** Resolves with the exit code once the process ended by itself and the log is drained. */
+  exited(): Promise<number>;
+}
+
+/**
+ * Runs `deno run -A <entry> ...args --log-format json` and resolves once it logged the address
+ * it listens on; stderr keeps being read so the pipe never fills.
+ */
+export async function serveGateway(
+  entry: string,
+  args: readonly string[],
+  options: { cwd?: string; denoFlags?: readonly string[] } = {},
+): Promise<GatewayProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...(options.denoFlags ?? []), "-A", entry, ...args, "--log-format", "json"],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let address: string | undefined;
+  while (address === undefined) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    log += value;
+    address = /"address":"([^"]+)"/.exec(log)?.[1];
+  }
+  const drained = (async () => {
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) return;
+      log += value;
+    }
+  })();
+  if (address === undefined) {
+    await child.status;
+    throw new Error(`Cannot serve: the gateway exited before listening; log: ${log}`);
+  }
+  const exited = async () => {
+    const status = await child.status;
+    await drained;
+    return status.code;
+  };
+  const stop = (signal: Deno.Signal = "SIGTERM") => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+    return exited();
+  };
+  return {
+    address,
+    child,
+    log: () => log,
+    stop,
+    exited,
+    [Symbol.asyncDispose]: async () => void (await stop("SIGKILL")),
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Builds the supervisor of one configured server: its transport (stdio, Streamable HTTP, legacy
+ * SSE or auto), its headers and TLS settings, and its events recorded as metrics.
+ */
+import type { ServerConfig } from "./config/mod.ts";
+import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "./mcp/jsonrpc.ts";
+import type { GatewayMetrics } from "./metrics/mod.ts";
+import type { Logger } from "./log.ts";
+import { AutoTransport } from "./upstream/auto.ts";
+import type { Clock } from "./upstream/clock.ts";
+import { LegacySseTransport } from "./upstream/legacy_sse.ts";
+import { RpcClient } from "./upstream/rpc_client.ts";
+import { StdioTransport } from "./upstream/stdio.ts";
+import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
+import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
+import type { ByteCounter, MessageTransport } from "./upstream/transport.ts";
+
+/**
+ * What the gateway declares to upstreams. One upstream session serves many clients, so it
+ * declares what it can relay; a call from a client without the capability is refused per call.
+ */
+const UPSTREAM_CAPABILITIES = { sampling: {}, elicitation: {} };
+
+/** What a server's supervisor is wired to. */
+export interface ServerContext {
+  clock: Clock;
+  log: Logger;
+  version: string;
+  metrics: GatewayMetrics;
+  fetchFor?(server: ServerConfig): FetchLike;
+  onChange(): void;
+  onNotification(
+    server: string,
+    notification: JsonRpcNotification,
+    sessionId: string | undefined,
+  ): void;
+  onRequest(
+    request: JsonRpcRequest,
+    sessionId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<JsonObject>;
+}
+
+/** Creates the (not yet running) supervisor of one server. */
+export function createServerSupervisor(server: ServerConfig, context: ServerContext): Supervisor {
+  const { clock, metrics, version } = context;
+  const log = context.log.with({ server: server.name });
+  const fetchImpl = context.fetchFor?.(server) ?? defaultFetch(server);
+  const countBytes: ByteCounter = (direction, bytes) =>
+    metrics.upstreamBytes.inc({ server: server.name, direction }, bytes);
+  return new Supervisor({
+    config: server,
+    clock,
+    log,
+    onChange: context.onChange,
+    events: upstreamEvents(metrics, server, clock),
+    onNotification: (notification, sessionId) =>
+      context.onNotification(server.name, notification, sessionId),
+    onRequest: context.onRequest,
+    ...(perSession(server) ? { perSession: { maxInstances: server.max_instances } } : {}),
+    createClient: (handlers, capabilities) =>
+      new RpcClient({
+        server: server.name,
+        transport: createTransport(server, fetchImpl, log, version, countBytes),
+        onSessionReset: () =>
+          metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
+        clientInfo: { name: "mcpstead", version },
+        capabilities: capabilities ?? UPSTREAM_CAPABILITIES,
+        handlers,
+        log,
+        timeoutMs: server.timeout * 1000,
+      }),
+  });
+}
+
+/** Whether a server runs one upstream instance per downstream session. */
+function perSession(server: ServerConfig): boolean {
+  return server.command === undefined
+    ? server.session === "per_client"
+    : server.sharing === "per_session";
+}
+
+/** The transport of one new upstream session: a child process for `command`, HTTP for `url`. */
+function createTransport(
+  server: ServerConfig,
+  fetchImpl: FetchLike,
+  log: Logger,
+  version: string,
+  countBytes: ByteCounter,
+): MessageTransport {
+  if (server.command !== undefined) {
+    return new StdioTransport({
+      server: server.name,
+      countBytes,
+      command: server.command,
+      args: server.args,
+      env: server.env,
+      inheritEnv: server.inherit_env,
+      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+      log,
+    });
+  }
+  const headers = upstreamHeaders(server);
+  const userAgent = `mcpstead/${version}`;
+  const streamable = () =>
+    new StreamableHttpTransport({
+      server: server.name,
+      countBytes,
+      url: server.url!,
+      headers,
+      accept: server.quirks.inject_accept_header,
+      normalizeSseEvents: server.quirks.normalize_sse_events,
+      userAgent,
+      fetch: fetchImpl,
+      log,
+    });
+  const legacy = () =>
+    new LegacySseTransport({
+      server: server.name,
+      countBytes,
+      url: server.url!,
+      headers,
+      accept: server.quirks.inject_accept_header,
+      normalizeSseEvents: server.quirks.normalize_sse_events,
+      userAgent,
+      fetch: fetchImpl,
+      log,
+      timeoutMs: server.timeout * 1000,
+    });
+  if (server.protocol === "sse") return legacy();
+  if (server.protocol === "streamable") return streamable();
+  return new AutoTransport(streamable(), legacy, log);
+}
+
+/** Supervisor events of one server, recorded as metrics. */
+function upstreamEvents(
+  metrics: GatewayMetrics,
+  server: ServerConfig,
+  clock: Clock,
+): UpstreamEvents {
+  const labels = { server: server.name };
+  const result = (ok: boolean, bad = "error") => ({
+    server: server.name,
+    result: ok ? "success" : bad,
+  });
+  return {
+    initialized(ok, seconds) {
+      metrics.initialize.inc(result(ok));
+      metrics.initializeDuration.observe(labels, seconds);
+    },
+    refreshed(ok, seconds) {
+      metrics.refreshes.inc(result(ok));
+      metrics.refreshDuration.observe(labels, seconds);
+      if (ok) metrics.lastRefresh.set(labels, clock.now() / 1000);
+    },
+    checked: (ok) => metrics.healthChecks.inc(result(ok, "failure")),
+    reconnected: (ok) => metrics.reconnectAttempts.inc(result(ok)),
+    backedOff: (seconds) => metrics.backoffSeconds.inc(labels, seconds),
+    lost() {
+      if (server.command !== undefined) metrics.restarts.inc(labels);
+    },
+  };
+}
+
+/** Headers sent to an upstream: its configured ones, plus its bearer token. */
+function upstreamHeaders(server: ServerConfig): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(server.headers)) headers[name.toLowerCase()] = value;
+  if (server.auth.type === "bearer") headers.authorization = `Bearer ${server.auth.token}`;
+  return headers;
+}
+
+function defaultFetch(server: ServerConfig): FetchLike {
+  if (server.tls_ca_file === undefined) return (input, init) => fetch(input, init);
+  const client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(server.tls_ca_file)] });
+  return (input, init) => fetch(input, { ...init, client });
+}
