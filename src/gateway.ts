@@ -24,6 +24,7 @@ import { announceChanges, relayNotification, relayRequest } from "./downstream/r
 import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import { bearerAuthenticator, unauthorized } from "./http/auth.ts";
+import { DASHBOARD_HTML } from "./http/dashboard.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
@@ -344,6 +345,20 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         config.metrics.enabled
           ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
           : plain(404, "metrics disabled"),
+    },
+    "/ui": {
+      GET: () =>
+        new Response(DASHBOARD_HTML, {
+          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+        }),
+    },
+    "/ui/tools": {
+      GET: (req) => {
+        if (front.authenticate && !front.authenticate(req).ok) return unauthorized();
+        return json(200, {
+          tools: catalog.tools.map((t) => ({ name: t.name, description: t.description ?? null })),
+        });
+      },
     },
     "/-/reload": {
       POST: async (req) => {
