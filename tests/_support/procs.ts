@@ -75,7 +75,17 @@ export function inGroup(pgrp: number): Proc[] {
   return processes().filter((p) => p.pgrp === pgrp);
 }
 
-/** Zombie children of this test process. */
-export function zombieChildren(): Proc[] {
-  return processes().filter((p) => p.ppid === Deno.pid && p.state === "Z");
+/**
+ * The given pids that are left as zombies (exited, never reaped). Only a test's own children are
+ * checked: another test running in parallel may have a child that exited a moment ago.
+ */
+export function unreaped(pids: readonly number[]): number[] {
+  return pids.filter((pid) => {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+      return false;
+    }
+  });
 }

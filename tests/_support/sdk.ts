@@ -51,6 +51,7 @@ import {
   ProgressNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ResultSchema,
+  SetLevelRequestSchema,
   SubscribeRequestSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
   ToolListChangedNotificationSchema,
@@ -98,6 +99,8 @@ export {
   ResultSchema,
   /** Low-level MCP server. */
   Server,
+  /** `logging/setLevel` request schema, for server-side handlers. */
+  SetLevelRequestSchema,
   /** Legacy HTTP+SSE client transport. */
   SSEClientTransport,
   /** Legacy HTTP+SSE (2024-11-05) server transport on Node's http objects. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient, endSession, initialize, postJsonRpc } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
-import { withMarker, zombieChildren } from "../_support/procs.ts";
+import { unreaped, withMarker } from "../_support/procs.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const TINY = new URL("../fixtures/tiny_stdio.sh", import.meta.url).pathname;
@@ -50,6 +50,7 @@ Deno.test("1,000 per_session sessions opened and closed leave no child process",
     `servers:\n${tiny("kid", marker, "    sharing: per_session\n    max_instances: 64\n")}`,
   );
   await waitFor(() => gw.gateway.catalog().size > 0);
+  const pids: number[] = [];
   const one = async () => {
     const { sessionId } = await initialize(gw.url);
     const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" };
@@ -61,6 +62,7 @@ Deno.test("1,000 per_session sessions opened and closed leave no child process",
     }, headers);
     const body = await res.json();
     assert.match(body.result.content[0].text, /^\d+$/);
+    pids.push(Number(body.result.content[0].text));
     const end = await fetch(gw.url, { method: "DELETE", headers });
     assert.equal(end.status, 204);
   };
@@ -72,7 +74,8 @@ Deno.test("1,000 per_session sessions opened and closed leave no child process",
   });
   await gw.close();
   await waitFor(() => withMarker(marker).length === 0, "no child at all");
-  assert.deepEqual(zombieChildren(), []);
+  assert.equal(new Set(pids).size, 1000, "every session had its own child");
+  assert.deepEqual(unreaped(pids), [], "every child was reaped");
 });
 
 Deno.test("session: per_client gives each client its own upstream session, declaring its capabilities", async () => {

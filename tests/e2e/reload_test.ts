@@ -100,10 +100,14 @@ Deno.test("a bad file is refused with its file:line:col reason and everything ke
 
 Deno.test("a port change is reported as needing a restart; variables and tokens are read again", async () => {
   await using a = await startHttpFixture({ name: "a" });
-  const env: Record<string, string> = { TOKEN: "one" };
-  const yaml = (port: number) =>
+  const env: Record<string, string> = { TOKEN: "one", TEAM: "red" };
+  const yaml = (port: number, team = "${TEAM}") =>
     `port: ${port}\nservers:\n${
-      upstream("a", a.url, "    auth: { type: bearer, token_env: TOKEN }\n")
+      upstream(
+        "a",
+        a.url,
+        `    auth: { type: bearer, token_env: TOKEN }\n    headers:\n      X-Team: '${team}'\n`,
+      )
     }`;
   await using gw = await startGateway(yaml(8766), env);
   await waitFor(() => gw.gateway.catalog().size > 0);
@@ -115,9 +119,20 @@ Deno.test("a port change is reported as needing a restart; variables and tokens 
   await waitFor(() => gw.gateway.health().status === "ok");
   await using client = await connectClient(gw.url);
   await client.callTool({ name: "a__echo", arguments: { text: "x" } });
-  const last = a.requests.filter((r) => (r.body as { method?: string })?.method === "tools/call")
-    .at(-1)!;
-  assert.equal(last.headers.authorization, "Bearer two");
+  const calls = () =>
+    a.requests.filter((r) => (r.body as { method?: string })?.method === "tools/call");
+  assert.equal(calls().at(-1)!.headers.authorization, "Bearer two");
+  assert.equal(calls().at(-1)!.headers["x-team"], "red");
+  gw.rewrite(yaml(9999, "blue"));
+  const headerChange = await reload(gw.base);
+  assert.deepEqual(
+    headerChange.body.servers.restarted,
+    ["a"],
+    "a changed header restarts the server",
+  );
+  await waitFor(() => gw.gateway.health().status === "ok");
+  await client.callTool({ name: "a__echo", arguments: { text: "y" } });
+  assert.equal(calls().at(-1)!.headers["x-team"], "blue");
 });
 
 Deno.test("POST /-/reload is behind downstream auth when auth is on", async () => {

@@ -4,7 +4,7 @@ import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { connectClient } from "../_support/client.ts";
 import { startGateway } from "../_support/gateway.ts";
-import { inGroup, stdioUpstream, withMarker, zombieChildren } from "../_support/procs.ts";
+import { inGroup, stdioUpstream, unreaped, withMarker } from "../_support/procs.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const FAST = "    reconnect:\n      backoff_base_ms: 20\n      backoff_max_ms: 100\n";
@@ -34,7 +34,7 @@ Deno.test("a crashed stdio child is restarted and its tools come back", async ()
     "kid:again",
   );
   assert.ok((gw.gateway.health().servers[0]!.reconnects as number) >= 1);
-  assert.deepEqual(zombieChildren(), []);
+  assert.deepEqual(unreaped([firstPid]), [], "the crashed child was reaped");
 });
 
 Deno.test("a stdio child that ignores SIGTERM is killed, with its whole process group", async () => {
@@ -63,7 +63,7 @@ Deno.test("a stdio child that ignores SIGTERM is killed, with its whole process 
     elapsed >= 2000 && elapsed < 6000,
     `SIGKILL came after the grace period (${elapsed.toFixed(0)} ms)`,
   );
-  assert.deepEqual(zombieChildren(), []);
+  assert.deepEqual(unreaped([child.pid]), [], "the child was reaped");
 });
 
 Deno.test("a stdio child writing garbage on stdout gets a clear error and a restart, not a crash", async () => {
