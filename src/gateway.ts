@@ -31,7 +31,7 @@ import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metri
 import { describeError, type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
-import type { FetchLike } from "./upstream/streamable.ts";
+import type { FetchLike } from "./upstream/transport.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
 import { createServerSupervisor } from "./servers.ts";
 

@@ -11,9 +11,14 @@ import type { Clock } from "./upstream/clock.ts";
 import { LegacySseTransport } from "./upstream/legacy_sse.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
-import { type FetchLike, StreamableHttpTransport } from "./upstream/streamable.ts";
+import { StreamableHttpTransport } from "./upstream/streamable.ts";
 import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
-import type { ByteCounter, MessageTransport } from "./upstream/transport.ts";
+import type {
+  ByteCounter,
+  FetchLike,
+  HttpTransportOptions,
+  MessageTransport,
+} from "./upstream/transport.ts";
 
 /**
  * What the gateway declares to upstreams. One upstream session serves many clients, so it
@@ -100,33 +105,19 @@ function createTransport(
       log,
     });
   }
-  const headers = upstreamHeaders(server);
-  const userAgent = `mcpstead/${version}`;
-  const streamable = () =>
-    new StreamableHttpTransport({
-      server: server.name,
-      countBytes,
-      url: server.url!,
-      headers,
-      accept: server.quirks.inject_accept_header,
-      normalizeSseEvents: server.quirks.normalize_sse_events,
-      userAgent,
-      fetch: fetchImpl,
-      log,
-    });
-  const legacy = () =>
-    new LegacySseTransport({
-      server: server.name,
-      countBytes,
-      url: server.url!,
-      headers,
-      accept: server.quirks.inject_accept_header,
-      normalizeSseEvents: server.quirks.normalize_sse_events,
-      userAgent,
-      fetch: fetchImpl,
-      log,
-      timeoutMs: server.timeout * 1000,
-    });
+  const http: HttpTransportOptions = {
+    server: server.name,
+    url: server.url!,
+    headers: upstreamHeaders(server),
+    accept: server.quirks.inject_accept_header,
+    normalizeSseEvents: server.quirks.normalize_sse_events,
+    userAgent: `mcpstead/${version}`,
+    fetch: fetchImpl,
+    log,
+    countBytes,
+  };
+  const streamable = () => new StreamableHttpTransport(http);
+  const legacy = () => new LegacySseTransport({ ...http, timeoutMs: server.timeout * 1000 });
   if (server.protocol === "sse") return legacy();
   if (server.protocol === "streamable") return streamable();
   return new AutoTransport(streamable(), legacy, log);

@@ -89,14 +89,8 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   };
 
   const lookup = (req: Request): Session | Response => {
-    const id = req.headers.get("mcp-session-id");
-    if (id === null) {
-      return httpError(
-        400,
-        ErrorCode.InvalidRequest,
-        "Bad Request: Mcp-Session-Id header is required",
-      );
-    }
+    const id = sessionIdOf(req);
+    if (id instanceof Response) return id;
     const session = sessions.touch(id);
     if (!session) return httpError(404, -32001, "Session not found");
     const version = req.headers.get("mcp-protocol-version");
@@ -357,14 +351,8 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     delete(req) {
       const refused = refuse(req);
       if (refused) return refused;
-      const id = req.headers.get("mcp-session-id");
-      if (id === null) {
-        return httpError(
-          400,
-          ErrorCode.InvalidRequest,
-          "Bad Request: Mcp-Session-Id header is required",
-        );
-      }
+      const id = sessionIdOf(req);
+      if (id instanceof Response) return id;
       const ended = sessions.end(id, "client_delete");
       observer?.message("terminate", ended, 0);
       return ended
@@ -372,6 +360,12 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         : httpError(404, -32001, "Session not found");
     },
   };
+}
+
+/** The request's session id, or the 400 answer when it has none. */
+function sessionIdOf(req: Request): string | Response {
+  return req.headers.get("mcp-session-id") ??
+    httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
 }
 
 /** Reads which of the two answer types the client takes; a missing header takes both. */

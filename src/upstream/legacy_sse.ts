@@ -6,26 +6,13 @@
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
-import { describeError, type Logger } from "../log.ts";
-import type { FetchLike } from "./streamable.ts";
-import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
+import { describeError } from "../log.ts";
+import type { Deliver, FetchLike, HttpTransportOptions, MessageTransport } from "./transport.ts";
 
 /** Options of {@link LegacySseTransport}. */
-export interface LegacySseOptions {
-  server: string;
-  /** The event stream URL. */
-  url: string;
-  headers: Record<string, string>;
-  /** The `Accept` value of message POSTs. */
-  accept?: string;
-  normalizeSseEvents?: boolean;
-  userAgent: string;
-  fetch?: FetchLike;
-  log: Logger;
+export interface LegacySseOptions extends HttpTransportOptions {
   /** How long to wait for the `endpoint` event. */
   timeoutMs: number;
-  /** Counts message bytes in both directions. */
-  countBytes?: ByteCounter;
 }
 
 const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);

@@ -6,36 +6,20 @@
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
-import type { Logger } from "../log.ts";
 import { describeError } from "../log.ts";
 import { delay } from "./clock.ts";
 import {
-  type ByteCounter,
   type Deliver,
+  type FetchLike,
+  type HttpTransportOptions,
   type MessageTransport,
   SessionExpiredError,
 } from "./transport.ts";
 
-/** A `fetch` function, injectable for tests. */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
-
 /** Options of {@link StreamableHttpTransport}. */
-export interface StreamableOptions {
-  server: string;
-  url: string;
-  /** Extra headers (already expanded), and `authorization` when the upstream uses a bearer token. */
-  headers: Record<string, string>;
-  /** The `Accept` value; the spec's two types by default. */
-  accept?: string;
-  /** Treat events of any type as messages (some servers name their events oddly). */
-  normalizeSseEvents?: boolean;
-  userAgent: string;
-  fetch?: FetchLike;
-  log: Logger;
+export interface StreamableOptions extends HttpTransportOptions {
   /** How many times a broken answer stream is resumed before giving up. */
   maxResumes?: number;
-  /** Counts message bytes in both directions. */
-  countBytes?: ByteCounter;
 }
 
 const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
@@ -278,15 +262,7 @@ export class StreamableHttpTransport implements MessageTransport {
     const consume = (event: SseEvent): boolean => {
       if (event.id !== undefined) state.lastEventId = event.id;
       if (event.retry !== undefined) state.retryMs = event.retry;
-      if (!this.#isMessageEvent(event)) return false;
-      const parsed = this.#parse(event.data);
-      let answered = false;
-      for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-        const message = item as JsonRpcMessage;
-        this.#deliver(message, requestId);
-        if (!("method" in message) && message.id === requestId) answered = true;
-      }
-      return answered;
+      return this.#deliverEvent(event, requestId);
     };
     let done = false;
     try {
@@ -312,12 +288,7 @@ export class StreamableHttpTransport implements MessageTransport {
         for (;;) {
           const next = await reader.read();
           if (next.done || signal.aborted) break;
-          if (this.#isMessageEvent(next.value)) {
-            const parsed = this.#parse(next.value.data);
-            for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-              this.#deliver(item as JsonRpcMessage);
-            }
-          }
+          this.#deliverEvent(next.value, undefined);
         }
       } catch {
         // The answer was already delivered; a broken tail of the stream loses nothing.
@@ -325,6 +296,21 @@ export class StreamableHttpTransport implements MessageTransport {
         clearTimeout(timer);
       }
     })();
+  }
+
+  /** Delivers the messages of one event; true when the response to `requestId` was among them. */
+  #deliverEvent(event: SseEvent, requestId: number | undefined): boolean {
+    if (!this.#isMessageEvent(event)) return false;
+    const parsed = this.#parse(event.data);
+    let answered = false;
+    for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+      const message = item as JsonRpcMessage;
+      this.#deliver(message, requestId);
+      if (requestId !== undefined && !("method" in message) && message.id === requestId) {
+        answered = true;
+      }
+    }
+    return answered;
   }
 
   #isMessageEvent(event: SseEvent): boolean {

@@ -1,5 +1,6 @@
 /** The seam between the JSON-RPC peer and the wire: one interface for every upstream transport. */
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+import type { Logger } from "../log.ts";
 
 /** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
 export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
@@ -32,6 +33,26 @@ export interface MessageTransport {
 
 /** Counts bytes moved to (`sent`) and from (`received`) an upstream. */
 export type ByteCounter = (direction: "sent" | "received", bytes: number) => void;
+
+/** A `fetch` function, injectable for tests. */
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** What both HTTP transports (Streamable HTTP and legacy SSE) are built from. */
+export interface HttpTransportOptions {
+  server: string;
+  url: string;
+  /** Extra headers (already expanded), and `authorization` when the upstream uses a bearer token. */
+  headers: Record<string, string>;
+  /** The `Accept` value of message POSTs; the spec's two types by default. */
+  accept?: string;
+  /** Treat events of any type as messages (some servers name their events oddly). */
+  normalizeSseEvents?: boolean;
+  userAgent: string;
+  fetch?: FetchLike;
+  log: Logger;
+  /** Counts message bytes in both directions. */
+  countBytes?: ByteCounter;
+}
 
 /** The upstream answered that our session is unknown or expired; the message was not processed. */
 export class SessionExpiredError extends Error {

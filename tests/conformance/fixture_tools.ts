@@ -17,6 +17,7 @@ import {
   type ServerRequest,
   type Tool,
 } from "../_support/sdk.ts";
+import { delay } from "../../src/upstream/clock.ts";
 
 /** A 1×1 red RGBA PNG, base64. */
 export const PNG_BASE64 =
@@ -335,20 +336,4 @@ function stringArg(args: Args, name: string): string {
 
 function text(value: string): CallToolResult {
   return { content: [{ type: "text", text: value }] };
-}
-
-/** Waits `ms`, or rejects when the request is cancelled. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -2,22 +2,8 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient, endSession } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
+import { promtoolCheck } from "../_support/promtool.ts";
 import { waitFor } from "../_support/wait.ts";
-
-async function promtool(text: string): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, output: decode(out.stdout) + decode(out.stderr) };
-}
 
 /** The value of one sample line, e.g. `sample(text, 'mcpstead_tool_calls_total{server="up",tool="up__echo"}')`. */
 function sample(text: string, series: string): number | undefined {
@@ -44,7 +30,7 @@ Deno.test("GET /metrics shows every family after the events that drive it, and p
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   const text = await res.text();
-  const checked = await promtool(text);
+  const checked = await promtoolCheck(text);
   assert.equal(checked.code, 0, checked.output);
   assert.equal(checked.output.trim(), "");
 

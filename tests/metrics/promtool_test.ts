@@ -11,28 +11,9 @@ import {
   render,
   SESSION_DURATION_BUCKETS,
 } from "../../src/metrics/mod.ts";
+import { promtoolCheck } from "../_support/promtool.ts";
 
 const INSTALL = "apt-get update && apt-get install -y --no-install-recommends prometheus";
-
-interface CheckResult {
-  code: number;
-  output: string;
-}
-
-async function promtoolCheck(text: string): Promise<CheckResult> {
-  const child = new Deno.Command("promtool", {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const { code, stdout, stderr } = await child.output();
-  const decoder = new TextDecoder();
-  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
-}
 
 async function promtoolMissing(): Promise<string | undefined> {
   try {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { GatewayError } from "../../src/mcp/errors.ts";
 import type { JsonRpcMessage } from "../../src/mcp/jsonrpc.ts";
 import { silentLogger } from "../../src/log.ts";
-import { type FetchLike, StreamableHttpTransport } from "../../src/upstream/streamable.ts";
+import { StreamableHttpTransport } from "../../src/upstream/streamable.ts";
+import type { FetchLike } from "../../src/upstream/transport.ts";
 import { SessionExpiredError } from "../../src/upstream/transport.ts";
 
 const request: JsonRpcMessage = {
