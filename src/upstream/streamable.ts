@@ -220,11 +220,7 @@ export class StreamableHttpTransport implements MessageTransport {
       }
       await delay(retryMs, signal);
       try {
-        res = await this.#fetch(this.#options.url, {
-          method: "GET",
-          headers: this.#headers(undefined, lastEventId),
-          signal,
-        });
+        res = await this.#get(lastEventId, signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw new GatewayError(
@@ -298,6 +294,15 @@ export class StreamableHttpTransport implements MessageTransport {
     })();
   }
 
+  /** Opens a GET event stream, resuming after `lastEventId` when given. */
+  #get(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+    return this.#fetch(this.#options.url, {
+      method: "GET",
+      headers: this.#headers(undefined, lastEventId),
+      signal,
+    });
+  }
+
   /** Delivers the messages of one event; true when the response to `requestId` was among them. */
   #deliverEvent(event: SseEvent, requestId: number | undefined): boolean {
     if (!this.#isMessageEvent(event)) return false;
@@ -331,11 +336,7 @@ export class StreamableHttpTransport implements MessageTransport {
       let retryMs = DEFAULT_RETRY_MS;
       let res: Response;
       try {
-        res = await this.#fetch(this.#options.url, {
-          method: "GET",
-          headers: this.#headers(undefined, lastEventId),
-          signal,
-        });
+        res = await this.#get(lastEventId, signal);
       } catch (error) {
         if (signal.aborted) return;
         this.#onClose(
