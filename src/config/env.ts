@@ -5,7 +5,9 @@
  */
 import { quote } from "./format.ts";
 import type { PathIssue } from "./issues.ts";
+import { createHash } from "node:crypto";
 import type {
+  ClientIdentity,
   Config,
   DownstreamAuth,
   ParsedConfig,
@@ -108,27 +110,75 @@ export function resolveServer(
   };
 }
 
-/** Reads the downstream bearer token from MCPSTEAD_BEARER_TOKEN when the mode is bearer. */
+/** Reads the downstream secrets: MCPSTEAD_BEARER_TOKEN in bearer mode, each client's key_env in keys mode. */
 export function resolveDownstreamAuth(
-  auth: { mode: "none" | "bearer" },
+  auth: ParsedConfig["mcp"]["auth"],
   path: readonly PropertyKey[],
   env: EnvLookup,
   issues: PathIssue[],
 ): DownstreamAuth {
-  if (auth.mode === "none") return { mode: "none" };
-  const token = lookup(env, BEARER_TOKEN_VAR);
-  let state: string | undefined;
-  if ("error" in token) state = token.error;
-  else if (token.value === undefined) state = "it is not set";
-  else if (token.value === "") state = "it is empty";
-  if (state !== undefined) {
-    issues.push({
-      path: [...path, "mode"],
-      reason: `mode 'bearer' needs the environment variable ${BEARER_TOKEN_VAR} (${state})`,
-      at: "value",
-    });
+  const scopes = (c: ClientIdentity) => ({
+    name: c.name,
+    tools: c.tools,
+    prompts: c.prompts,
+    resources: c.resources,
+  });
+  switch (auth.mode) {
+    case "none":
+      return { mode: "none" };
+    case "basic":
+      return {
+        mode: "basic",
+        users: auth.users.map((u) => ({ ...scopes(u), passwordSha256: u.password_sha256 })),
+      };
+    case "keys":
+      return {
+        mode: "keys",
+        clients: auth.clients.map((client, index) => {
+          if (client.key_env === undefined) {
+            return { ...scopes(client), keySha256: client.key_sha256 ?? "" };
+          }
+          const value = required(
+            env,
+            client.key_env,
+            [...path, "clients", index, "key_env"],
+            issues,
+          );
+          return { ...scopes(client), keySha256: createHash("sha256").update(value).digest("hex") };
+        }),
+      };
+    case "bearer": {
+      const token = lookup(env, BEARER_TOKEN_VAR);
+      let state: string | undefined;
+      if ("error" in token) state = token.error;
+      else if (token.value === undefined) state = "it is not set";
+      else if (token.value === "") state = "it is empty";
+      if (state !== undefined) {
+        issues.push({
+          path: [...path, "mode"],
+          reason: `mode 'bearer' needs the environment variable ${BEARER_TOKEN_VAR} (${state})`,
+          at: "value",
+        });
+      }
+      return { mode: "bearer", token: "value" in token ? token.value ?? "" : "" };
+    }
   }
-  return { mode: "bearer", token: "value" in token ? token.value ?? "" : "" };
+}
+
+/** Reads a variable that must be set and non-empty; a problem becomes an issue at `path`. */
+function required(
+  env: EnvLookup,
+  name: string,
+  path: readonly PropertyKey[],
+  issues: PathIssue[],
+): string {
+  const value = lookup(env, name);
+  let reason: string | undefined;
+  if ("error" in value) reason = value.error;
+  else if (value.value === undefined) reason = notSet(name);
+  else if (value.value === "") reason = `environment variable ${quote(name)} is empty`;
+  if (reason !== undefined) issues.push({ path, reason, at: "value" });
+  return "value" in value ? value.value ?? "" : "";
 }
 
 function resolveUpstreamAuth(
@@ -138,14 +188,8 @@ function resolveUpstreamAuth(
   issues: PathIssue[],
 ): UpstreamAuth {
   if (auth.type === "none") return { type: "none" };
-  const token = lookup(env, auth.token_env);
-  let reason: string | undefined;
-  if ("error" in token) reason = token.error;
-  else if (token.value === undefined) reason = notSet(auth.token_env);
-  else if (token.value === "") reason = `environment variable ${quote(auth.token_env)} is empty`;
-  if (reason !== undefined) issues.push({ path: [...path, "token_env"], reason, at: "value" });
-  const value = "value" in token ? token.value ?? "" : "";
-  return { type: "bearer", token_env: auth.token_env, token: value };
+  const token = required(env, auth.token_env, [...path, "token_env"], issues);
+  return { type: "bearer", token_env: auth.token_env, token };
 }
 
 function notSet(name: string): string {

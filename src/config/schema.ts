@@ -4,14 +4,32 @@
  * §2) and rejects unknown keys, which mcpstead silently ignored.
  */
 import { z } from "zod";
+import {
+  count,
+  emptyIsAbsent,
+  flag,
+  forbidden,
+  MAX_TIMER_SECONDS,
+  millis,
+  parsedString,
+  seconds,
+  section,
+} from "./fields.ts";
 import { isEnvName } from "./env.ts";
+import {
+  breakerSchema,
+  clientSchema,
+  limitsSchema,
+  rateLimitSchema,
+  retrySchema,
+  toolsSchema,
+  userSchema,
+} from "./security_schema.ts";
 import { quote } from "./format.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log_level.ts";
 import { isHeaderName, isHttpUrl, parseHost, parseOrigin, redactUrl } from "./net.ts";
 
 // Timers clamp delays above 2^31-1 ms to 1 ms: a longer period would fire at once.
-const MAX_TIMER_SECONDS = 2_147_483;
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The Accept header sent upstream unless `quirks.inject_accept_header` says otherwise. */
 export const DEFAULT_ACCEPT = "application/json, text/event-stream";
@@ -27,42 +45,6 @@ const RESERVED_HEADERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 const AUTH_SHAPE = "auth must be 'none' or a mapping such as {type: bearer, token_env: VAR}";
-
-/** A key written with no value (`mcp:`) counts as absent and takes its default, as in mcpstead. */
-function emptyIsAbsent<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (value === null ? undefined : value), schema);
-}
-
-/** A section of the file: a strict mapping whose keys all have defaults. */
-function section<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
-  return emptyIsAbsent(z.strictObject(shape).prefault({} as z.input<z.ZodObject<Shape>>));
-}
-
-/** A key that must not be written at all, because it would put a secret in the file. */
-function forbidden(reason: string) {
-  return z.unknown().superRefine((_, ctx) => {
-    ctx.addIssue({ code: "custom", message: reason, params: { at: "key" } });
-  }).transform(() => undefined).optional();
-}
-
-/** A string that `parse` turns into a value, or rejects with `message`. */
-function parsedString<T>(
-  parse: (text: string) => T | undefined,
-  message: (text: string) => string,
-) {
-  return z.string().transform((text, ctx): T => {
-    const value = parse(text);
-    if (value !== undefined) return value;
-    ctx.addIssue({ code: "custom", message: message(text) });
-    return z.NEVER;
-  });
-}
-
-const flag = (value: boolean) => emptyIsAbsent(z.boolean().default(value));
-const count = (value: number) => emptyIsAbsent(z.int().min(0).default(value));
-const millis = (value: number) => emptyIsAbsent(z.int().min(0).max(MAX_TIMER_MS).default(value));
-const seconds = (value: number, min: 0 | 1) =>
-  emptyIsAbsent(z.int().min(min).max(MAX_TIMER_SECONDS).default(value));
 
 /** The levels `logging.level` resolves to. */
 export const logLevelSchema = z.enum(LOG_LEVELS);
@@ -216,7 +198,12 @@ export const serverObjectSchema = z.strictObject({
     backoff_base_ms: millis(1000),
     backoff_max_ms: millis(30_000),
   }),
-  tools: section({ ttl_seconds: seconds(300, 0) }),
+  tools: toolsSchema,
+  retry: retrySchema,
+  circuit_breaker: breakerSchema,
+  rate_limit: rateLimitSchema,
+  max_concurrent: count(0),
+  max_queue: count(100),
   quirks: section({
     normalize_sse_events: flag(false),
     inject_accept_header: emptyIsAbsent(z.string().default(DEFAULT_ACCEPT)),
@@ -292,12 +279,38 @@ export const serverSchema = serverObjectSchema.superRefine(refineServer);
 
 const mcpAuthSchema = emptyIsAbsent(
   z.strictObject({
-    mode: emptyIsAbsent(z.enum(["none", "bearer"]).default("none")),
+    mode: emptyIsAbsent(z.enum(["none", "bearer", "keys", "basic"]).default("none")),
+    clients: emptyIsAbsent(z.array(clientSchema).default([])),
+    users: emptyIsAbsent(z.array(userSchema).default([])),
     // mcpstead ignored an empty bearer_token, so only a value is an error.
     bearer_token: emptyIsAbsent(forbidden(
       "mcp.auth.bearer_token is not allowed: set MCPSTEAD_BEARER_TOKEN in the environment instead",
     )),
-  }).transform(({ mode }) => ({ mode })).prefault({}),
+  }).superRefine((auth, ctx) => {
+    if (auth.mode === "keys" && auth.clients.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["clients"],
+        message: "mode 'keys' needs at least one client",
+      });
+    }
+    if (auth.mode === "basic" && auth.users.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["users"],
+        message: "mode 'basic' needs at least one user",
+      });
+    }
+    const names = [...auth.clients, ...auth.users].map((c) => c.name);
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+    if (duplicate !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["mode"],
+        message: `client name ${quote(duplicate)} is used twice`,
+      });
+    }
+  }).transform(({ mode, clients, users }) => ({ mode, clients, users })).prefault({}),
 );
 
 /** The `mcp` section: downstream auth, sessions and request limits. */
@@ -311,6 +324,8 @@ export const mcpSchema = section({
   max_body_bytes: emptyIsAbsent(z.int().min(1024).default(4_194_304)),
   page_size: emptyIsAbsent(z.int().min(1).max(10_000).default(500)),
   allowed_origins: emptyIsAbsent(z.array(originSchema).default([])),
+  rate_limit: rateLimitSchema,
+  limits: limitsSchema,
 });
 
 /**
@@ -376,7 +391,25 @@ export type ParsedServer = z.infer<typeof serverSchema>;
 export type UpstreamAuth = { type: "none" } | { type: "bearer"; token_env: string; token: string };
 
 /** How clients authenticate to the gateway; `token` is read from MCPSTEAD_BEARER_TOKEN. */
-export type DownstreamAuth = { mode: "none" } | { mode: "bearer"; token: string };
+export type DownstreamAuth =
+  | { mode: "none" }
+  | { mode: "bearer"; token: string }
+  | { mode: "keys"; clients: Array<ClientIdentity & { keySha256: string }> }
+  | { mode: "basic"; users: Array<ClientIdentity & { passwordSha256: string }> };
+
+/** Globs of what a client may see and use; deny wins over allow. */
+export interface Scope {
+  allow: string[];
+  deny: string[];
+}
+
+/** A named downstream client and its scopes. */
+export interface ClientIdentity {
+  name: string;
+  tools: Scope;
+  prompts: Scope;
+  resources: Scope;
+}
 
 /** One upstream server, ready to use: headers expanded and auth token read. */
 export interface ServerConfig extends Omit<ParsedServer, "auth"> {

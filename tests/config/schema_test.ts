@@ -41,11 +41,11 @@ Deno.test("parseConfig() checks port", () => {
   assertRejects("port: '8766'\n", "c.yaml:1:7: port: expected an integer, got '8766'");
 });
 
-Deno.test("parseConfig() accepts mcp.auth.mode none and bearer, lowercase only", () => {
+Deno.test("parseConfig() accepts the mcp.auth modes in lowercase only", () => {
   equal(parse("mcp: {auth: {mode: none}}\n").mcp.auth.mode, "none");
   assertRejects(
     "mcp:\n  auth:\n    mode: Bearer\n",
-    "c.yaml:3:11: mcp.auth.mode: expected one of 'none', 'bearer', got 'Bearer'",
+    "c.yaml:3:11: mcp.auth.mode: expected one of 'none', 'bearer', 'keys', 'basic', got 'Bearer'",
   );
 });
 
@@ -216,7 +216,7 @@ Deno.test("parseConfig() reads the other server settings", () => {
   equal(config?.tls_skip_verify, true);
   equal(config?.tls_ca_file, "/etc/ssl/private-ca.pem");
   deepEqual(config?.reconnect, { max_attempts: 3, backoff_base_ms: 0, backoff_max_ms: 5000 });
-  deepEqual(config?.tools, { ttl_seconds: 0 });
+  deepEqual(config?.tools, { ttl_seconds: 0, include: ["*"], exclude: [], overrides: {} });
   deepEqual(config?.quirks, {
     normalize_sse_events: true,
     inject_accept_header: "application/json",
@@ -422,7 +422,7 @@ Deno.test("configSchema holds every default", () => {
   const config = configSchema.parse({ servers: [{ name: "a", url: "http://a" }] });
   equal(config.servers[0]?.quirks.inject_accept_header, "application/json, text/event-stream");
   deepEqual(config.servers[0]?.auth, { type: "none" });
-  deepEqual(config.mcp.auth, { mode: "none" });
+  deepEqual(config.mcp.auth, { mode: "none", clients: [], users: [] });
 });
 
 Deno.test("parseConfig() accepts a stdio server and rejects mixing url and command", () => {
@@ -451,5 +451,34 @@ Deno.test("parseConfig() accepts a stdio server and rejects mixing url and comma
   assertRejects(
     "servers:\n  - name: a\n    command: x\n    env:\n      K: '${MISSING}'\n",
     "c.yaml:5:10: servers[0].env.K: environment variable 'MISSING' is not set",
+  );
+});
+
+Deno.test("parseConfig() reads API-key clients from the environment or as hashes, never from the file", () => {
+  const hash = "a".repeat(64);
+  const config = parseConfig(
+    `mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: ci\n        key_env: CI_KEY\n        tools: { allow: ["github__*"], deny: ["*__delete*"] }\n      - name: bot\n        key_sha256: ${hash.toUpperCase()}\n`,
+    "c.yaml",
+    (name) => (name === "CI_KEY" ? "secret" : undefined),
+  );
+  const auth = config.mcp.auth;
+  equal(auth.mode, "keys");
+  if (auth.mode !== "keys") return;
+  equal(auth.clients[0]!.keySha256, "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b");
+  deepEqual(auth.clients[0]!.tools, { allow: ["github__*"], deny: ["*__delete*"] });
+  deepEqual(auth.clients[1]!.prompts, { allow: ["*"], deny: [] });
+  equal(auth.clients[1]!.keySha256, hash);
+  assertRejects(
+    `mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: x\n        key_sha256: ${hash}\n        key: plain\n`,
+    "c.yaml:7:9: mcp.auth.clients[0].key: a plaintext key is not allowed in the file: name an environment variable in key_env, or give key_sha256",
+  );
+  assertRejects(
+    "mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: x\n        key_env: MISSING\n",
+    "c.yaml:6:18: mcp.auth.clients[0].key_env: environment variable 'MISSING' is not set",
+  );
+  assertRejects("mcp:\n  auth:\n    mode: keys\n", "c.yaml:3:5: mcp.auth.clients: mode 'keys' needs at least one client");
+  assertRejects(
+    "mcp:\n  auth:\n    mode: basic\n    users:\n      - name: u\n        password: hunter2\n",
+    "c.yaml:5:9: mcp.auth.users[0].password_sha256: required key is missing",
   );
 });
