@@ -23,7 +23,13 @@ import { createMcpEndpoint } from "./downstream/endpoint.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
-import { bearerAuthenticator, unauthorized } from "./http/auth.ts";
+import {
+  type Authenticator,
+  basicAuthenticator,
+  bearerAuthenticator,
+  keysAuthenticator,
+  unauthorized,
+} from "./http/auth.ts";
 import { DASHBOARD_HTML } from "./http/dashboard.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
@@ -78,7 +84,6 @@ export interface Gateway extends AsyncDisposable {
 }
 
 const KEEPALIVE_MS = 25_000;
-const MAX_BATCH = 100;
 
 /** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
 export interface ReloadSummary {
@@ -209,9 +214,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
       },
     });
-    const authenticate = current.mcp.auth.mode === "bearer"
-      ? bearerAuthenticator(current.mcp.auth.token)
-      : undefined;
+    const authenticate = createAuthenticator(current.mcp.auth);
     const endpoint = createMcpEndpoint({
       sessions,
       dispatcher,
@@ -221,7 +224,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       }),
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
-      maxBatchSize: MAX_BATCH,
+      maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
+      maxBatchSize: current.mcp.limits.max_batch,
       keepAliveMs: KEEPALIVE_MS,
       log,
       accepting: () => accepting,
@@ -354,7 +358,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     "/ui/tools": {
       GET: (req) => {
-        if (front.authenticate && !front.authenticate(req).ok) return unauthorized();
+        if (front.authenticate && !front.authenticate(req).ok) {
+          return unauthorized(front.authenticate.scheme);
+        }
         return json(200, {
           tools: catalog.tools.map((t) => ({ name: t.name, description: t.description ?? null })),
         });
@@ -363,7 +369,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     "/-/reload": {
       POST: async (req) => {
         await req.body?.cancel();
-        if (front.authenticate && !front.authenticate(req).ok) return unauthorized();
+        if (front.authenticate && !front.authenticate(req).ok) {
+          return unauthorized(front.authenticate.scheme);
+        }
         try {
           return json(200, await reload());
         } catch (error) {
@@ -412,6 +420,24 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
+}
+
+/** The authenticator of a downstream auth mode; undefined when auth is off. */
+function createAuthenticator(auth: Config["mcp"]["auth"]): Authenticator | undefined {
+  switch (auth.mode) {
+    case "none":
+      return undefined;
+    case "bearer":
+      return bearerAuthenticator(auth.token);
+    case "keys":
+      return keysAuthenticator(
+        auth.clients.map((c) => ({ name: c.name, keySha256: c.keySha256, scopes: c })),
+      );
+    case "basic":
+      return basicAuthenticator(
+        auth.users.map((u) => ({ name: u.name, passwordSha256: u.passwordSha256, scopes: u })),
+      );
+  }
 }
 
 /** A URL safe to show without auth: no password, no query values. */

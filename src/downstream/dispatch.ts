@@ -11,9 +11,11 @@ import {
   type JsonRpcNotification,
 } from "../mcp/jsonrpc.ts";
 import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
+import { scopeMatcher } from "../mcp/glob.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
 import type { Supervisor } from "../upstream/supervisor.ts";
+import type { Identity } from "../http/auth.ts";
 import { isLogLevel, logLevelAllows } from "./log_levels.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 
@@ -30,6 +32,8 @@ export interface CallContext {
   readonly sessionId: string;
   readonly protocolVersion: string;
   readonly clientCapabilities: JsonObject;
+  /** Who is asking, with their scopes (when auth is on). */
+  readonly identity: Identity | undefined;
   readonly state: SessionState;
   /** Aborted when the client cancels the request or the session ends. */
   readonly signal: AbortSignal;
@@ -150,22 +154,46 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       : { [key]: page.items, nextCursor: page.nextCursor };
   };
 
-  const resourceRoute = (uri: unknown): Route => {
+  const resourceRoute = (uri: unknown, context: CallContext): Route => {
     if (typeof uri !== "string") throw invalidParams("params.uri (a string) is required");
-    const route = catalog().resource(uri);
+    const route = scopeOf(context.identity)?.resources(uri) === false
+      ? undefined
+      : catalog().resource(uri);
     if (!route) {
       throw new McpError(ErrorCode.ResourceNotFound, `Resource not found: '${uri}'`, { uri });
     }
     return route;
   };
 
+  /** The route of a tool or prompt the client may use; anything else looks like an unknown name. */
+  const allowed = (
+    kind: "tools" | "prompts",
+    name: string,
+    context: CallContext,
+  ): Route | undefined => {
+    if (scopeOf(context.identity)?.[kind](name) === false) return undefined;
+    return kind === "tools" ? catalog().tool(name) : catalog().prompt(name);
+  };
+
+  /** A list as one client may see it. */
+  const visible = (
+    kind: "tools" | "prompts" | "resources",
+    key: "name" | "uri" | "uriTemplate",
+    items: readonly JsonObject[],
+    context: CallContext,
+  ) => {
+    const scope = scopeOf(context.identity);
+    return scope ? items.filter((item) => scope[kind](item[key] as string)) : items;
+  };
+
   const methods: Record<string, MethodHandler> = {
     ping: () => ({}),
-    "tools/list": (params) => list("tools", catalog().tools, params),
+    "tools/list": (params, context) =>
+      list("tools", visible("tools", "name", catalog().tools, context), params),
     "tools/call": (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("tools/call needs params.name (a string)");
-      const route = catalog().tool(name);
+      const route = allowed("tools", name, context);
       if (!route) {
         options.onToolCall?.("unknown", "unknown", "unknown_tool", 0);
         throw invalidParams(`Unknown tool: '${name}'`);
@@ -190,27 +218,31 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         },
       );
     },
-    "prompts/list": (params) => {
+    "prompts/list": (params, context) => {
       requireOffered("prompts", "prompts/list");
-      return list("prompts", catalog().prompts, params);
+      return list("prompts", visible("prompts", "name", catalog().prompts, context), params);
     },
     "prompts/get": (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("prompts/get needs params.name (a string)");
-      const route = catalog().prompt(name);
+      const route = allowed("prompts", name, context);
       if (!route) throw invalidParams(`Unknown prompt: '${name}'`);
       return forward(route, "prompts/get", { ...params, name: route.name }, context);
     },
-    "resources/list": (params) => {
+    "resources/list": (params, context) => {
       requireOffered("resources", "resources/list");
-      return list("resources", catalog().resources, params);
+      return list("resources", visible("resources", "uri", catalog().resources, context), params);
     },
-    "resources/templates/list": (params) => {
+    "resources/templates/list": (params, context) => {
       requireOffered("resources", "resources/templates/list");
-      return list("resourceTemplates", catalog().templates, params);
+      return list(
+        "resourceTemplates",
+        visible("resources", "uriTemplate", catalog().templates, context),
+        params,
+      );
     },
     "resources/read": async (params, context) => {
-      const route = resourceRoute(params?.uri);
+      const route = resourceRoute(params?.uri, context);
       const result = await forward(
         route,
         "resources/read",
@@ -228,7 +260,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       };
     },
     "resources/subscribe": async (params, context) => {
-      const route = resourceRoute(params?.uri);
+      const route = resourceRoute(params?.uri, context);
       const exposed = params!.uri as string;
       if (context.state.subscriptions.has(exposed)) return {};
       const first = subscriptions.add(
@@ -243,7 +275,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return {};
     },
     "resources/unsubscribe": async (params, context) => {
-      const route = resourceRoute(params?.uri);
+      const route = resourceRoute(params?.uri, context);
       const exposed = params!.uri as string;
       if (!context.state.subscriptions.delete(exposed)) return {};
       const last = subscriptions.remove(
@@ -260,7 +292,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const ref = params?.ref;
       if (!isJsonObject(ref)) throw invalidParams("completion/complete needs params.ref");
       if (ref.type === "ref/prompt" && typeof ref.name === "string") {
-        const route = catalog().prompt(ref.name);
+        const route = allowed("prompts", ref.name, context);
         if (!route) throw invalidParams(`Unknown prompt: '${ref.name}'`);
         return forward(route, "completion/complete", {
           ...params,
@@ -268,7 +300,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }, context);
       }
       if (ref.type === "ref/resource" && typeof ref.uri === "string") {
-        const route = resourceRoute(ref.uri);
+        const route = resourceRoute(ref.uri, context);
         return forward(route, "completion/complete", {
           ...params,
           ref: { ...ref, uri: route.name },
@@ -339,6 +371,25 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     },
   };
+}
+
+type ScopeTests = Record<"tools" | "prompts" | "resources", (name: string) => boolean>;
+const compiled = new WeakMap<Identity, ScopeTests>();
+
+/** The compiled scope tests of an identity; undefined when it may use everything. */
+function scopeOf(identity: Identity | undefined): ScopeTests | undefined {
+  if (!identity?.scopes) return undefined;
+  let tests = compiled.get(identity);
+  if (!tests) {
+    const { tools, prompts, resources } = identity.scopes;
+    tests = {
+      tools: scopeMatcher(tools),
+      prompts: scopeMatcher(prompts),
+      resources: scopeMatcher(resources),
+    };
+    compiled.set(identity, tests);
+  }
+  return tests;
 }
 
 function mostVerbose(levels: Iterable<string>): string | undefined {

@@ -5,8 +5,7 @@
  * before its result (progress, log messages) or the client accepts only SSE.
  */
 import { BodyTooLargeError, readCappedBody } from "../http/body.ts";
-import type { Authenticator, AuthResult } from "../http/auth.ts";
-import { unauthorized } from "../http/auth.ts";
+import { type Authenticator, type AuthResult, type Identity, unauthorized } from "../http/auth.ts";
 import type { OriginGuard } from "../http/origin.ts";
 import type { Handler } from "../http/router.ts";
 import { McpError, toJsonRpcError } from "../mcp/errors.ts";
@@ -37,6 +36,8 @@ export interface EndpointOptions {
   /** Present when downstream auth is on. */
   authenticate: Authenticator | undefined;
   maxBodyBytes: number;
+  /** Most sessions one identity may hold (0: no limit). */
+  maxSessionsPerClient: number;
   maxBatchSize: number;
   keepAliveMs: number;
   log: Logger;
@@ -75,24 +76,26 @@ const JSON_HEADERS = { "content-type": "application/json" };
 export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   const { sessions, dispatcher, log, observer } = options;
 
-  const refuse = (req: Request): Response | undefined => {
+  /** Host/Origin check, then authentication: who is asking, or the refusal. */
+  const admit = (req: Request): { identity: Identity | undefined } | Response => {
     const reason = options.guard(req);
     if (reason !== undefined) {
       return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
     }
-    if (options.authenticate) {
-      const result = options.authenticate(req);
-      observer?.auth(result);
-      if (!result.ok) return unauthorized();
-    }
-    return undefined;
+    if (!options.authenticate) return { identity: undefined };
+    const result = options.authenticate(req);
+    observer?.auth(result);
+    return result.ok ? { identity: result.identity } : unauthorized(options.authenticate.scheme);
   };
 
-  const lookup = (req: Request): Session | Response => {
+  /** The request's session; a session is bound to the identity that opened it (spec: security). */
+  const lookup = (req: Request, identity: Identity | undefined): Session | Response => {
     const id = sessionIdOf(req);
     if (id instanceof Response) return id;
     const session = sessions.touch(id);
-    if (!session) return httpError(404, -32001, "Session not found");
+    if (!session || session.identity?.name !== identity?.name) {
+      return httpError(404, -32001, "Session not found");
+    }
     const version = req.headers.get("mcp-protocol-version");
     if (version !== null && !isSupportedVersion(version)) {
       return httpError(
@@ -126,6 +129,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       sessionId: session.id,
       protocolVersion: session.protocolVersion,
       clientCapabilities: session.clientCapabilities,
+      identity: session.identity,
       state: session,
       signal: AbortSignal.any([controller.signal, session.ended.signal]),
       notify: (notification) => send(JSON.stringify(notification)),
@@ -186,9 +190,23 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     dispatcher.notification(message.method as string, params, { sessionId: session.id });
   };
 
-  const initialize = (message: JsonObject, accepts: Accepts): Response => {
+  const initialize = (
+    message: JsonObject,
+    accepts: Accepts,
+    identity: Identity | undefined,
+  ): Response => {
     if (!options.accepting()) {
       return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
+    }
+    if (
+      identity && options.maxSessionsPerClient > 0 &&
+      sessions.ownedBy(identity.name) >= options.maxSessionsPerClient
+    ) {
+      return httpError(
+        429,
+        ErrorCode.InvalidRequest,
+        `Too Many Requests: client '${identity.name}' already has ${options.maxSessionsPerClient} sessions; end one (DELETE) first`,
+      );
     }
     if (!isId(message.id)) {
       return httpError(
@@ -203,8 +221,13 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       protocolVersion: result.protocolVersion as string,
       clientCapabilities: isObject(params.capabilities) ? params.capabilities : {},
       clientInfo: isObject(params.clientInfo) ? params.clientInfo : {},
+      identity,
     });
-    log.debug("session created", { session: session.id, client: session.clientInfo.name ?? null });
+    log.debug("session created", {
+      session: session.id,
+      client: identity?.name ?? null,
+      client_software: session.clientInfo.name ?? null,
+    });
     observer?.sessionCreated();
     observer?.message("initialize", true, 0);
     const json = JSON.stringify({ jsonrpc: "2.0", id: message.id, result });
@@ -248,8 +271,8 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 
   return {
     async post(req) {
-      const refused = refuse(req);
-      if (refused) return refused;
+      const admitted = admit(req);
+      if (admitted instanceof Response) return admitted;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
         return httpError(
           415,
@@ -280,9 +303,9 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         );
       }
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
-        return initialize(body, accepts);
+        return initialize(body, accepts, admitted.identity);
       }
-      const found = lookup(req);
+      const found = lookup(req, admitted.identity);
       if (found instanceof Response) return found;
       if (Array.isArray(body)) return batch(found, body, accepts);
       if (!isObject(body) || body.jsonrpc !== "2.0") {
@@ -319,8 +342,8 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     },
 
     get(req) {
-      const refused = refuse(req);
-      if (refused) return refused;
+      const admitted = admit(req);
+      if (admitted instanceof Response) return admitted;
       if (!parseAccept(req.headers.get("accept")).sse) {
         return httpError(
           406,
@@ -328,7 +351,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           "Not Acceptable: Accept must include text/event-stream",
         );
       }
-      const found = lookup(req);
+      const found = lookup(req, admitted.identity);
       if (found instanceof Response) return found;
       if (found.stream && !found.stream.closed) {
         return httpError(
@@ -349,11 +372,11 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     },
 
     delete(req) {
-      const refused = refuse(req);
-      if (refused) return refused;
-      const id = sessionIdOf(req);
-      if (id instanceof Response) return id;
-      const ended = sessions.end(id, "client_delete");
+      const admitted = admit(req);
+      if (admitted instanceof Response) return admitted;
+      const found = lookup(req, admitted.identity);
+      if (found instanceof Response) return found;
+      const ended = sessions.end(found.id, "client_delete");
       observer?.message("terminate", ended, 0);
       return ended
         ? new Response(null, { status: 204 })

@@ -3,6 +3,7 @@ import { McpError } from "../mcp/errors.ts";
 import { ErrorCode, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { Clock } from "../upstream/clock.ts";
 import type { Logger } from "../log.ts";
+import type { Identity } from "../http/auth.ts";
 import type { SseChannel } from "./sse_channel.ts";
 
 /** Why a session ended, as a bounded metrics label. */
@@ -14,6 +15,8 @@ export interface Session {
   readonly protocolVersion: string;
   readonly clientCapabilities: JsonObject;
   readonly clientInfo: JsonObject;
+  /** Who opened the session (when auth is on); only they may use it. */
+  readonly identity: Identity | undefined;
   readonly createdAt: number;
   lastActivity: number;
   /** The open GET stream for messages not tied to a request. */
@@ -56,6 +59,7 @@ export interface SessionInit {
   protocolVersion: string;
   clientCapabilities: JsonObject;
   clientInfo: JsonObject;
+  identity: Identity | undefined;
 }
 
 /** Options of {@link SessionStore}. */
@@ -70,6 +74,7 @@ export interface SessionStoreOptions {
 export class SessionStore {
   readonly #options: SessionStoreOptions;
   readonly #sessions = new Map<string, Session>();
+  readonly #owned = new Map<string, number>();
 
   constructor(options: SessionStoreOptions) {
     this.#options = options;
@@ -102,7 +107,13 @@ export class SessionStore {
       ended: new AbortController(),
     };
     this.#sessions.set(session.id, session);
+    if (init.identity) this.#owned.set(init.identity.name, this.ownedBy(init.identity.name) + 1);
     return session;
+  }
+
+  /** Number of sessions an identity holds. */
+  ownedBy(name: string): number {
+    return this.#owned.get(name) ?? 0;
   }
 
   /** Looks a session up and marks it active. */
@@ -117,6 +128,9 @@ export class SessionStore {
     const session = this.#sessions.get(id);
     if (!session) return false;
     this.#sessions.delete(id);
+    if (session.identity) {
+      this.#owned.set(session.identity.name, this.ownedBy(session.identity.name) - 1);
+    }
     session.ended.abort();
     for (const asked of session.asked.values()) asked.reject(new Error("the session ended"));
     session.stream?.close();

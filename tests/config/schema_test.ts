@@ -464,7 +464,10 @@ Deno.test("parseConfig() reads API-key clients from the environment or as hashes
   const auth = config.mcp.auth;
   equal(auth.mode, "keys");
   if (auth.mode !== "keys") return;
-  equal(auth.clients[0]!.keySha256, "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b");
+  equal(
+    auth.clients[0]!.keySha256,
+    "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b",
+  );
   deepEqual(auth.clients[0]!.tools, { allow: ["github__*"], deny: ["*__delete*"] });
   deepEqual(auth.clients[1]!.prompts, { allow: ["*"], deny: [] });
   equal(auth.clients[1]!.keySha256, hash);
@@ -476,7 +479,10 @@ Deno.test("parseConfig() reads API-key clients from the environment or as hashes
     "mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: x\n        key_env: MISSING\n",
     "c.yaml:6:18: mcp.auth.clients[0].key_env: environment variable 'MISSING' is not set",
   );
-  assertRejects("mcp:\n  auth:\n    mode: keys\n", "c.yaml:3:5: mcp.auth.clients: mode 'keys' needs at least one client");
+  assertRejects(
+    "mcp:\n  auth:\n    mode: keys\n",
+    "c.yaml:3:5: mcp.auth.clients: mode 'keys' needs at least one client",
+  );
   assertRejects(
     "mcp:\n  auth:\n    mode: basic\n    users:\n      - name: u\n        password: hunter2\n",
     "c.yaml:5:9: mcp.auth.users[0].password_sha256: required key is missing",

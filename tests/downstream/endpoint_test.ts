@@ -35,6 +35,7 @@ function setup(options: Setup = {}) {
     guard: createOriginGuard({ bindHost: "127.0.0.1", allowedOrigins: [] }),
     authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
+    maxSessionsPerClient: 0,
     maxBatchSize: 3,
     keepAliveMs: 60_000,
     log: silentLogger,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { bearerAuthenticator } from "../../src/http/auth.ts";
+import { createHash } from "node:crypto";
+import { basicAuthenticator, bearerAuthenticator, keysAuthenticator } from "../../src/http/auth.ts";
 import { readCappedBody } from "../../src/http/body.ts";
 import { createOriginGuard } from "../../src/http/origin.ts";
 
@@ -7,8 +8,14 @@ const req = (headers: Record<string, string>) => new Request("http://127.0.0.1/m
 
 Deno.test("bearerAuthenticator() accepts the token and tells missing, malformed and wrong apart", () => {
   const check = bearerAuthenticator("s3cret");
-  assert.deepEqual(check(req({ authorization: "Bearer s3cret" })), { ok: true });
-  assert.deepEqual(check(req({ authorization: "bearer s3cret" })), { ok: true });
+  assert.deepEqual(check(req({ authorization: "Bearer s3cret" })), {
+    ok: true,
+    identity: { name: "bearer" },
+  });
+  assert.deepEqual(check(req({ authorization: "bearer s3cret" })), {
+    ok: true,
+    identity: { name: "bearer" },
+  });
   assert.deepEqual(check(req({})), { ok: false, reason: "missing_header" });
   assert.deepEqual(check(req({ authorization: "Basic abc" })), { ok: false, reason: "bad_format" });
   assert.deepEqual(check(req({ authorization: "Bearer s3cre" })), {
@@ -74,4 +81,37 @@ Deno.test("readCappedBody() stops a streamed body as soon as it passes the limit
   const request = new Request("http://127.0.0.1/mcp", { method: "POST", body });
   await assert.rejects(readCappedBody(request, 1024), /more than the 1024 byte limit/);
   assert.ok(pulled <= 4, `read ${pulled} chunks`);
+});
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+
+Deno.test("keysAuthenticator() names the client whose key matches and refuses others", () => {
+  const check = keysAuthenticator([{ name: "ci", keySha256: sha("k1") }, {
+    name: "bot",
+    keySha256: sha("k2"),
+  }]);
+  const name = (header: string) => {
+    const result = check(req({ authorization: header }));
+    return result.ok ? result.identity.name : result.reason;
+  };
+  assert.equal(name("Bearer k1"), "ci");
+  assert.equal(name("Bearer k2"), "bot");
+  assert.equal(name("Bearer k3"), "wrong_token");
+  assert.equal(check.scheme, "Bearer");
+});
+
+Deno.test("basicAuthenticator() checks user and password hash, and tells malformed input apart", () => {
+  const check = basicAuthenticator([{ name: "ana", passwordSha256: sha("pässword") }]);
+  const basic = (text: string) =>
+    `Basic ${btoa(String.fromCharCode(...new TextEncoder().encode(text)))}`;
+  const result = (header: string) => {
+    const r = check(req({ authorization: header }));
+    return r.ok ? r.identity.name : r.reason;
+  };
+  assert.equal(result(basic("ana:pässword")), "ana");
+  assert.equal(result(basic("ana:wrong")), "wrong_token");
+  assert.equal(result(basic("bob:pässword")), "wrong_token");
+  assert.equal(result(basic("no-colon")), "bad_format");
+  assert.equal(result("Basic !!!not-base64"), "bad_format");
+  assert.equal(check.scheme, "Basic");
 });

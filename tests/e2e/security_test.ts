@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { startHttpFixture } from "../fixtures/http_server.ts";
+import { connectClient, initialize, postJsonRpc } from "../_support/client.ts";
+import { startGateway, upstream } from "../_support/gateway.ts";
+import { waitFor } from "../_support/wait.ts";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+
+async function scopedGateway() {
+  const a = await startHttpFixture({ name: "a" });
+  const b = await startHttpFixture({ name: "b" });
+  const yaml = `mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: reader
+        key_env: READER_KEY
+        tools: { allow: ["a__*"], deny: ["a__fail", "a__add_tool"] }
+        prompts: { allow: [], deny: [] }
+        resources: { allow: ["a+*"] }
+      - name: writer
+        key_sha256: ${sha("writer-key")}
+        tools: { allow: ["b__echo", "b__count"] }
+        prompts: { allow: ["b__*"] }
+        resources: { allow: [], deny: [] }
+servers:
+${upstream("a", a.url)}${upstream("b", b.url)}`;
+  const gw = await startGateway(yaml, { READER_KEY: "reader-key" });
+  await waitFor(() => gw.gateway.health().status === "ok" && gw.gateway.catalog().size > 20);
+  return {
+    gw,
+    async [Symbol.asyncDispose]() {
+      await gw.close();
+      await a.close();
+      await b.close();
+    },
+  };
+}
+
+Deno.test("two API-key clients see and can use exactly their own tools, prompts and resources", async () => {
+  await using s = await scopedGateway();
+  await using reader = await connectClient(s.gw.url, {
+    headers: { authorization: "Bearer reader-key" },
+  });
+  await using writer = await connectClient(s.gw.url, {
+    headers: { authorization: "Bearer writer-key" },
+  });
+
+  const readerTools = (await reader.listTools()).tools.map((t) => t.name);
+  assert.ok(
+    readerTools.length > 5 && readerTools.every((n) => n.startsWith("a__")),
+    readerTools.join(","),
+  );
+  assert.ok(!readerTools.includes("a__fail") && !readerTools.includes("a__add_tool"));
+  assert.deepEqual((await writer.listTools()).tools.map((t) => t.name), ["b__echo", "b__count"]);
+
+  const text = (r: unknown) => (r as { content: Array<{ text: string }> }).content[0]!.text;
+  assert.equal(text(await reader.callTool({ name: "a__echo", arguments: { text: "r" } })), "a:r");
+  assert.equal(text(await writer.callTool({ name: "b__echo", arguments: { text: "w" } })), "b:w");
+  for (
+    const [client, name] of [[reader, "a__fail"], [reader, "b__echo"], [writer, "a__echo"], [
+      writer,
+      "b__add",
+    ]] as const
+  ) {
+    await assert.rejects(
+      client.callTool({ name, arguments: {} }),
+      new RegExp(`-32602.*Unknown tool: '${name}'`),
+      name,
+    );
+  }
+
+  assert.deepEqual((await reader.listPrompts()).prompts, []);
+  assert.deepEqual((await writer.listPrompts()).prompts.map((p) => p.name), ["b__greet"]);
+  await assert.rejects(
+    reader.getPrompt({ name: "b__greet", arguments: { who: "x" } }),
+    /Unknown prompt: 'b__greet'/,
+  );
+
+  assert.deepEqual((await reader.listResources()).resources.map((r) => r.uri), [
+    "a+fixture://a/info",
+  ]);
+  assert.deepEqual((await writer.listResources()).resources, []);
+  assert.deepEqual(
+    (await reader.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate),
+    ["a+fixture://a/items/{id}"],
+  );
+  await assert.rejects(
+    writer.readResource({ uri: "a+fixture://a/info" }),
+    /-32002.*Resource not found/,
+  );
+  const read = await reader.readResource({ uri: "a+fixture://a/info" });
+  assert.equal((read.contents[0] as { text: string }).text, "a info");
+});
+
+Deno.test("a wrong or missing key is 401, and a session cannot be used by another client", async () => {
+  await using s = await scopedGateway();
+  for (
+    const headers of [{}, { authorization: "Bearer nope" }, { authorization: "Basic cmVhZGVyOng=" }]
+  ) {
+    const res = await postJsonRpc(s.gw.url, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {},
+    }, headers);
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), "Bearer");
+    await res.body?.cancel();
+  }
+  const { sessionId } = await initialize(s.gw.url, { authorization: "Bearer reader-key" });
+  const stolen = await postJsonRpc(s.gw.url, { jsonrpc: "2.0", id: 2, method: "tools/list" }, {
+    authorization: "Bearer writer-key",
+    "mcp-session-id": sessionId,
+  });
+  assert.equal(stolen.status, 404, "another identity cannot use the session");
+  await stolen.body?.cancel();
+});
+
+Deno.test("HTTP Basic users authenticate against password hashes, and sessions per client are capped", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(`mcp:
+  auth:
+    mode: basic
+    users:
+      - name: ana
+        password_sha256: ${sha("correct horse")}
+  limits:
+    max_sessions_per_client: 2
+servers:
+${upstream("up", up.url)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
+  const denied = await postJsonRpc(gw.url, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {},
+  }, { authorization: basic("ana", "wrong") });
+  assert.equal(denied.status, 401);
+  assert.match(denied.headers.get("www-authenticate")!, /^Basic realm="mcpstead"/);
+  await denied.body?.cancel();
+  const headers = { authorization: basic("ana", "correct horse") };
+  await initialize(gw.url, headers);
+  await initialize(gw.url, headers);
+  const third = await postJsonRpc(gw.url, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {},
+  }, headers);
+  assert.equal(third.status, 429);
+  assert.match((await third.json()).error.message, /client 'ana' already has 2 sessions/);
+});
