@@ -84,6 +84,7 @@ export interface Gateway extends AsyncDisposable {
 }
 
 const KEEPALIVE_MS = 25_000;
+const CIRCUIT_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
 
 /** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
 export interface ReloadSummary {
@@ -148,6 +149,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           inBackoff: status.backoffMs > 0,
           currentBackoffSeconds: status.backoffMs / 1000,
           instances: status.instances,
+          circuit: CIRCUIT_VALUES[s.circuit],
         };
       }),
     sessionsActive: () => sessions.size,
@@ -158,6 +160,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       running.map((r) => ({
         server: r.supervisor.name,
         prefixed: config.namespacing === "always" && r.config.prefix,
+        rules: r.config.tools,
         ...r.supervisor.lists,
       })),
     );
@@ -326,6 +329,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           : (now - status.lastSeen) / 1000,
         reconnects: status.reconnects,
         last_error: status.lastError ?? null,
+        circuit: supervisor.circuit,
       };
     });
     return {

@@ -147,6 +147,7 @@ function upstreamEvents(
     checked: (ok) => metrics.healthChecks.inc(result(ok, "failure")),
     reconnected: (ok) => metrics.reconnectAttempts.inc(result(ok)),
     backedOff: (seconds) => metrics.backoffSeconds.inc(labels, seconds),
+    retried: () => metrics.retries.inc(labels),
     lost() {
       if (server.command !== undefined) metrics.restarts.inc(labels);
     },

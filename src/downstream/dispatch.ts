@@ -114,12 +114,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   /** Sends a request to the upstream that owns `route`, relaying what it says meanwhile. */
-  const forward = (route: Route, method: string, params: JsonObject, context: CallContext) => {
+  const forward = (
+    route: Route,
+    method: string,
+    params: JsonObject,
+    context: CallContext,
+    idempotent = false,
+  ) => {
     const supervisor = upstreams.supervisor(route.server);
     if (!supervisor) throw invalidParams(`Unknown server: '${route.server}'`);
     return supervisor.request(method, params, {
       signal: context.signal,
       session: { id: context.sessionId, capabilities: context.clientCapabilities },
+      idempotent,
       onNotification: (notification) => {
         if (
           notification.method === "notifications/message" &&
@@ -201,22 +208,25 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const started = performance.now();
       const done = (outcome: string) =>
         options.onToolCall?.(route.server, name, outcome, (performance.now() - started) / 1000);
-      return forward(route, "tools/call", { ...params, name: route.name }, context).then(
-        (result) => {
-          done(result.isError === true ? "upstream_returned_error" : "ok");
-          return result;
-        },
-        (error) => {
-          done(
-            error instanceof GatewayError
-              ? error.code
-              : error instanceof McpError
-              ? "upstream_error"
-              : "internal",
-          );
-          throw error;
-        },
-      );
+      const annotations = catalog().toolInfo(name)?.annotations;
+      const idempotent = isJsonObject(annotations) && annotations.idempotentHint === true;
+      return forward(route, "tools/call", { ...params, name: route.name }, context, idempotent)
+        .then(
+          (result) => {
+            done(result.isError === true ? "upstream_returned_error" : "ok");
+            return result;
+          },
+          (error) => {
+            done(
+              error instanceof GatewayError
+                ? error.code
+                : error instanceof McpError
+                ? "upstream_error"
+                : "internal",
+            );
+            throw error;
+          },
+        );
     },
     "prompts/list": (params, context) => {
       requireOffered("prompts", "prompts/list");

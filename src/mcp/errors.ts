@@ -1,5 +1,5 @@
 /** The two error families: what a client sees (McpError) and what went wrong inside (GatewayError). */
-import { ErrorCode, type Json, type JsonRpcErrorObject } from "./jsonrpc.ts";
+import { ErrorCode, type Json, type JsonObject, type JsonRpcErrorObject } from "./jsonrpc.ts";
 
 /** A JSON-RPC error to send to a client as is: a numeric code, a message and optional data. */
 export class McpError extends Error {
@@ -32,12 +32,17 @@ export type GatewayErrorCode =
   | "upstream_protocol_error"
   | "upstream_closed"
   | "upstream_busy"
+  | "upstream_circuit_open"
+  | "upstream_rate_limited"
+  | "rate_limited"
   | "upstream_cancelled";
 
 /** Options of {@link GatewayError}. */
 export interface GatewayErrorOptions extends ErrorOptions {
   /** The upstream's HTTP status, for `upstream_http_error`. */
   status?: number;
+  /** For limits and open circuits: when trying again may succeed. */
+  retryAfterMs?: number;
 }
 
 /** An internal failure to reach or understand an upstream; clients see it as a -32000 error naming the upstream. */
@@ -49,6 +54,8 @@ export class GatewayError extends Error {
   readonly server: string;
   /** The upstream's HTTP status, when it answered one. */
   readonly status: number | undefined;
+  /** For limits and open circuits: when trying again may succeed. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: GatewayErrorCode,
@@ -60,6 +67,7 @@ export class GatewayError extends Error {
     this.code = code;
     this.server = server;
     this.status = options?.status;
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
@@ -67,11 +75,9 @@ export class GatewayError extends Error {
 export function toJsonRpcError(error: unknown): JsonRpcErrorObject {
   if (error instanceof McpError) return error.toJson();
   if (error instanceof GatewayError) {
-    return {
-      code: ErrorCode.UpstreamError,
-      message: error.message,
-      data: { server: error.server, reason: error.code },
-    };
+    const data: JsonObject = { server: error.server, reason: error.code };
+    if (error.retryAfterMs !== undefined) data.retry_after_ms = error.retryAfterMs;
+    return { code: ErrorCode.UpstreamError, message: error.message, data };
   }
   return { code: ErrorCode.InternalError, message: "Internal error" };
 }

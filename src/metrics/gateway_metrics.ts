@@ -19,6 +19,8 @@ export interface UpstreamSnapshot {
   inBackoff: boolean;
   currentBackoffSeconds: number;
   instances: number;
+  /** 0 closed, 1 open, 2 half-open. */
+  circuit: number;
 }
 
 /** Live values read at scrape time. */
@@ -106,6 +108,11 @@ export function createGatewayMetrics(sources: MetricsSources, options: ProcessMe
     "mcpstead_upstream_instances",
     "Per-session upstream instances running (sharing: per_session, session: per_client).",
     (u) => u.instances,
+  );
+  upstream(
+    "mcpstead_upstream_circuit_state",
+    "The upstream's circuit breaker: 0 closed, 1 open, 2 half-open.",
+    (u) => u.circuit,
   );
   registry.gauge({
     name: "mcpstead_downstream_sessions_active",
@@ -201,6 +208,21 @@ export function createGatewayMetrics(sources: MetricsSources, options: ProcessMe
       name: "mcpstead_upstream_tools_last_refresh_timestamp_seconds",
       help: "Unix time of the last successful refresh.",
       labelNames: ["server"] as const,
+    }),
+    retries: registry.counter({
+      name: "mcpstead_upstream_retries_total",
+      help: "Requests that were safe to repeat and were sent again.",
+      labelNames: ["server"] as const,
+    }),
+    rateLimited: registry.counter({
+      name: "mcpstead_rate_limited_total",
+      help: "Requests refused by a rate or concurrency limit, by scope (client or upstream).",
+      labelNames: ["scope", "name"] as const,
+    }),
+    clientRequests: registry.counter({
+      name: "mcpstead_client_requests_total",
+      help: "Downstream requests by authenticated client.",
+      labelNames: ["client"] as const,
     }),
     restarts: registry.counter({
       name: "mcpstead_upstream_restarts_total",

@@ -8,7 +8,8 @@
  * scheme characters; a read of an original URI that only one server listed also works. A server
  * with `prefix: false` (or `namespacing: never`) keeps its names and URIs verbatim.
  */
-import type { JsonObject } from "../mcp/jsonrpc.ts";
+import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import { scopeMatcher } from "../mcp/glob.ts";
 import { exposedName } from "../mcp/names.ts";
 
 /** One upstream's contribution. */
@@ -20,6 +21,24 @@ export interface CatalogSource {
   prompts: readonly JsonObject[];
   resources: readonly JsonObject[];
   templates: readonly JsonObject[];
+  /** Which of the server's tools to show, and how (`servers[].tools` in the config). */
+  rules?: ToolRules;
+}
+
+/** Include/exclude globs over a server's own tool names, and per-tool overrides. */
+export interface ToolRules {
+  include: readonly string[];
+  exclude: readonly string[];
+  overrides: Readonly<
+    Record<
+      string,
+      {
+        name?: string | undefined;
+        description?: string | undefined;
+        annotations?: Record<string, unknown> | undefined;
+      }
+    >
+  >;
 }
 
 /** Where an exposed item lives: its server and its name (or URI) there. */
@@ -46,6 +65,7 @@ export class Catalog {
   readonly templates: readonly JsonObject[];
   readonly conflicts: readonly NameConflict[];
   readonly #tools = new Map<string, Route>();
+  readonly #toolItems = new Map<string, JsonObject>();
   readonly #prompts = new Map<string, Route>();
   readonly #resources = new Map<string, Route>();
   readonly #originals = new Map<string, Route | null>();
@@ -75,16 +95,26 @@ export class Catalog {
         table: Map<string, Route>,
         out: JsonObject[],
         item: JsonObject,
+        name = item.name as string,
       ) => {
-        const name = item.name as string;
-        const exposed = exposedName(source.server, name, source.prefixed);
+        const exposed = exposedName(source.server, item.name as string, source.prefixed);
         const route = { server: source.server, name };
         const kept = table.get(exposed);
         if (kept) return conflicts.push({ kind, exposed, kept, dropped: route });
         table.set(exposed, route);
-        out.push(describe(item, exposed, source));
+        const shown = describe(item, exposed, source);
+        if (kind === "tool") this.#toolItems.set(exposed, shown);
+        out.push(shown);
       };
-      for (const tool of source.tools) add("tool", this.#tools, tools, tool);
+      const shown = source.rules
+        ? scopeMatcher({ allow: source.rules.include, deny: source.rules.exclude })
+        : () => true;
+      for (const tool of source.tools) {
+        const name = tool.name as string;
+        if (!shown(name)) continue;
+        const override = source.rules?.overrides[name];
+        add("tool", this.#tools, tools, override ? overridden(tool, override) : tool, name);
+      }
       for (const prompt of source.prompts) {
         if (typeof prompt.name === "string") add("prompt", this.#prompts, prompts, prompt);
       }
@@ -127,6 +157,11 @@ export class Catalog {
     return this.#tools.get(exposed);
   }
 
+  /** The tool as clients see it (annotations included), by exposed name. */
+  toolInfo(exposed: string): JsonObject | undefined {
+    return this.#toolItems.get(exposed);
+  }
+
   /** Finds the upstream of an exposed prompt name. */
   prompt(exposed: string): Route | undefined {
     return this.#prompts.get(exposed);
@@ -167,6 +202,20 @@ export class Catalog {
       ? this.prompts.length > 0
       : this.resources.length + this.templates.length > 0;
   }
+}
+
+/** A tool with the operator's overrides: another name, description or annotations. */
+function overridden(tool: JsonObject, override: ToolRules["overrides"][string]): JsonObject {
+  const out: JsonObject = { ...tool };
+  if (override.name !== undefined) out.name = override.name;
+  if (override.description !== undefined) out.description = override.description;
+  if (override.annotations !== undefined) {
+    out.annotations = {
+      ...(isJsonObject(tool.annotations) ? tool.annotations : {}),
+      ...(override.annotations as JsonObject),
+    };
+  }
+  return out;
 }
 
 /** A copy of an upstream tool or prompt as clients see it; every other field passes through. */

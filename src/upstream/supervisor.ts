@@ -12,7 +12,10 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
+import { globMatcher } from "../mcp/glob.ts";
 import { backoffDelay } from "./backoff.ts";
+import { type BreakerPolicy, CircuitBreaker, type CircuitState } from "./breaker.ts";
+import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./limits.ts";
 import type { Clock } from "./clock.ts";
 import { SessionInstances, type SessionRef } from "./instances.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
@@ -43,6 +46,8 @@ export interface UpstreamEvents {
   reconnected(ok: boolean): void;
   /** A wait before reconnecting ended. */
   backedOff(seconds: number): void;
+  /** A request that is safe to repeat was sent again. */
+  retried(): void;
   /** The upstream session ended on its own (a child exited, a stream was lost). */
   lost(): void;
 }
@@ -53,6 +58,55 @@ export interface SupervisedConfig {
   timeout: number;
   reconnect: { max_attempts: number; backoff_base_ms: number; backoff_max_ms: number };
   tools: { ttl_seconds: number };
+  retry: {
+    attempts: number;
+    backoff_base_ms: number;
+    backoff_max_ms: number;
+    tools: string[];
+    budget: number;
+  };
+  circuit_breaker: BreakerPolicy;
+  rate_limit: RatePolicy;
+  max_concurrent: number;
+  max_queue: number;
+}
+
+/** Options of {@link Supervisor.request}. */
+export type UpstreamRequestOptions = Omit<RequestOptions, "timeoutMs"> & {
+  timeoutMs?: number;
+  /** The downstream session, for servers with one instance per session. */
+  session?: SessionRef;
+  /** The tool is annotated `idempotentHint: true`, so a failed call may be sent again. */
+  idempotent?: boolean;
+};
+
+/** Requests that read and change nothing, so a failed one may be sent again. */
+const RETRY_SAFE = new Set([
+  "ping",
+  "tools/list",
+  "prompts/list",
+  "prompts/get",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read",
+  "completion/complete",
+]);
+
+/** Failures that say the upstream is in trouble (not that a tool or a request was wrong). */
+const UPSTREAM_FAULTS = new Set([
+  "upstream_unreachable",
+  "upstream_disconnected",
+  "upstream_timeout",
+  "upstream_closed",
+  "upstream_http_error",
+]);
+
+interface Guards {
+  breaker: CircuitBreaker;
+  bucket: TokenBucket;
+  limit: ConcurrencyLimit;
+  budget: RetryBudget;
+  retryTools: (name: string) => boolean;
 }
 
 /** Lifecycle states shown in `/health`. */
@@ -134,9 +188,11 @@ export class Supervisor {
   #settled = Promise.withResolvers<void>();
 
   readonly #instances: SessionInstances | undefined;
+  #guards: Guards;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#guards = this.#makeGuards(options.config);
     if (options.perSession) {
       this.#instances = new SessionInstances({
         server: options.config.name,
@@ -156,7 +212,24 @@ export class Supervisor {
    */
   update(config: SupervisedConfig): void {
     this.#options = { ...this.#options, config };
+    this.#guards = this.#makeGuards(config);
     this.#wake("refresh");
+  }
+
+  #makeGuards(config: SupervisedConfig): Guards {
+    const { clock } = this.#options;
+    return {
+      breaker: new CircuitBreaker(config.name, config.circuit_breaker, clock),
+      bucket: new TokenBucket(config.rate_limit, clock),
+      limit: new ConcurrencyLimit(config.max_concurrent, config.max_queue),
+      budget: new RetryBudget(config.retry.budget),
+      retryTools: globMatcher(config.retry.tools),
+    };
+  }
+
+  /** The circuit breaker's state. */
+  get circuit(): CircuitState {
+    return this.#guards.breaker.state;
   }
 
   /** Whether the server runs one instance per downstream session. */
@@ -239,11 +312,16 @@ export class Supervisor {
     });
   }
 
-  /** Sends a request to the connected upstream; transport failures make the supervisor check it at once. */
+  /**
+   * Sends a request to the upstream (or the session's own instance) through its limits: the
+   * rate limit and the concurrency queue first, then the circuit breaker; requests that are safe
+   * to repeat are retried with jittered backoff within the retry budget. Transport failures make
+   * the supervisor check the upstream at once.
+   */
   async request(
     method: string,
     params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number; session?: SessionRef },
+    options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
     if (!this.client) {
       throw new GatewayError(
@@ -252,28 +330,92 @@ export class Supervisor {
         `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`,
       );
     }
-    try {
-      const { session, ...rest } = options;
-      const client = this.#instances && session
-        ? await this.#instances.get(
-          session,
-          options.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
-        )
-        : this.client;
-      const result = await client.request(method, params, {
-        timeoutMs: this.#options.config.timeout * 1000,
-        ...rest,
-      });
-      this.#lastSeen = this.#options.clock.now();
-      return result;
-    } catch (error) {
-      if (
-        error instanceof GatewayError &&
-        (error.code === "upstream_unreachable" || error.code === "upstream_disconnected")
-      ) {
-        this.#wake("check");
+    const wait = this.#guards.bucket.take();
+    if (wait > 0) {
+      throw new GatewayError(
+        "upstream_rate_limited",
+        this.name,
+        `Upstream '${this.name}' is over its rate limit; retry in ${wait} ms`,
+        {
+          retryAfterMs: wait,
+        },
+      );
+    }
+    const run = await this.#guards.limit.run(
+      () => this.#attempt(method, params, options),
+      options.signal,
+    );
+    if (!run) {
+      const { max_concurrent, max_queue } = this.#options.config;
+      throw new GatewayError(
+        "upstream_busy",
+        this.name,
+        `Upstream '${this.name}' has ${max_concurrent} calls running and ${max_queue} waiting (max_concurrent, max_queue)`,
+        { retryAfterMs: 1000 },
+      );
+    }
+    return run.value;
+  }
+
+  async #attempt(
+    method: string,
+    params: JsonObject | undefined,
+    options: UpstreamRequestOptions,
+  ): Promise<JsonObject> {
+    const { config, clock } = this.#options;
+    const { session, idempotent, ...rest } = options;
+    const guards = this.#guards;
+    guards.budget.earn();
+    const safe = RETRY_SAFE.has(method) ||
+      (method === "tools/call" &&
+        (idempotent === true || guards.retryTools(String(params?.name ?? ""))));
+    for (let attempt = 1;; attempt++) {
+      guards.breaker.admit();
+      try {
+        const client = this.#instances && session
+          ? await this.#instances.get(
+            session,
+            options.signal ?? AbortSignal.timeout(config.timeout * 1000),
+          )
+          : this.client;
+        if (!client) {
+          throw new GatewayError(
+            "upstream_disconnected",
+            this.name,
+            `Upstream '${this.name}' is disconnected`,
+          );
+        }
+        const result = await client.request(method, params, {
+          timeoutMs: config.timeout * 1000,
+          ...rest,
+        });
+        guards.breaker.success();
+        this.#lastSeen = clock.now();
+        return result;
+      } catch (error) {
+        if (
+          !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
+          (error.status ?? 500) < 500
+        ) throw error;
+        guards.breaker.failure();
+        if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
+          this.#wake("check");
+        }
+        if (
+          !safe || attempt > config.retry.attempts || options.signal?.aborted ||
+          !guards.budget.spend()
+        ) throw error;
+        this.#options.events?.retried();
+        this.#options.log.debug("retrying a request that is safe to repeat", {
+          method,
+          attempt,
+          error: error.message,
+        });
+        await clock.sleep(
+          backoffDelay(config.retry, attempt, () => clock.random()),
+          options.signal ?? AbortSignal.timeout(60_000),
+        );
       }
-      throw error;
     }
   }
 

@@ -73,6 +73,7 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   assert.equal(typeof body.uptime_seconds, "number");
   const [ok, down] = body.servers;
   assert.deepEqual(Object.keys(ok).sort(), [
+    "circuit",
     "connected",
     "last_error",
     "last_seen_seconds_ago",
@@ -92,6 +93,7 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   assert.equal(ok.protocol, "auto");
   assert.ok(ok.tools_count > 0);
   assert.equal(ok.last_error, null);
+  assert.equal(ok.circuit, "closed");
   assert.equal(typeof ok.last_seen_seconds_ago, "number");
   assert.equal(down.connected, false);
   assert.equal(down.last_seen_seconds_ago, null);

@@ -23,7 +23,17 @@ function start(
   const transports: ScriptedTransport[] = [];
   const harness = { clock, transports, changes: 0, stop: new AbortController() } as Harness;
   harness.supervisor = new Supervisor({
-    config: { name: "up", timeout: 5, reconnect, tools: { ttl_seconds: 300 } },
+    config: {
+      name: "up",
+      timeout: 5,
+      reconnect,
+      tools: { ttl_seconds: 300 },
+      retry: { attempts: 0, backoff_base_ms: 10, backoff_max_ms: 10, tools: [], budget: 0 },
+      circuit_breaker: { failures: 0, window_seconds: 30, open_seconds: 30 },
+      rate_limit: { requests_per_second: 0, burst: 0 },
+      max_concurrent: 0,
+      max_queue: 0,
+    },
     clock,
     log: silentLogger,
     onChange: () => harness.changes++,

@@ -1,0 +1,98 @@
+/**
+ * A circuit breaker per upstream: closed until `failures` failures fall within `window`, then open
+ * (requests fail fast) for `open` time, then half-open: one probe request is let through; its
+ * success closes the circuit, its failure opens it again.
+ */
+import { GatewayError } from "../mcp/errors.ts";
+import type { Clock } from "./clock.ts";
+
+/** Breaker states, as shown in `/health`. */
+export type CircuitState = "closed" | "open" | "half_open";
+
+/** Breaker settings; 0 failures turns it off. */
+export interface BreakerPolicy {
+  failures: number;
+  window_seconds: number;
+  open_seconds: number;
+}
+
+/** One upstream's circuit. */
+export class CircuitBreaker {
+  readonly #server: string;
+  readonly #clock: Clock;
+  #policy: BreakerPolicy;
+  #state: CircuitState = "closed";
+  #failures: number[] = [];
+  #openUntil = 0;
+  #probing = false;
+
+  constructor(server: string, policy: BreakerPolicy, clock: Clock) {
+    this.#server = server;
+    this.#policy = policy;
+    this.#clock = clock;
+  }
+
+  /** The current state (an open circuit whose time is up reads as half-open). */
+  get state(): CircuitState {
+    if (this.#state === "open" && this.#clock.now() >= this.#openUntil) return "half_open";
+    return this.#state;
+  }
+
+  /** Applies changed settings (reload). */
+  update(policy: BreakerPolicy): void {
+    this.#policy = policy;
+  }
+
+  /** Lets a request through, or throws the fast failure of an open circuit. */
+  admit(): void {
+    if (this.#policy.failures === 0 || this.#state === "closed") return;
+    const now = this.#clock.now();
+    if (this.#state === "open" && now < this.#openUntil) {
+      const seconds = Math.ceil((this.#openUntil - now) / 1000);
+      throw new GatewayError(
+        "upstream_circuit_open",
+        this.#server,
+        `Upstream '${this.#server}' is failing; its circuit is open for ${seconds} s more (circuit_breaker)`,
+        { retryAfterMs: this.#openUntil - now },
+      );
+    }
+    if (this.#probing) {
+      throw new GatewayError(
+        "upstream_circuit_open",
+        this.#server,
+        `Upstream '${this.#server}' is being probed; try again shortly`,
+        {
+          retryAfterMs: 1000,
+        },
+      );
+    }
+    this.#state = "half_open";
+    this.#probing = true;
+  }
+
+  /** Records a success: a probe's success closes the circuit. */
+  success(): void {
+    this.#probing = false;
+    if (this.#state !== "closed") {
+      this.#state = "closed";
+      this.#failures = [];
+    }
+  }
+
+  /** Records a failure of the upstream (not of the tool). */
+  failure(): void {
+    if (this.#policy.failures === 0) return;
+    const now = this.#clock.now();
+    if (this.#state === "half_open") return this.#open(now);
+    this.#failures = this.#failures.filter((at) => at > now - this.#policy.window_seconds * 1000);
+    this.#failures.push(now);
+    if (this.#failures.length >= this.#policy.failures) this.#open(now);
+  }
+
+  #open(now: number): void {
+    this.#state = "open";
+    this.#probing = false;
+    this.#openUntil = now + this.#policy.open_seconds * 1000;
+    this.#failures = [];
+  }
+}
