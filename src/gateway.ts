@@ -36,6 +36,7 @@ import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
 import { describeError, type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
+import { TokenBucket } from "./upstream/limits.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
@@ -117,6 +118,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   let running: Running[] = [];
   let reloading: Promise<unknown> = Promise.resolve();
   const subscriptions = new Subscriptions();
+  /** Rate limits of clients (by identity) and of anonymous sessions (by session id). */
+  const clientBuckets = new Map<string, TokenBucket>();
   const supervisors = () => running.map((r) => r.supervisor);
   const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
@@ -128,6 +131,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       metrics.sessionTerminations.inc({ reason });
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
+      clientBuckets.delete(session.id);
       for (const supervisor of supervisors()) supervisor.releaseSession(session.id);
     },
   });
@@ -215,6 +219,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         metrics.toolCalls.inc({ server, tool });
         metrics.toolCallDuration.observe({ server, tool }, seconds);
         if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
+        if (outcome === "upstream_rate_limited" || outcome === "upstream_busy") {
+          metrics.rateLimited.inc({ scope: "upstream", name: server });
+        }
       },
     });
     const authenticate = createAuthenticator(current.mcp.auth);
@@ -228,16 +235,25 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
       maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
+      limitClient: (key) => {
+        let bucket = clientBuckets.get(key);
+        if (!bucket) {
+          clientBuckets.set(key, bucket = new TokenBucket(current.mcp.rate_limit, clock));
+        }
+        return bucket.take();
+      },
       maxBatchSize: current.mcp.limits.max_batch,
       keepAliveMs: KEEPALIVE_MS,
       log,
       accepting: () => accepting,
       observer: {
-        message(method, ok, seconds) {
+        message(method, ok, seconds, client) {
           const label = methodLabel(method);
           metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
           metrics.requestDuration.observe({ method: label }, seconds);
+          if (client !== undefined) metrics.clientRequests.inc({ client });
         },
+        rateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
         auth(result) {
           metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
           if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
@@ -270,6 +286,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       mcp: { ...next.mcp, session: config.mcp.session },
     };
     front = buildFront(config);
+    clientBuckets.clear();
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
     metrics.lastReload.set(clock.now() / 1000);

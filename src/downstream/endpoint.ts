@@ -8,7 +8,7 @@ import { BodyTooLargeError, readCappedBody } from "../http/body.ts";
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "../http/auth.ts";
 import type { OriginGuard } from "../http/origin.ts";
 import type { Handler } from "../http/router.ts";
-import { McpError, toJsonRpcError } from "../mcp/errors.ts";
+import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
 import {
   ErrorCode,
   isJsonObject as isObject,
@@ -38,6 +38,8 @@ export interface EndpointOptions {
   maxBodyBytes: number;
   /** Most sessions one identity may hold (0: no limit). */
   maxSessionsPerClient: number;
+  /** Takes a token of a client's (or anonymous session's) rate limit; the wait in ms when none is left. */
+  limitClient?(key: string): number;
   maxBatchSize: number;
   keepAliveMs: number;
   log: Logger;
@@ -49,8 +51,10 @@ export interface EndpointOptions {
 
 /** Receives what the endpoint does, for metrics. */
 export interface EndpointObserver {
-  /** A message was handled: its method (or `invalid`, `listen`, `terminate`), outcome and duration. */
-  message(method: unknown, ok: boolean, seconds: number): void;
+  /** A message was handled: its method (or `invalid`, `listen`, `terminate`), outcome, duration and client. */
+  message(method: unknown, ok: boolean, seconds: number, client?: string): void;
+  /** A client's request was refused by its rate limit. */
+  rateLimited(client: string): void;
   /** A bearer check happened. */
   auth(result: AuthResult): void;
   /** A session was created. */
@@ -113,8 +117,28 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     accepts: Accepts,
   ): Promise<Response> => {
     const id = message.id as JsonRpcId;
+    const client = session.identity?.name;
+    const wait = options.limitClient?.(client ?? session.id) ?? 0;
+    if (wait > 0) {
+      observer?.message(message.method, false, 0, client);
+      observer?.rateLimited(client ?? "anonymous");
+      const error = new GatewayError(
+        "rate_limited",
+        "gateway",
+        `Too many requests: ${
+          client === undefined ? "this session" : `client '${client}'`
+        } is over its rate limit (mcp.rate_limit); retry in ${wait} ms`,
+        { retryAfterMs: wait },
+      );
+      return limited(
+        JSON.stringify({ jsonrpc: "2.0", id, error: toJsonRpcError(error) }),
+        wait,
+        accepts,
+      );
+    }
     const controller = new AbortController();
     session.inflight.set(id, controller);
+    let retryAfterMs: number | undefined;
     const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
@@ -138,11 +162,14 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     const started = performance.now();
     const done = dispatcher.handle(message.method as string, paramsOf(message), context).then(
       (result) => {
-        observer?.message(message.method, true, (performance.now() - started) / 1000);
+        observer?.message(message.method, true, (performance.now() - started) / 1000, client);
         return JSON.stringify({ jsonrpc: "2.0", id, result });
       },
       (error) => {
-        observer?.message(message.method, false, (performance.now() - started) / 1000);
+        observer?.message(message.method, false, (performance.now() - started) / 1000, client);
+        if (error instanceof GatewayError && LIMIT_CODES.has(error.code)) {
+          retryAfterMs = error.retryAfterMs;
+        }
         const rpcError = toJsonRpcError(error);
         if (rpcError.code === ErrorCode.InternalError) {
           log.error("request failed", { method: message.method, error });
@@ -152,7 +179,11 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     ).finally(() => session.inflight.delete(id));
     if (accepts.json) {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
-      if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
+      if (first !== "stream") {
+        return retryAfterMs === undefined
+          ? new Response(first, { headers: JSON_HEADERS })
+          : limited(first, retryAfterMs, accepts);
+      }
     }
     const channel = live.channel = new SseChannel();
     for (const json of early) channel.send(json);
@@ -389,6 +420,26 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 function sessionIdOf(req: Request): string | Response {
   return req.headers.get("mcp-session-id") ??
     httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
+}
+
+/** Refusals that mean "too much right now": answered 429 with Retry-After when the answer is JSON. */
+const LIMIT_CODES = new Set([
+  "rate_limited",
+  "upstream_rate_limited",
+  "upstream_busy",
+  "upstream_circuit_open",
+]);
+
+/** A JSON-RPC error answer to a request that hit a limit: HTTP 429 with Retry-After (spec allows any status). */
+function limited(json: string, retryAfterMs: number, accepts: Accepts): Response {
+  if (!accepts.json) return reply(json, accepts);
+  return new Response(json, {
+    status: 429,
+    headers: {
+      ...JSON_HEADERS,
+      "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+    },
+  });
 }
 
 /** Reads which of the two answer types the client takes; a missing header takes both. */

@@ -153,3 +153,56 @@ ${upstream("up", up.url)}`);
   assert.equal(third.status, 429);
   assert.match((await third.json()).error.message, /client 'ana' already has 2 sessions/);
 });
+
+Deno.test("a client's burst is rate limited with 429 and Retry-After without slowing another client", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(`mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: noisy
+        key_sha256: ${sha("noisy")}
+      - name: calm
+        key_sha256: ${sha("calm")}
+  rate_limit: { requests_per_second: 2, burst: 5 }
+servers:
+${upstream("up", up.url)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const noisy = { authorization: "Bearer noisy" };
+  const calm = { authorization: "Bearer calm" };
+  const noisySession = await initialize(gw.url, noisy);
+  const calmSession = await initialize(gw.url, calm);
+  const call = (headers: Record<string, string>, sessionId: string, i: number) =>
+    postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: i,
+      method: "tools/call",
+      params: { name: "up__echo", arguments: { text: `${i}` } },
+    }, {
+      ...headers,
+      "mcp-session-id": sessionId,
+      accept: "application/json",
+    });
+  const burst = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => call(noisy, noisySession.sessionId, i)),
+  );
+  const statuses = burst.map((r) => r.status);
+  assert.equal(statuses.filter((s) => s === 200).length, 5, statuses.join(","));
+  assert.equal(statuses.filter((s) => s === 429).length, 15);
+  const refused = burst.find((r) => r.status === 429)!;
+  assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+  const body = await refused.json();
+  assert.equal(body.error.data.reason, "rate_limited");
+  assert.match(body.error.message, /client 'noisy' is over its rate limit/);
+  await Promise.all(burst.map((r) => r.bodyUsed ? undefined : r.body?.cancel()));
+  const started = performance.now();
+  const calmAnswers = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => call(calm, calmSession.sessionId, i)),
+  );
+  assert.deepEqual(calmAnswers.map((r) => r.status), [200, 200, 200, 200, 200]);
+  assert.ok(performance.now() - started < 1000, "the calm client was not slowed");
+  await Promise.all(calmAnswers.map((r) => r.body?.cancel()));
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(metrics, /^mcpstead_rate_limited_total\{scope="client",name="noisy"\} 15$/m);
+  assert.match(metrics, /^mcpstead_client_requests_total\{client="calm"\} 5$/m);
+});
