@@ -30,6 +30,7 @@ import {
   keysAuthenticator,
   unauthorized,
 } from "./http/auth.ts";
+import { withCors } from "./http/cors.ts";
 import { DASHBOARD_HTML } from "./http/dashboard.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
@@ -235,6 +236,12 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
       maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
+      limits: {
+        maxJsonDepth: current.mcp.limits.max_json_depth,
+        maxHeaderBytes: current.mcp.limits.max_header_bytes,
+        bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
+        streamBufferBytes: current.mcp.limits.stream_buffer_bytes,
+      },
       limitClient: (key) => {
         let bucket = clientBuckets.get(key);
         if (!bucket) {
@@ -359,11 +366,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   };
 
   const handler = createRouter({
-    "/mcp": {
+    "/mcp": withCors(() => config.mcp.allowed_origins, {
       POST: (req, info) => front.endpoint.post(req, info),
       GET: (req, info) => front.endpoint.get(req, info),
       DELETE: (req, info) => front.endpoint.delete(req, info),
-    },
+    }),
     "/health": { GET: () => json(200, health()) },
     "/metrics": {
       GET: () =>

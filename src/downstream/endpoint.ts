@@ -40,6 +40,14 @@ export interface EndpointOptions {
   maxSessionsPerClient: number;
   /** Takes a token of a client's (or anonymous session's) rate limit; the wait in ms when none is left. */
   limitClient?(key: string): number;
+  /** Limits on what clients send and how fast they read. */
+  limits: {
+    maxJsonDepth: number;
+    maxHeaderBytes: number;
+    bodyTimeoutMs: number;
+    /** Bytes an SSE stream may hold for a client that does not read; beyond that it is closed. */
+    streamBufferBytes: number;
+  };
   maxBatchSize: number;
   keepAliveMs: number;
   log: Logger;
@@ -82,6 +90,13 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 
   /** Host/Origin check, then authentication: who is asking, or the refusal. */
   const admit = (req: Request): { identity: Identity | undefined } | Response => {
+    if (headerBytes(req.headers) > options.limits.maxHeaderBytes) {
+      return httpError(
+        431,
+        ErrorCode.InvalidRequest,
+        `Request Header Fields Too Large: over ${options.limits.maxHeaderBytes} bytes`,
+      );
+    }
     const reason = options.guard(req);
     if (reason !== undefined) {
       return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
@@ -138,7 +153,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     }
     const controller = new AbortController();
     session.inflight.set(id, controller);
-    let retryAfterMs: number | undefined;
     const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
@@ -167,9 +181,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       },
       (error) => {
         observer?.message(message.method, false, (performance.now() - started) / 1000, client);
-        if (error instanceof GatewayError && LIMIT_CODES.has(error.code)) {
-          retryAfterMs = error.retryAfterMs;
-        }
         const rpcError = toJsonRpcError(error);
         if (rpcError.code === ErrorCode.InternalError) {
           log.error("request failed", { method: message.method, error });
@@ -179,13 +190,11 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     ).finally(() => session.inflight.delete(id));
     if (accepts.json) {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
-      if (first !== "stream") {
-        return retryAfterMs === undefined
-          ? new Response(first, { headers: JSON_HEADERS })
-          : limited(first, retryAfterMs, accepts);
-      }
+      if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
     }
-    const channel = live.channel = new SseChannel();
+    const channel = live.channel = new SseChannel({
+      bufferBytes: options.limits.streamBufferBytes,
+    });
     for (const json of early) channel.send(json);
     done.then((json) => {
       channel.send(json);
@@ -321,16 +330,34 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       }
       let body: unknown;
       try {
-        body = JSON.parse(decoder.decode(await readCappedBody(req, options.maxBodyBytes)));
+        const deadline = AbortSignal.timeout(options.limits.bodyTimeoutMs);
+        body = JSON.parse(
+          decoder.decode(await readCappedBody(req, options.maxBodyBytes, deadline)),
+        );
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           return httpError(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
+        }
+        if (error instanceof DOMException && error.name === "TimeoutError") {
+          return httpError(
+            408,
+            ErrorCode.InvalidRequest,
+            "Request Timeout: the body did not arrive in time",
+          );
         }
         observer?.message("invalid", false, 0);
         return httpError(
           400,
           ErrorCode.ParseError,
           "Parse error: the body is not valid UTF-8 JSON",
+        );
+      }
+      if (deeperThan(body, options.limits.maxJsonDepth)) {
+        observer?.message("invalid", false, 0);
+        return httpError(
+          400,
+          ErrorCode.InvalidRequest,
+          `Invalid Request: JSON nested deeper than ${options.limits.maxJsonDepth} levels`,
         );
       }
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
@@ -393,6 +420,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       }
       const channel = new SseChannel({
         keepAliveMs: options.keepAliveMs,
+        bufferBytes: options.limits.streamBufferBytes,
         onClose: () => {
           if (found.stream === channel) found.stream = undefined;
         },
@@ -422,15 +450,32 @@ function sessionIdOf(req: Request): string | Response {
     httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
 }
 
-/** Refusals that mean "too much right now": answered 429 with Retry-After when the answer is JSON. */
-const LIMIT_CODES = new Set([
-  "rate_limited",
-  "upstream_rate_limited",
-  "upstream_busy",
-  "upstream_circuit_open",
-]);
+/** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
 
-/** A JSON-RPC error answer to a request that hit a limit: HTTP 429 with Retry-After (spec allows any status). */
+/** The size of the request's header fields, as sent. */
+function headerBytes(headers: Headers): number {
+  let total = 0;
+  for (const [name, value] of headers) total += name.length + value.length + 4;
+  return total;
+}
+
+/**
+ * The answer to a request over the client's own rate limit: HTTP 429 with Retry-After when the
+ * answer is JSON. Limits of an upstream (busy, its rate limit, an open circuit) are JSON-RPC
+ * errors with `retry_after_ms` instead: SDK clients read no JSON-RPC error from a non-2xx answer.
+ */
 function limited(json: string, retryAfterMs: number, accepts: Accepts): Response {
   if (!accepts.json) return reply(json, accepts);
   return new Response(json, {

@@ -2,6 +2,7 @@
 import { encodeSseMessage } from "../http/sse.ts";
 
 const encoder = new TextEncoder();
+const DEFAULT_BUFFER_BYTES = 1_048_576;
 
 /** Headers of every SSE answer. */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
@@ -15,17 +16,26 @@ export class SseChannel {
   readonly body: ReadableStream<Uint8Array>;
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #closed = false;
+  /** Set when the stream was closed because the client did not read fast enough. */
+  slowClient = false;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   readonly #onClose: (() => void) | undefined;
 
-  constructor(options: { keepAliveMs?: number; onClose?: () => void } = {}) {
+  /**
+   * `bufferBytes` bounds what waits for a client that does not read: past it the stream is
+   * closed (the client may reconnect) instead of growing without end.
+   */
+  constructor(options: { keepAliveMs?: number; onClose?: () => void; bufferBytes?: number } = {}) {
     this.#onClose = options.onClose;
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.#controller = controller;
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.#controller = controller;
+        },
+        cancel: () => this.#finish(),
       },
-      cancel: () => this.#finish(),
-    });
+      new ByteLengthQueuingStrategy({ highWaterMark: options.bufferBytes ?? DEFAULT_BUFFER_BYTES }),
+    );
     if (options.keepAliveMs) {
       this.#keepAlive = setInterval(() => this.#write(": keepalive\n\n"), options.keepAliveMs);
     }
@@ -54,8 +64,14 @@ export class SseChannel {
 
   #write(text: string): boolean {
     if (this.#closed) return false;
+    const bytes = encoder.encode(text);
+    if ((this.#controller.desiredSize ?? 0) < bytes.byteLength) {
+      this.slowClient = true;
+      this.close();
+      return false;
+    }
     try {
-      this.#controller.enqueue(encoder.encode(text));
+      this.#controller.enqueue(bytes);
       return true;
     } catch {
       this.#finish();

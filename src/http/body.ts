@@ -6,11 +6,15 @@ export class BodyTooLargeError extends RangeError {
 }
 
 /**
- * Reads a request body of at most `limit` bytes. `Content-Length` is checked first, then the
- * stream is read chunk by chunk: Deno's `req.arrayBuffer()` would allocate whatever a client
- * claims up front.
+ * Reads a request body of at most `limit` bytes, before `signal` (a deadline against clients that
+ * send slowly). `Content-Length` is checked first, then the stream is read chunk by chunk: Deno's
+ * `req.arrayBuffer()` would allocate whatever a client claims up front.
  */
-export async function readCappedBody(req: Request, limit: number): Promise<Uint8Array> {
+export async function readCappedBody(
+  req: Request,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await req.body?.cancel();
@@ -21,12 +25,23 @@ export async function readCappedBody(req: Request, limit: number): Promise<Uint8
   if (!req.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      throw new BodyTooLargeError(`Cannot accept body: more than the ${limit} byte limit`);
+  const reader = req.body.getReader();
+  const onAbort = () => reader.cancel(signal!.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      const { value: chunk, done } = await reader.read();
+      if (signal?.aborted) throw signal.reason;
+      if (done) break;
+      size += chunk.byteLength;
+      if (size > limit) {
+        throw new BodyTooLargeError(`Cannot accept body: more than the ${limit} byte limit`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    reader.releaseLock();
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(size);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch.ts";
+import { SseChannel } from "../../src/downstream/sse_channel.ts";
 import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
 import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
 import { bearerAuthenticator } from "../../src/http/auth.ts";
@@ -36,6 +37,12 @@ function setup(options: Setup = {}) {
     authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
     maxSessionsPerClient: 0,
+    limits: {
+      maxJsonDepth: 8,
+      maxHeaderBytes: 4096,
+      bodyTimeoutMs: 1000,
+      streamBufferBytes: 1 << 20,
+    },
     maxBatchSize: 3,
     keepAliveMs: 60_000,
     log: silentLogger,
@@ -406,4 +413,51 @@ Deno.test("sendUnsolicited() keeps messages until the session opens its GET stre
   assert.equal(events.length, OUTBOX_LIMIT);
   assert.deepEqual(JSON.parse(events[0]!.data).params, { i: 2 }, "the two oldest were dropped");
   assert.equal(session.outbox.length, 0);
+});
+
+Deno.test("POST refuses deep nesting (400), huge headers (431) and a body that arrives too slowly (408)", async () => {
+  const { handler } = setup();
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId };
+  let deep: unknown = 1;
+  for (let i = 0; i < 20; i++) deep = [deep];
+  const nested = await postJsonRpc(handler, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "ping",
+    params: { deep },
+  }, headers);
+  assert.equal(nested.status, 400);
+  assert.match((await nested.json()).error.message, /nested deeper than 8 levels/);
+  const huge = await postJsonRpc(handler, rpc(1, "ping"), {
+    ...headers,
+    "x-padding": "x".repeat(5000),
+  });
+  assert.equal(huge.status, 431);
+  await huge.body?.cancel();
+  const trickle = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"jsonrpc":"2.0",'));
+    },
+  });
+  const slow = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      method: "POST",
+      body: trickle,
+      headers: { "content-type": "application/json", "mcp-session-id": sessionId },
+    }),
+  );
+  assert.equal(slow.status, 408);
+  await slow.body?.cancel();
+});
+
+Deno.test("an SSE stream whose client does not read is closed once its buffer is full", () => {
+  const channel = new SseChannel({ bufferBytes: 4096 });
+  let sent = 0;
+  while (
+    channel.send(JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "x".repeat(100) } }))
+  ) sent++;
+  assert.ok(sent > 10 && sent < 50, `${sent} messages before the stream was closed`);
+  assert.equal(channel.slowClient, true);
+  assert.equal(channel.closed, true);
 });

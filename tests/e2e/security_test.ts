@@ -206,3 +206,41 @@ ${upstream("up", up.url)}`);
   assert.match(metrics, /^mcpstead_rate_limited_total\{scope="client",name="noisy"\} 15$/m);
   assert.match(metrics, /^mcpstead_client_requests_total\{client="calm"\} 5$/m);
 });
+
+Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", async () => {
+  await using gw = await startGateway("mcp:\n  allowed_origins: [https://app.example.com]\n");
+  const preflight = (origin: string) =>
+    fetch(gw.url, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, mcp-session-id",
+      },
+    });
+  const ok = await preflight("https://app.example.com");
+  assert.equal(ok.status, 204);
+  assert.equal(ok.headers.get("access-control-allow-origin"), "https://app.example.com");
+  assert.match(ok.headers.get("access-control-allow-headers")!, /mcp-session-id/);
+  assert.equal(ok.headers.get("access-control-allow-methods"), "POST, GET, DELETE");
+  const foreign = await preflight("https://evil.example.com");
+  assert.equal(foreign.status, 403);
+  const res = await postJsonRpc(
+    gw.url,
+    { jsonrpc: "2.0", id: 1, method: "initialize", params: {} },
+    { origin: "https://app.example.com" },
+  );
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("access-control-allow-origin"), "https://app.example.com");
+  assert.match(res.headers.get("access-control-expose-headers")!, /mcp-session-id/);
+  await res.body?.cancel();
+  const evil = await postJsonRpc(gw.url, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {},
+  }, { origin: "https://evil.example.com" });
+  assert.equal(evil.status, 403);
+  assert.equal(evil.headers.get("access-control-allow-origin"), null);
+  await evil.body?.cancel();
+});
