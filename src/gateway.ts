@@ -216,6 +216,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
       serverInfo: { name: "mcpstead", version: deps.version },
       pageSize: current.mcp.page_size,
+      toolsMode: current.mcp.tools_mode,
+      pinned: current.mcp.pinned,
       onToolCall: (server, tool, outcome, seconds) => {
         metrics.toolCalls.inc({ server, tool });
         metrics.toolCallDuration.observe({ server, tool }, seconds);

@@ -326,6 +326,8 @@ export const mcpSchema = section({
   allowed_origins: emptyIsAbsent(z.array(originSchema).default([])),
   rate_limit: rateLimitSchema,
   limits: limitsSchema,
+  tools_mode: emptyIsAbsent(z.enum(["direct", "meta", "both"]).default("direct")),
+  pinned: emptyIsAbsent(z.array(z.string().min(1)).default([])),
 });
 
 /**

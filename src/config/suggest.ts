@@ -18,7 +18,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and swaps cost 1. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   const rows: number[][] = [];
   for (let i = 0; i <= a.length; i++) {
     const row = [i];

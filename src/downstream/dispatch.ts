@@ -11,9 +11,11 @@ import {
   type JsonRpcNotification,
 } from "../mcp/jsonrpc.ts";
 import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
-import { scopeMatcher } from "../mcp/glob.ts";
+import { globMatcher, scopeMatcher } from "../mcp/glob.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
+import { callMetaTool, isMetaTool, META_TOOLS, type MetaSources } from "./meta_tools.ts";
+import { ToolIndex } from "./search.ts";
 import type { Supervisor } from "../upstream/supervisor.ts";
 import type { Identity } from "../http/auth.ts";
 import { isLogLevel, logLevelAllows } from "./log_levels.ts";
@@ -64,6 +66,10 @@ export interface DispatcherOptions {
   pageSize: number;
   /** The log levels live sessions asked for (a shared upstream gets the most verbose). */
   sessionLogLevels(): Iterable<string>;
+  /** `direct` lists every tool; `meta` lists the gateway tools (and pinned ones); `both` lists all. */
+  toolsMode: "direct" | "meta" | "both";
+  /** Globs of tools listed directly beside the gateway tools in meta mode. */
+  pinned: readonly string[];
   /** Receives every routed tool call: its outcome (`ok` or a failure reason) and duration. */
   onToolCall?(server: string, tool: string, outcome: string, seconds: number): void;
 }
@@ -193,40 +199,87 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return scope ? items.filter((item) => scope[kind](item[key] as string)) : items;
   };
 
+  /** Routes a tool call to its upstream, recording its outcome. */
+  const callTool = (
+    name: string,
+    params: JsonObject,
+    context: CallContext,
+  ): Promise<JsonObject> => {
+    const route = allowed("tools", name, context);
+    if (!route) {
+      options.onToolCall?.("unknown", "unknown", "unknown_tool", 0);
+      return Promise.reject(invalidParams(`Unknown tool: '${name}'`));
+    }
+    const started = performance.now();
+    const done = (outcome: string) =>
+      options.onToolCall?.(route.server, name, outcome, (performance.now() - started) / 1000);
+    const annotations = catalog().toolInfo(name)?.annotations;
+    const idempotent = isJsonObject(annotations) && annotations.idempotentHint === true;
+    return forward(route, "tools/call", { ...params, name: route.name }, context, idempotent).then(
+      (result) => {
+        done(result.isError === true ? "upstream_returned_error" : "ok");
+        return result;
+      },
+      (error) => {
+        done(
+          error instanceof GatewayError
+            ? error.code
+            : error instanceof McpError
+            ? "upstream_error"
+            : "internal",
+        );
+        throw error;
+      },
+    );
+  };
+
+  const meta = options.toolsMode !== "direct";
+  const pinned = globMatcher(options.pinned);
+  const indexes = new WeakMap<Catalog, ToolIndex>();
+  const metaSources = (context: CallContext): MetaSources => ({
+    tools: () => visible("tools", "name", catalog().tools, context),
+    index: () => {
+      const current = catalog();
+      let index = indexes.get(current);
+      if (!index) indexes.set(current, index = new ToolIndex(current.tools));
+      return index;
+    },
+    serverOf: (name) => catalog().tool(name)?.server,
+    servers: () =>
+      upstreams.supervisors().map((s) => {
+        const status = s.status();
+        return {
+          name: s.name,
+          connected: status.connected,
+          transport: status.transport ?? null,
+          tools: status.toolsCount,
+        };
+      }),
+    call: (name, args) => callTool(name, { name, arguments: args }, context),
+    allowed: (name) => allowed("tools", name, context) !== undefined,
+  });
+
   const methods: Record<string, MethodHandler> = {
     ping: () => ({}),
-    "tools/list": (params, context) =>
-      list("tools", visible("tools", "name", catalog().tools, context), params),
+    "tools/list": (params, context) => {
+      const tools = visible("tools", "name", catalog().tools, context);
+      if (!meta) return list("tools", tools, params);
+      const shown = options.toolsMode === "both"
+        ? tools
+        : tools.filter((tool) => pinned(tool.name as string));
+      return list("tools", [...META_TOOLS, ...shown], params);
+    },
     "tools/call": (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("tools/call needs params.name (a string)");
-      const route = allowed("tools", name, context);
-      if (!route) {
-        options.onToolCall?.("unknown", "unknown", "unknown_tool", 0);
-        throw invalidParams(`Unknown tool: '${name}'`);
-      }
-      const started = performance.now();
-      const done = (outcome: string) =>
-        options.onToolCall?.(route.server, name, outcome, (performance.now() - started) / 1000);
-      const annotations = catalog().toolInfo(name)?.annotations;
-      const idempotent = isJsonObject(annotations) && annotations.idempotentHint === true;
-      return forward(route, "tools/call", { ...params, name: route.name }, context, idempotent)
-        .then(
-          (result) => {
-            done(result.isError === true ? "upstream_returned_error" : "ok");
-            return result;
-          },
-          (error) => {
-            done(
-              error instanceof GatewayError
-                ? error.code
-                : error instanceof McpError
-                ? "upstream_error"
-                : "internal",
-            );
-            throw error;
-          },
+      if (meta && isMetaTool(name)) {
+        return callMetaTool(
+          name,
+          isJsonObject(params?.arguments) ? params.arguments : {},
+          metaSources(context),
         );
+      }
+      return callTool(name, params!, context);
     },
     "prompts/list": (params, context) => {
       requireOffered("prompts", "prompts/list");

@@ -19,6 +19,8 @@ const DEFAULTS: Config = {
     page_size: 500,
     allowed_origins: [],
     rate_limit: { requests_per_second: 0, burst: 0 },
+    tools_mode: "direct",
+    pinned: [],
     limits: {
       max_json_depth: 64,
       max_batch: 100,

@@ -27,6 +27,8 @@ function setup(options: Setup = {}) {
     upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
     subscriptions: new Subscriptions(),
     sessionLogLevels: () => [],
+    toolsMode: "direct",
+    pinned: [],
     serverInfo: { name: "mcpstead", version: "test" },
     pageSize: 10,
   });
