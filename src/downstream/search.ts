@@ -1,10 +1,13 @@
 /**
  * Ranked tool search for meta-tool mode: BM25 over each tool's name, description and parameter
  * names (and their descriptions). Names are split on `__`, `_`, `-`, dots and camelCase, words are
- * lower-cased and lightly stemmed, and name words weigh more than description words.
+ * lower-cased and lightly stemmed, and tool-name words weigh three times the others. A query word
+ * also matches its related words (`synonyms.ts`) at a lower weight, so "bill Acme" finds
+ * `create_invoice`.
  */
 import { editDistance } from "../config/suggest.ts";
 import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import { relatedWords } from "./synonyms.ts";
 
 /** One ranked hit. */
 export interface SearchHit {
@@ -15,9 +18,11 @@ export interface SearchHit {
 const K1 = 1.2;
 const B = 0.75;
 const NAME_WEIGHT = 3;
-const PARAMETER_WEIGHT = 2;
+const RELATED_WEIGHT = 0.5;
 const STOP_WORDS = new Set(
-  "a an and are as at be by can for from get give i in into is it its me my of on or please the this to use want with you your"
+  ("a about an and are as at be but by can could did do does don for from get has have how i in " +
+    "into is it its just me my of on or our please should so that the their them there they this " +
+    "to us use want was we what when where which who why will with would yet you your")
     .split(" "),
 );
 
@@ -31,14 +36,18 @@ export function words(text: string): string[] {
     .map(stem);
 }
 
+/** Strips a plural, then an "-ing" or "-ed" ("meetings" → "meet"), so stemming is idempotent. */
 function stem(word: string): string {
-  if (word.length > 5 && word.endsWith("ing")) return word.slice(0, -3);
+  const singular = singularOf(word);
+  if (singular.length > 5 && singular.endsWith("ing")) return singular.slice(0, -3);
+  if (singular.length > 4 && singular.endsWith("ed")) return singular.slice(0, -2);
+  return singular;
+}
+
+function singularOf(word: string): string {
   if (word.length > 4 && word.endsWith("ies")) return `${word.slice(0, -3)}y`;
-  if (word.length > 4 && word.endsWith("es") && /(ss|x|ch|sh)es$/.test(word)) {
-    return word.slice(0, -2);
-  }
+  if (word.length > 4 && /(ss|x|ch|sh)es$/.test(word)) return word.slice(0, -2);
   if (word.length > 3 && word.endsWith("s") && !word.endsWith("ss")) return word.slice(0, -1);
-  if (word.length > 4 && word.endsWith("ed")) return word.slice(0, -2);
   return word;
 }
 
@@ -57,7 +66,7 @@ function document(tool: JsonObject): string[] {
     ? tool.inputSchema.properties
     : {};
   for (const [name, schema] of Object.entries(properties)) {
-    add(name, PARAMETER_WEIGHT);
+    add(name, 1);
     if (isJsonObject(schema)) add(schema.description, 1);
   }
   return out;
@@ -95,14 +104,20 @@ export class ToolIndex {
     this.#tools.forEach((tool, i) => {
       if (filter && !filter(tool)) return;
       const counts = this.#frequencies[i]!;
+      const norm = K1 * (1 - B + B * this.#lengths[i]! / this.#averageLength);
+      const termScore = (term: string) => {
+        const tf = counts.get(term);
+        if (!tf) return 0;
+        const df = this.#documentFrequency.get(term) ?? 0;
+        return Math.log(1 + (n - df + 0.5) / (df + 0.5)) * (tf * (K1 + 1)) / (tf + norm);
+      };
       let score = 0;
       for (const term of terms) {
-        const tf = counts.get(term);
-        if (!tf) continue;
-        const df = this.#documentFrequency.get(term) ?? 0;
-        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        score += idf * (tf * (K1 + 1)) /
-          (tf + K1 * (1 - B + B * this.#lengths[i]! / this.#averageLength));
+        let best = termScore(term);
+        for (const other of relatedWords(term, stem)) {
+          best = Math.max(best, RELATED_WEIGHT * termScore(other));
+        }
+        score += best;
       }
       if (score > 0) hits.push({ tool, score });
     });
