@@ -20,13 +20,17 @@ import {
 } from "./config/mod.ts";
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
+import { openApiDocument } from "./downstream/openapi.ts";
+import { createRestApi } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import {
   type Authenticator,
+  type AuthResult,
   basicAuthenticator,
   bearerAuthenticator,
+  type Identity,
   keysAuthenticator,
   unauthorized,
 } from "./http/auth.ts";
@@ -38,6 +42,7 @@ import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metri
 import { describeError, type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { TokenBucket } from "./upstream/limits.ts";
+import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
@@ -70,6 +75,8 @@ export interface Gateway extends AsyncDisposable {
   handler: Handler;
   /** Resolves once every `required` upstream is connected; rejects naming the first one that could not be. */
   ready(): Promise<void>;
+  /** The OpenAPI description of the REST API, as `identity` (everything, when absent) may use it. */
+  openApi(identity?: Identity): JsonObject;
   /** The current health report. */
   health(): HealthReport;
   /** The current merged catalog. */
@@ -207,6 +214,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   running = config.servers.map(start);
 
+  const countAuth = (result: AuthResult) => {
+    metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
+    if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
+  };
+
   /** The request-facing parts, rebuilt from the config at start and at every reload. */
   const buildFront = (current: Config) => {
     const dispatcher = createDispatcher({
@@ -228,13 +240,40 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       },
     });
     const authenticate = createAuthenticator(current.mcp.auth);
+    const limitClient = (key: string) => {
+      let bucket = clientBuckets.get(key);
+      if (!bucket) clientBuckets.set(key, bucket = new TokenBucket(current.mcp.rate_limit, clock));
+      return bucket.take();
+    };
+    const guard = createOriginGuard({
+      bindHost: current.host,
+      allowedOrigins: current.mcp.allowed_origins,
+    });
+    const rest = createRestApi({
+      dispatcher,
+      catalog: () => catalog,
+      admission: {
+        guard,
+        authenticate,
+        maxHeaderBytes: current.mcp.limits.max_header_bytes,
+        onAuth: countAuth,
+      },
+      bodyLimits: {
+        maxBodyBytes: current.mcp.max_body_bytes,
+        bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
+        maxJsonDepth: current.mcp.limits.max_json_depth,
+      },
+      limitClient,
+      onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
+      release: (sessionId) => {
+        for (const supervisor of supervisors()) supervisor.releaseSession(sessionId);
+      },
+      accepting: () => accepting,
+    });
     const endpoint = createMcpEndpoint({
       sessions,
       dispatcher,
-      guard: createOriginGuard({
-        bindHost: current.host,
-        allowedOrigins: current.mcp.allowed_origins,
-      }),
+      guard,
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
       maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
@@ -244,13 +283,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
         streamBufferBytes: current.mcp.limits.stream_buffer_bytes,
       },
-      limitClient: (key) => {
-        let bucket = clientBuckets.get(key);
-        if (!bucket) {
-          clientBuckets.set(key, bucket = new TokenBucket(current.mcp.rate_limit, clock));
-        }
-        return bucket.take();
-      },
+      limitClient,
       maxBatchSize: current.mcp.limits.max_batch,
       keepAliveMs: KEEPALIVE_MS,
       log,
@@ -263,14 +296,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           if (client !== undefined) metrics.clientRequests.inc({ client });
         },
         rateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
-        auth(result) {
-          metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
-          if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
-        },
+        auth: countAuth,
         sessionCreated: () => metrics.sessionsTotal.inc(),
       },
     });
-    return { endpoint, authenticate };
+    return { endpoint, authenticate, rest, dispatcher };
   };
   let front = buildFront(config);
 
@@ -367,11 +397,29 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     };
   };
 
+  const openApi = (identity?: Identity) =>
+    openApiDocument({
+      tools: front.dispatcher.tools(identity),
+      serverOf: (name) => catalog.tool(name)?.server,
+      version: deps.version,
+      scheme: front.authenticate?.scheme,
+    });
+
   const handler = createRouter({
     "/mcp": withCors(() => config.mcp.allowed_origins, {
       POST: (req, info) => front.endpoint.post(req, info),
       GET: (req, info) => front.endpoint.get(req, info),
       DELETE: (req, info) => front.endpoint.delete(req, info),
+    }),
+    "/api/*": withCors(() => config.mcp.allowed_origins, {
+      POST: (req, info) => front.rest.call(req, info),
+    }),
+    "/openapi.json": withCors(() => config.mcp.allowed_origins, {
+      GET: (req) => {
+        const admitted = front.rest.admit(req);
+        if (admitted instanceof Response) return admitted;
+        return json(200, openApi(admitted.identity));
+      },
     }),
     "/health": { GET: () => json(200, health()) },
     "/metrics": {
@@ -425,6 +473,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     handler,
     health,
     catalog: () => catalog,
+    openApi,
     reload,
     async ready() {
       await Promise.all(

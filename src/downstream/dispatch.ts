@@ -80,6 +80,8 @@ export interface Dispatcher {
   initialize(params: JsonObject): JsonObject;
   /** Serves one request; rejects with McpError or GatewayError. */
   handle(method: string, params: JsonObject | undefined, context: CallContext): Promise<JsonObject>;
+  /** The tools `identity` may see and call, whatever the tools mode lists. */
+  tools(identity: Identity | undefined): readonly JsonObject[];
   /** Handles a client notification other than cancellation. */
   notification(
     method: string,
@@ -193,9 +195,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     kind: "tools" | "prompts" | "resources",
     key: "name" | "uri" | "uriTemplate",
     items: readonly JsonObject[],
-    context: CallContext,
+    identity: Identity | undefined,
   ) => {
-    const scope = scopeOf(context.identity);
+    const scope = scopeOf(identity);
     return scope ? items.filter((item) => scope[kind](item[key] as string)) : items;
   };
 
@@ -237,7 +239,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const pinned = globMatcher(options.pinned);
   const indexes = new WeakMap<Catalog, ToolIndex>();
   const metaSources = (context: CallContext): MetaSources => ({
-    tools: () => visible("tools", "name", catalog().tools, context),
+    tools: () => visible("tools", "name", catalog().tools, context.identity),
     index: () => {
       const current = catalog();
       let index = indexes.get(current);
@@ -262,7 +264,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const methods: Record<string, MethodHandler> = {
     ping: () => ({}),
     "tools/list": (params, context) => {
-      const tools = visible("tools", "name", catalog().tools, context);
+      const tools = visible("tools", "name", catalog().tools, context.identity);
       if (!meta) return list("tools", tools, params);
       const shown = options.toolsMode === "both"
         ? tools
@@ -283,7 +285,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     "prompts/list": (params, context) => {
       requireOffered("prompts", "prompts/list");
-      return list("prompts", visible("prompts", "name", catalog().prompts, context), params);
+      return list(
+        "prompts",
+        visible("prompts", "name", catalog().prompts, context.identity),
+        params,
+      );
     },
     "prompts/get": (params, context) => {
       const name = params?.name;
@@ -294,13 +300,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     "resources/list": (params, context) => {
       requireOffered("resources", "resources/list");
-      return list("resources", visible("resources", "uri", catalog().resources, context), params);
+      return list(
+        "resources",
+        visible("resources", "uri", catalog().resources, context.identity),
+        params,
+      );
     },
     "resources/templates/list": (params, context) => {
       requireOffered("resources", "resources/templates/list");
       return list(
         "resourceTemplates",
-        visible("resources", "uriTemplate", catalog().templates, context),
+        visible("resources", "uriTemplate", catalog().templates, context.identity),
         params,
       );
     },
@@ -396,6 +406,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   return {
+    tools: (identity) => visible("tools", "name", catalog().tools, identity),
     initialize(params) {
       const capabilities: JsonObject = { tools: { listChanged: true }, logging: {} };
       if (offered("prompts")) capabilities.prompts = { listChanged: true };

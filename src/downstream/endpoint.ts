@@ -4,8 +4,8 @@
  * DELETE ends the session. A request is answered with JSON unless something must be streamed
  * before its result (progress, log messages) or the client accepts only SSE.
  */
-import { BodyTooLargeError, readCappedBody } from "../http/body.ts";
-import { type Authenticator, type AuthResult, type Identity, unauthorized } from "../http/auth.ts";
+import { admit, readJsonBody } from "../http/admission.ts";
+import type { Authenticator, AuthResult, Identity } from "../http/auth.ts";
 import type { OriginGuard } from "../http/origin.ts";
 import type { Handler } from "../http/router.ts";
 import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
@@ -81,30 +81,22 @@ interface Accepts {
   sse: boolean;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
 const JSON_HEADERS = { "content-type": "application/json" };
 
 /** Builds the `/mcp` handlers. */
 export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   const { sessions, dispatcher, log, observer } = options;
 
-  /** Host/Origin check, then authentication: who is asking, or the refusal. */
-  const admit = (req: Request): { identity: Identity | undefined } | Response => {
-    if (headerBytes(req.headers) > options.limits.maxHeaderBytes) {
-      return httpError(
-        431,
-        ErrorCode.InvalidRequest,
-        `Request Header Fields Too Large: over ${options.limits.maxHeaderBytes} bytes`,
-      );
-    }
-    const reason = options.guard(req);
-    if (reason !== undefined) {
-      return httpError(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
-    }
-    if (!options.authenticate) return { identity: undefined };
-    const result = options.authenticate(req);
-    observer?.auth(result);
-    return result.ok ? { identity: result.identity } : unauthorized(options.authenticate.scheme);
+  const admission = {
+    guard: options.guard,
+    authenticate: options.authenticate,
+    maxHeaderBytes: options.limits.maxHeaderBytes,
+    onAuth: (result: AuthResult) => observer?.auth(result),
+  };
+  const bodyLimits = {
+    maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.limits.bodyTimeoutMs,
+    maxJsonDepth: options.limits.maxJsonDepth,
   };
 
   /** The request's session; a session is bound to the identity that opened it (spec: security). */
@@ -311,7 +303,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 
   return {
     async post(req) {
-      const admitted = admit(req);
+      const admitted = admit(req, admission, httpError);
       if (admitted instanceof Response) return admitted;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
         return httpError(
@@ -328,38 +320,12 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           "Not Acceptable: Accept must include application/json or text/event-stream",
         );
       }
-      let body: unknown;
-      try {
-        const deadline = AbortSignal.timeout(options.limits.bodyTimeoutMs);
-        body = JSON.parse(
-          decoder.decode(await readCappedBody(req, options.maxBodyBytes, deadline)),
-        );
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) {
-          return httpError(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
-        }
-        if (error instanceof DOMException && error.name === "TimeoutError") {
-          return httpError(
-            408,
-            ErrorCode.InvalidRequest,
-            "Request Timeout: the body did not arrive in time",
-          );
-        }
-        observer?.message("invalid", false, 0);
-        return httpError(
-          400,
-          ErrorCode.ParseError,
-          "Parse error: the body is not valid UTF-8 JSON",
-        );
+      const read = await readJsonBody(req, bodyLimits, httpError);
+      if (read instanceof Response) {
+        if (read.status === 400) observer?.message("invalid", false, 0);
+        return read;
       }
-      if (deeperThan(body, options.limits.maxJsonDepth)) {
-        observer?.message("invalid", false, 0);
-        return httpError(
-          400,
-          ErrorCode.InvalidRequest,
-          `Invalid Request: JSON nested deeper than ${options.limits.maxJsonDepth} levels`,
-        );
-      }
+      const body = read.value;
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
         return initialize(body, accepts, admitted.identity);
       }
@@ -400,7 +366,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     },
 
     get(req) {
-      const admitted = admit(req);
+      const admitted = admit(req, admission, httpError);
       if (admitted instanceof Response) return admitted;
       if (!parseAccept(req.headers.get("accept")).sse) {
         return httpError(
@@ -431,7 +397,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     },
 
     delete(req) {
-      const admitted = admit(req);
+      const admitted = admit(req, admission, httpError);
       if (admitted instanceof Response) return admitted;
       const found = lookup(req, admitted.identity);
       if (found instanceof Response) return found;
@@ -448,27 +414,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 function sessionIdOf(req: Request): string | Response {
   return req.headers.get("mcp-session-id") ??
     httpError(400, ErrorCode.InvalidRequest, "Bad Request: Mcp-Session-Id header is required");
-}
-
-/** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== "object" || item === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}
-
-/** The size of the request's header fields, as sent. */
-function headerBytes(headers: Headers): number {
-  let total = 0;
-  for (const [name, value] of headers) total += name.length + value.length + 4;
-  return total;
 }
 
 /**

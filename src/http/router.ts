@@ -1,4 +1,7 @@
-/** A small exact-path router that tells 404 from 405 and answers `Allow`. */
+/**
+ * A small router that tells 404 from 405 and answers `Allow`. Paths match exactly, except keys
+ * ending in `/*`, which match every path under them (the longest such prefix wins).
+ */
 
 /** Per-connection facts a handler may need. */
 export interface RequestInfo {
@@ -12,9 +15,10 @@ export type Handler = (req: Request, info: RequestInfo) => Response | Promise<Re
 /** Routes: path → method → handler. */
 export type Routes = Record<string, Partial<Record<string, Handler>>>;
 
-/** Builds a handler from an exact-path table; GET routes also answer HEAD. */
+/** Builds a handler from a path table; GET routes also answer HEAD. */
 export function createRouter(routes: Routes): Handler {
   const table = new Map<string, Map<string, Handler>>();
+  const prefixes: Array<[string, Map<string, Handler>]> = [];
   for (const [path, methods] of Object.entries(routes)) {
     const byMethod = new Map<string, Handler>();
     for (const [method, handler] of Object.entries(methods)) {
@@ -22,8 +26,10 @@ export function createRouter(routes: Routes): Handler {
     }
     const get = byMethod.get("GET");
     if (get && !byMethod.has("HEAD")) byMethod.set("HEAD", headOf(get));
-    table.set(path, byMethod);
+    if (path.endsWith("/*")) prefixes.push([path.slice(0, -1), byMethod]);
+    else table.set(path, byMethod);
   }
+  prefixes.sort(([a], [b]) => b.length - a.length);
   return (req, info) => {
     const url = req.url;
     const pathStart = url.indexOf("/", url.indexOf("//") + 2);
@@ -31,7 +37,8 @@ export function createRouter(routes: Routes): Handler {
     const path = pathStart === -1
       ? "/"
       : url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
-    const byMethod = table.get(path);
+    const byMethod = table.get(path) ??
+      prefixes.find(([prefix]) => path.startsWith(prefix))?.[1];
     if (!byMethod) return plain(404, "Not Found");
     const handler = byMethod.get(req.method);
     if (handler) return handler(req, info);

@@ -229,6 +229,7 @@ function streamingDispatcher(): Dispatcher {
       capabilities: {},
       serverInfo: { name: "t", version: "0" },
     }),
+    tools: () => [],
     async handle(method, params, context) {
       if (method === "notify") {
         context.notify({

@@ -28,3 +28,19 @@ Deno.test("createRouter() ignores the query string and serves HEAD for GET route
   assert.equal(head.status, 200);
   assert.equal(head.body, null);
 });
+
+Deno.test("createRouter() serves every path under a /* route, the longest prefix first", async () => {
+  const prefixed = createRouter({
+    "/api/*": { POST: () => new Response("api") },
+    "/api/tools/*": { POST: () => new Response("tools") },
+    "/api": { GET: () => new Response("exact") },
+  });
+  const answer = async (path: string, method = "POST") => {
+    const res = await prefixed(new Request(`http://127.0.0.1${path}`, { method }), {});
+    return `${res.status} ${await res.text()}`;
+  };
+  assert.equal(await answer("/api/a/b"), "200 api");
+  assert.equal(await answer("/api/tools/x"), "200 tools");
+  assert.equal(await answer("/api", "GET"), "200 exact");
+  assert.equal(await answer("/apis/x"), "404 Not Found\n");
+});

@@ -1,0 +1,109 @@
+/**
+ * The checks every API request passes before it is served, shared by `/mcp` and the REST API:
+ * header size, the Host/Origin guard and authentication, then a JSON body read under a size cap,
+ * a deadline and a nesting limit. Each caller words its refusals in its own body format.
+ */
+import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
+import { BodyTooLargeError, readCappedBody } from "./body.ts";
+import type { OriginGuard } from "./origin.ts";
+import { ErrorCode } from "../mcp/jsonrpc.ts";
+
+/** Builds a refusal in the caller's body format from an HTTP status, a JSON-RPC code and a message. */
+export type Refuse = (status: number, code: number, message: string) => Response;
+
+/** What {@link admit} checks. */
+export interface AdmissionOptions {
+  guard: OriginGuard;
+  /** Present when downstream auth is on. */
+  authenticate: Authenticator | undefined;
+  maxHeaderBytes: number;
+  /** Receives every authentication outcome, for metrics. */
+  onAuth?(result: AuthResult): void;
+}
+
+/** Limits on a JSON request body. */
+export interface JsonBodyLimits {
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  maxJsonDepth: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Header size, Host/Origin guard, then authentication: who is asking, or the refusal. */
+export function admit(
+  req: Request,
+  options: AdmissionOptions,
+  refuse: Refuse,
+): { identity: Identity | undefined } | Response {
+  if (headerBytes(req.headers) > options.maxHeaderBytes) {
+    return refuse(
+      431,
+      ErrorCode.InvalidRequest,
+      `Request Header Fields Too Large: over ${options.maxHeaderBytes} bytes`,
+    );
+  }
+  const reason = options.guard(req);
+  if (reason !== undefined) return refuse(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
+  if (!options.authenticate) return { identity: undefined };
+  const result = options.authenticate(req);
+  options.onAuth?.(result);
+  return result.ok ? { identity: result.identity } : unauthorized(options.authenticate.scheme);
+}
+
+/**
+ * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
+ * (parse error or too deep) when it is not acceptable JSON.
+ */
+export async function readJsonBody(
+  req: Request,
+  limits: JsonBodyLimits,
+  refuse: Refuse,
+): Promise<{ value: unknown } | Response> {
+  let value: unknown;
+  try {
+    const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
+    value = JSON.parse(decoder.decode(await readCappedBody(req, limits.maxBodyBytes, deadline)));
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
+    }
+    if (error instanceof DOMException && error.name === "TimeoutError") {
+      return refuse(
+        408,
+        ErrorCode.InvalidRequest,
+        "Request Timeout: the body did not arrive in time",
+      );
+    }
+    return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
+  }
+  if (deeperThan(value, limits.maxJsonDepth)) {
+    return refuse(
+      400,
+      ErrorCode.InvalidRequest,
+      `Invalid Request: JSON nested deeper than ${limits.maxJsonDepth} levels`,
+    );
+  }
+  return { value };
+}
+
+/** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/** The size of the request's header fields, as sent. */
+function headerBytes(headers: Headers): number {
+  let total = 0;
+  for (const [name, value] of headers) total += name.length + value.length + 4;
+  return total;
+}
