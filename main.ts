@@ -9,47 +9,25 @@ import {
   ConfigError,
   importClientConfig,
   loadConfig,
-  resolveConfigPath,
   validateConfig,
 } from "./src/config/mod.ts";
 import { createGateway } from "./src/gateway.ts";
 import { createLogger, describeError, type Logger } from "./src/log.ts";
+import { completionScript, helpText, SHELLS } from "./src/cli_text.ts";
+import {
+  canSignalProcessGroups,
+  configNeeds,
+  describeMissing,
+  discoverConfig,
+  loadNeeds,
+  missingPermissions,
+  permissionFlags,
+  type PermissionNeed,
+  queryProcess,
+  trackEnv,
+} from "./src/permissions.ts";
 
 const VERSION: string = denoJson.version;
-
-const HELP = `mcpstead ${VERSION}: one MCP endpoint in front of many MCP servers
-
-Usage:
-  mcpstead [--config <path>] [--watch] [--log-format auto|json|pretty]
-  mcpstead check [--config <path>]     validate the config and print the upstreams that would run
-  mcpstead import <client.json>        print the YAML for a Claude Desktop / Cursor "mcpServers" file
-  mcpstead --version                   print the version
-  mcpstead --help                      print this help
-
-Options:
-  -c, --config <path>   config file (YAML)
-      --watch           reload when the config file changes (SIGHUP and POST /-/reload always work)
-      --log-format <f>  auto (pretty on a terminal, JSON lines otherwise), json or pretty
-  -V, --version         print "mcpstead <version>" and exit
-  -h, --help            print this help and exit
-
-Config discovery, first found wins:
-  --config, $MCPSTEAD_CONFIG, ./mcpstead.yaml, ~/.config/mcpstead/config.yaml,
-  /etc/mcpstead/config.yaml
-
-Environment:
-  MCPSTEAD_CONFIG        config path, when --config is not given
-  MCPSTEAD_BEARER_TOKEN  the downstream token when mcp.auth.mode is bearer
-  (any name)             variables named by token_env or used as \${VAR} in header values
-
-Routes:
-  POST|GET|DELETE /mcp   the MCP endpoint (Streamable HTTP)
-  GET /health            upstream status as JSON
-  GET /metrics           Prometheus metrics
-  POST /-/reload         reload the config (also SIGHUP); 400 with the reason on a bad file
-
-Exit codes: 0 ok, 1 config or startup error, 2 usage error.
-`;
 
 /** Thrown for a command line that cannot be understood; exits 2. */
 class UsageError extends Error {}
@@ -74,7 +52,7 @@ async function main(args: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    print(HELP);
+    print(helpText(VERSION));
     return 0;
   }
   if (values.version) {
@@ -88,37 +66,79 @@ async function main(args: string[]): Promise<number> {
     }
     return await importFile(positionals[1]!);
   }
-  if (positionals.length > 1 || !["serve", "check"].includes(command)) {
+  if (command === "completions") {
+    const script = positionals.length === 2 ? completionScript(positionals[1]!) : undefined;
+    if (script === undefined) {
+      throw new UsageError(`completions takes one shell: mcpstead completions ${SHELLS.join("|")}`);
+    }
+    print(script);
+    return 0;
+  }
+  if (positionals.length > 1 || !["serve", "check", "openapi"].includes(command)) {
     throw new UsageError(`unknown command '${positionals.join(" ")}'`);
   }
   const format = values["log-format"] ?? "auto";
   if (!["auto", "json", "pretty"].includes(format)) {
     throw new UsageError(`--log-format must be auto, json or pretty (got '${format}')`);
   }
-  const found = resolveConfigPath({
-    ...(values.config === undefined ? {} : { flag: values.config }),
-    env: (name) => Deno.env.get(name),
-    exists: (path) => fileExists(path),
-    ...(Deno.env.get("HOME") === undefined ? {} : { home: Deno.env.get("HOME")! }),
-  });
-  if (!found) {
+  const found = discoverConfig(values.config, (name) => Deno.env.get(name), fileExists);
+  if (found.missing.length > 0) {
+    fail(`Cannot start: ${describeMissing(found.missing, found.needs)}`);
+    return 1;
+  }
+  if (found.path === undefined) {
     fail("Cannot start: no config file found; pass --config <path> or set MCPSTEAD_CONFIG");
     return 1;
   }
   if (command === "check") return await check(found.path);
   let config: Config;
   try {
-    config = await loadConfig(found.path);
+    config = await loadPermitted(found.path, "start");
   } catch (error) {
-    fail(error instanceof ConfigError ? error.message : describeError(error));
+    const known = error instanceof ConfigError || error instanceof PermissionError;
+    fail(known ? error.message : describeError(error));
     return 1;
   }
+  if (command === "openapi") return await printOpenApi(config);
   return await serve(
     found.path,
     config,
     format as "auto" | "json" | "pretty",
     values.watch === true,
   );
+}
+
+/** Thrown when a loaded config needs a permission the process lacks. */
+class PermissionError extends Error {}
+
+/**
+ * Loads the config and checks that the process may do everything it asks for (listen, reach
+ * each upstream, run each command, read each variable and CA file): the preflight of sandboxed
+ * runs, at startup and at every reload. A file or variable the process may not read is
+ * reported as a missing permission, ahead of the config errors it causes.
+ */
+async function loadPermitted(path: string, action: "start" | "reload"): Promise<Config> {
+  const tracked = trackEnv((name) => Deno.env.get(name), queryProcess);
+  let config: Config | undefined;
+  let failure: unknown;
+  try {
+    config = await loadConfig(path, { env: tracked.env });
+  } catch (error) {
+    failure = error;
+  }
+  const needs = config === undefined
+    ? [...loadNeeds(path), ...[...tracked.names].map(envNeed)]
+    : configNeeds(config, path, tracked.names);
+  const missing = missingPermissions(needs);
+  if (missing.length > 0) {
+    throw new PermissionError(`Cannot ${action}: ${describeMissing(missing, needs)}`);
+  }
+  if (config === undefined) throw failure;
+  return config;
+}
+
+function envNeed(name: string): PermissionNeed {
+  return { kind: "env", value: name, reason: "a variable the config names" };
 }
 
 async function importFile(path: string): Promise<number> {
@@ -143,7 +163,8 @@ async function check(path: string): Promise<number> {
     fail(`${path}: Cannot read config: ${describeError(error)}`);
     return 1;
   }
-  const { config, errors } = validateConfig(text, path, (name) => Deno.env.get(name));
+  const tracked = trackEnv((name) => Deno.env.get(name));
+  const { config, errors } = validateConfig(text, path, tracked.env);
   if (!config) {
     for (const error of errors) fail(error.message);
     return 1;
@@ -161,7 +182,41 @@ async function check(path: string): Promise<number> {
     const target = server.command ?? server.url;
     out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
   }
+  out += `deno permissions: ${
+    permissionFlags(configNeeds(config, path, tracked.names)).join(" ")
+  }\n`;
   print(out);
+  return 0;
+}
+
+/**
+ * Connects to every upstream (waiting at most each one's `timeout`), prints the REST API's
+ * OpenAPI document for all their tools, and exits; upstreams that did not connect are named on
+ * stderr and left out of the document.
+ */
+async function printOpenApi(config: Config): Promise<number> {
+  await using gateway = createGateway(config, { version: VERSION });
+  try {
+    await gateway.ready();
+  } catch (error) {
+    fail(describeError(error));
+    return 1;
+  }
+  const deadline = Date.now() + Math.max(0, ...config.servers.map((s) => s.timeout)) * 1000;
+  const pending = () => gateway.health().servers.filter((s) => s.state === "connecting");
+  while (pending().length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  for (const server of gateway.health().servers) {
+    if (!server.connected) {
+      fail(
+        `upstream '${server.name}' is not connected (${
+          server.last_error ?? server.state
+        }); its tools are left out`,
+      );
+    }
+  }
+  print(`${JSON.stringify(gateway.openApi(), null, 2)}\n`);
   return 0;
 }
 
@@ -178,10 +233,17 @@ async function serve(
     level: config.logging.level,
     format: chosen === "auto" ? (Deno.stderr.isTerminal() ? "pretty" : "json") : chosen,
   });
+  if (config.servers.some((s) => s.command !== undefined) && !canSignalProcessGroups()) {
+    log.warn(
+      "stdio upstreams run with a restricted --allow-run: Deno lets mcpstead signal a process " +
+        "group only with --allow-run for all commands, so processes a stdio server starts may " +
+        "outlive it",
+    );
+  }
   const gateway = createGateway(config, {
     version: VERSION,
     log,
-    loadConfig: () => loadConfig(path),
+    loadConfig: () => loadPermitted(path, "reload"),
   });
   try {
     await gateway.ready();

@@ -261,3 +261,17 @@ Deno.test("SIGHUP and --watch reload the config file", async () => {
   assert.match(gateway.log(), /config reload failed; keeping the running config/);
   assert.equal(await gateway.stop(), 0);
 });
+
+Deno.test("mcpstead openapi prints the REST API document of every connected upstream's tools", async () => {
+  await using fixture = await startHttpFixture({ name: "up" });
+  const path = await configFile(
+    `servers:\n  - name: up\n    url: ${fixture.url}\n  - name: down\n    url: http://127.0.0.1:9/mcp\n    timeout: 1\n`,
+  );
+  const { code, stdout, stderr } = await run(["openapi", "--config", path]);
+  assert.equal(code, 0, stderr);
+  const document = JSON.parse(stdout);
+  assert.equal(document.openapi, "3.1.0");
+  assert.equal(document.paths["/api/tools/up__echo"].post.operationId, "up__echo");
+  assert.ok(Object.keys(document.paths).every((p) => p.startsWith("/api/tools/up__")));
+  assert.match(stderr, /upstream 'down' is not connected .*its tools are left out/);
+});

@@ -169,18 +169,18 @@ export class StdioTransport implements MessageTransport {
     await this.#writer?.close().catch(() => {});
     const grace = this.#options.killGraceMs ?? DEFAULT_GRACE_MS;
     if (await exitsWithin(this.#status, STDIN_GRACE_MS)) return;
-    signalGroup(child.pid, "SIGTERM");
+    signalGroup(child, "SIGTERM");
     if (await exitsWithin(this.#status, grace)) {
-      signalGroup(child.pid, "SIGKILL");
+      signalGroup(child, "SIGKILL");
       return;
     }
     this.#options.log.warn("upstream process ignored SIGTERM; killing it", { pid: child.pid });
-    signalGroup(child.pid, "SIGKILL");
+    signalGroup(child, "SIGKILL");
     await this.#status;
   }
 
   #terminate(): void {
-    if (this.#child) signalGroup(this.#child.pid, "SIGKILL");
+    if (this.#child) signalGroup(this.#child, "SIGKILL");
   }
 
   /** Calls `onLine` for each line; stops (cancelling the stream) when it returns false. */
@@ -215,12 +215,21 @@ export class StdioTransport implements MessageTransport {
   }
 }
 
-/** Sends a signal to a whole process group; a group that is already gone is fine. */
-function signalGroup(pid: number, signal: Deno.Signal): void {
+/**
+ * Sends a signal to the child's whole process group; a group that is already gone is fine.
+ * Deno allows signalling a group only with `--allow-run` for every command; under a narrower
+ * `--allow-run` the child alone is signalled (what it started may then outlive it).
+ */
+function signalGroup(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
-    Deno.kill(-pid, signal);
-  } catch {
-    // Every process of the group has exited.
+    Deno.kill(-child.pid, signal);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // The child has exited.
+    }
   }
 }
 
