@@ -6,13 +6,15 @@
  *
  * ```sh
  * deno run -A tests/conformance/run.ts [--transport http|sse|stdio] [--session shared|per_client]
- *   [--suite active|all] [--scenario NAME] [--direct] [--verbose]
+ *   [--suite active|all] [--tools-mode direct|meta|both] [--scenario NAME] [--direct] [--verbose]
  * ```
  *
  * - `--transport`: how the gateway reaches the fixture (default http). For http and sse the
  *   fixture runs as its own process; for stdio the gateway spawns it.
  * - `--session per_client`: one upstream session per client (`session: per_client` for a url
  *   server, `sharing: per_session` for stdio).
+ * - `--tools-mode`: the gateway's `mcp.tools_mode` (default direct); `both` lists the meta tools
+ *   beside every tool.
  * - `--direct`: no gateway; the suite talks to the fixture (http only: the suite's client
  *   speaks Streamable HTTP).
  * - `--verbose`: copy the gateway's log lines to stderr as they come (otherwise only the last
@@ -38,6 +40,7 @@ interface Options {
   transport: "http" | "sse" | "stdio";
   session: "shared" | "per_client";
   suite: "active" | "all";
+  toolsMode: "direct" | "meta" | "both";
   scenario: string | undefined;
   direct: boolean;
   verbose: boolean;
@@ -121,6 +124,7 @@ function parseOptions(args: string[]): Options {
         transport: { type: "string", default: "http" },
         session: { type: "string", default: "shared" },
         suite: { type: "string", default: "active" },
+        "tools-mode": { type: "string", default: "direct" },
         scenario: { type: "string" },
         direct: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
@@ -139,6 +143,7 @@ function parseOptions(args: string[]): Options {
     transport: oneOf("transport", values.transport, ["http", "sse", "stdio"] as const),
     session: oneOf("session", values.session, ["shared", "per_client"] as const),
     suite: oneOf("suite", values.suite, ["active", "all"] as const),
+    toolsMode: oneOf("tools-mode", values["tools-mode"], ["direct", "meta", "both"] as const),
     scenario: values.scenario,
     direct: values.direct,
     verbose: values.verbose,
@@ -168,7 +173,7 @@ function gatewayConfig(options: Options, fixtureUrl: string | undefined): string
     if (options.transport === "sse") server += "    protocol: sse\n";
     if (options.session === "per_client") server += "    session: per_client\n";
   }
-  return `port: 0\nnamespacing: never\nservers:\n${server}`;
+  return `port: 0\nnamespacing: never\nmcp:\n  tools_mode: ${options.toolsMode}\nservers:\n${server}`;
 }
 
 /** Starts the fixture and resolves with its URL once it printed `READY <url>`. */
