@@ -175,11 +175,15 @@ async function check(path: string): Promise<number> {
     : `upstreams (${config.servers.length}):\n`;
   for (const server of config.servers) {
     const flags = [
-      server.command === undefined ? server.protocol : "stdio",
+      server.command !== undefined
+        ? "stdio"
+        : server.openapi !== undefined
+        ? "openapi"
+        : server.protocol,
       server.required ? "required" : "optional",
       `timeout ${server.timeout}s`,
     ];
-    const target = server.command ?? server.url;
+    const target = server.command ?? server.openapi ?? server.url;
     out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
   }
   out += `deno permissions: ${

@@ -371,10 +371,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       const status = supervisor.status();
       return {
         name: server.name,
-        ...(server.command === undefined
-          ? { url: redactUrl(server.url!) }
-          : { command: server.command }),
-        protocol: server.protocol,
+        ...target(server),
         transport: status.transport ?? null,
         required: server.required,
         connected: status.connected,
@@ -499,6 +496,18 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
+}
+
+/** What a server entry of `/health` names as its upstream. */
+function target(server: ServerConfig): Record<string, string> {
+  if (server.command !== undefined) return { command: server.command, protocol: server.protocol };
+  if (server.openapi === undefined) {
+    return { url: redactUrl(server.url!), protocol: server.protocol };
+  }
+  const document = /^https?:/i.test(server.openapi) ? redactUrl(server.openapi) : server.openapi;
+  return server.base_url === undefined
+    ? { openapi: document }
+    : { openapi: document, base_url: redactUrl(server.base_url) };
 }
 
 /** The authenticator of a downstream auth mode; undefined when auth is off. */

@@ -58,7 +58,8 @@ export function loadNeeds(path: string): PermissionNeed[] {
 
 /**
  * Everything serving `config` (read from `path`) needs: the listen address, every upstream
- * `host:port`, every stdio command (relative ones resolved against the server's `cwd`, as Deno
+ * `host:port` (for an OpenAPI upstream, where its document is and its `base_url`; without
+ * `base_url`, the host the document names is only known once it is read), every stdio command (relative ones resolved against the server's `cwd`, as Deno
  * does), every `tls_ca_file`, the variables in `envNames` and `PATH` for stdio children.
  */
 export function configNeeds(
@@ -75,11 +76,15 @@ export function configNeeds(
   let childPath = false;
   for (const server of config.servers) {
     const reason = `upstream '${server.name}'`;
-    if (server.url !== undefined) {
-      const url = new URL(server.url);
-      const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-      needs.push({ kind: "net", value: hostPort(url.hostname, port), reason });
+    if (server.url !== undefined) needs.push(netNeed(server.url, reason));
+    if (server.openapi !== undefined) {
+      needs.push(
+        /^https?:/i.test(server.openapi)
+          ? netNeed(server.openapi, `the OpenAPI document of ${reason}`)
+          : { kind: "read", value: server.openapi, reason: `the OpenAPI document of ${reason}` },
+      );
     }
+    if (server.base_url !== undefined) needs.push(netNeed(server.base_url, reason));
     if (server.command !== undefined) {
       needs.push({ kind: "run", value: commandPath(server.command, server.cwd), reason });
       if (!server.inherit_env) childPath = true;
@@ -93,6 +98,13 @@ export function configNeeds(
   }
   if (childPath) needs.push({ kind: "env", value: "PATH", reason: "the PATH of stdio children" });
   return unique(needs);
+}
+
+/** Network access to the `host:port` of an http(s) URL. */
+function netNeed(href: string, reason: string): PermissionNeed {
+  const url = new URL(href);
+  const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
+  return { kind: "net", value: hostPort(url.hostname, port), reason };
 }
 
 /** The needs that `query` says are not granted. */

@@ -1,6 +1,6 @@
 /**
  * Builds the supervisor of one configured server: its transport (stdio, Streamable HTTP, legacy
- * SSE or auto), its headers and TLS settings, and its events recorded as metrics.
+ * SSE, auto or OpenAPI), its headers and TLS settings, and its events recorded as metrics.
  */
 import type { ServerConfig } from "./config/mod.ts";
 import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "./mcp/jsonrpc.ts";
@@ -9,6 +9,7 @@ import type { Logger } from "./log.ts";
 import { AutoTransport } from "./upstream/auto.ts";
 import type { Clock } from "./upstream/clock.ts";
 import { LegacySseTransport } from "./upstream/legacy_sse.ts";
+import { OpenApiTransport } from "./upstream/openapi.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { StreamableHttpTransport } from "./upstream/streamable.ts";
@@ -85,7 +86,10 @@ function perSession(server: ServerConfig): boolean {
     : server.sharing === "per_session";
 }
 
-/** The transport of one new upstream session: a child process for `command`, HTTP for `url`. */
+/**
+ * The transport of one new upstream session: a child process for `command`, MCP over HTTP for
+ * `url`, calls to the HTTP API its document describes for `openapi`.
+ */
 function createTransport(
   server: ServerConfig,
   fetchImpl: FetchLike,
@@ -105,13 +109,26 @@ function createTransport(
       log,
     });
   }
+  const userAgent = `mcpstead/${version}`;
+  if (server.openapi !== undefined) {
+    return new OpenApiTransport({
+      server: server.name,
+      document: server.openapi,
+      ...(server.base_url === undefined ? {} : { baseUrl: server.base_url }),
+      headers: upstreamHeaders(server),
+      userAgent,
+      fetch: fetchImpl,
+      log,
+      countBytes,
+    });
+  }
   const http: HttpTransportOptions = {
     server: server.name,
     url: server.url!,
     headers: upstreamHeaders(server),
     accept: server.quirks.inject_accept_header,
     normalizeSseEvents: server.quirks.normalize_sse_events,
-    userAgent: `mcpstead/${version}`,
+    userAgent,
     fetch: fetchImpl,
     log,
     countBytes,

@@ -51,6 +51,19 @@ Deno.test("configNeeds() lists listen address, upstream host:port, commands, CA 
   ]);
 });
 
+Deno.test("configNeeds() covers an OpenAPI upstream's document (URL or file) and base_url", () => {
+  const config = parseConfig(
+    "servers:\n  - name: pets\n    openapi: https://specs.example.com/pets.yaml\n" +
+      "  - name: crm\n    openapi: specs/crm.json\n    base_url: http://crm.internal:8080/v2\n",
+    "c",
+  );
+  assert.deepEqual(permissionFlags(configNeeds(config, "c")), [
+    "--allow-net=127.0.0.1:8766,specs.example.com:443,crm.internal:8080",
+    "--allow-read=c,specs/crm.json",
+    "--allow-env=LOG_TOKENS,LOG_STREAM",
+  ]);
+});
+
 Deno.test("configNeeds() needs no PATH when every stdio server inherits the environment", () => {
   const config = parseConfig("servers:\n  - name: a\n    command: x\n    inherit_env: true\n", "c");
   const flags = permissionFlags(configNeeds(config, "c"));

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "./fixtures/http_server.ts";
 import { connectClient } from "./_support/client.ts";
 import { DENO_DIR, stdioUpstream, withMarker } from "./_support/procs.ts";
+import { serveGateway } from "./_support/process.ts";
 import { waitFor } from "./_support/wait.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -31,53 +32,9 @@ function readmeFlags(o: { config: string; upstream: string; run?: string[] }): s
   ];
 }
 
-interface Sandboxed extends AsyncDisposable {
-  address: string;
-  log(): string;
-  stop(): Promise<number>;
-}
-
 /** Runs `deno run <flags> main.ts --config <config> ...args` and waits until it listens. */
-async function sandboxed(flags: string[], config: string, args: string[] = []) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, MAIN, "--config", config, "--log-format", "json", ...args],
-    env: ENV,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  let address: string | undefined;
-  while (address === undefined) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    log += value;
-    address = /"address":"([^"]+)"/.exec(log)?.[1];
-  }
-  const drained = (async () => {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
-  })();
-  if (address === undefined) {
-    await child.status;
-    throw new Error(`Cannot serve under ${flags.join(" ")}: ${log}`);
-  }
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* exited */ }
-    const { code } = await child.status;
-    await drained;
-    return code;
-  };
-  const running: Sandboxed = {
-    address,
-    log: () => log,
-    stop,
-    [Symbol.asyncDispose]: async () => void (await stop()),
-  };
-  return running;
+function sandboxed(flags: string[], config: string, args: string[] = []) {
+  return serveGateway(MAIN, ["--config", config, ...args], { permissions: flags, env: ENV });
 }
 
 /** Runs the gateway under `flags` expecting it to stop at startup; returns exit code and stderr. */

@@ -95,10 +95,24 @@ function serverNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const httpUrl = z.string().refine(isHttpUrl, {
-  error: (issue) =>
-    `url ${quote(redactUrl(String(issue.input)))} is not an absolute http: or https: URL`,
-});
+/** An absolute http(s) URL; `key` names it in the message. */
+function httpUrl(key: string) {
+  return z.string().refine(isHttpUrl, {
+    error: (issue) =>
+      `${key} ${quote(redactUrl(String(issue.input)))} is not an absolute http: or https: URL`,
+  });
+}
+
+// An OpenAPI document: an http(s) URL, or a file path (anything without a scheme).
+const openApiSource = z.string().min(1).refine(
+  (text) => !/^[A-Za-z][A-Za-z0-9+.-]+:\/\//.test(text) || isHttpUrl(text),
+  {
+    error: (issue) =>
+      `openapi ${
+        quote(redactUrl(String(issue.input)))
+      } is neither an http: or https: URL nor a file path`,
+  },
+);
 
 const headersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
   const seen = new Set<string>();
@@ -176,7 +190,9 @@ const upstreamAuthSchema = emptyIsAbsent(
  */
 export const serverObjectSchema = z.strictObject({
   name: serverName,
-  url: emptyIsAbsent(httpUrl.optional()),
+  url: emptyIsAbsent(httpUrl("url").optional()),
+  openapi: emptyIsAbsent(openApiSource.optional()),
+  base_url: emptyIsAbsent(httpUrl("base_url").optional()),
   command: emptyIsAbsent(z.string().min(1).optional()),
   args: emptyIsAbsent(z.array(z.string()).default([])),
   env: emptyIsAbsent(childEnvSchema.default({})),
@@ -210,40 +226,39 @@ export const serverObjectSchema = z.strictObject({
   }),
 });
 
+/** What a server is: exactly one of these keys says how the gateway reaches it. */
+const SERVER_KINDS = ["url", "command", "openapi"] as const;
+
 /** Cross-field rules of one server entry. */
 export function refineServer(
   server: z.output<typeof serverObjectSchema>,
   ctx: z.core.$RefinementCtx<z.output<typeof serverObjectSchema>>,
 ): void {
-  if (server.url === undefined && server.command === undefined) {
+  const misplaced = (key: string, message: string) =>
+    ctx.addIssue({ code: "custom", path: [key], message, params: { at: "key" } });
+  const [first, second] = SERVER_KINDS.filter((key) => server[key] !== undefined);
+  if (first === undefined) {
     ctx.addIssue({
       code: "custom",
       path: [],
-      message: "a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+      message: "a server needs url (an MCP server over HTTP), command (an MCP server over " +
+        "stdio) or openapi (an HTTP API described by an OpenAPI document)",
     });
-  } else if (server.url !== undefined && server.command !== undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["command"],
-      message: "a server has either url or command, not both (split it into two servers)",
-      params: { at: "key" },
-    });
+  } else if (second !== undefined) {
+    misplaced(
+      second,
+      `a server has one of url, command or openapi, not both ${first} and ${second} ` +
+        "(split it into two servers)",
+    );
   }
   if (server.command !== undefined && server.session !== "shared") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["session"],
-      message: "session applies to url servers; a stdio server uses sharing: per_session",
-      params: { at: "key" },
-    });
+    misplaced(
+      "session",
+      "session applies to url servers; a stdio server uses sharing: per_session",
+    );
   }
   if (server.url !== undefined && server.sharing !== "shared") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["sharing"],
-      message: "sharing applies to stdio servers; a url server uses session: per_client",
-      params: { at: "key" },
-    });
+    misplaced("sharing", "sharing applies to stdio servers; a url server uses session: per_client");
   }
   if (server.command === undefined) {
     for (const key of ["args", "env", "cwd", "inherit_env"] as const) {
@@ -253,14 +268,25 @@ export function refineServer(
         : typeof value === "object"
         ? Object.keys(value).length > 0
         : value !== undefined && value !== false;
-      if (!set) continue;
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: `${key} only applies to stdio servers (those with command)`,
-        params: { at: "key" },
-      });
+      if (set) misplaced(key, `${key} only applies to stdio servers (those with command)`);
     }
+  }
+  if (server.openapi !== undefined) {
+    const mcpOnly = {
+      session: server.session !== "shared",
+      sharing: server.sharing !== "shared",
+      protocol: server.protocol !== "auto",
+      quirks: server.quirks.normalize_sse_events ||
+        server.quirks.inject_accept_header !== DEFAULT_ACCEPT,
+    };
+    for (const [key, set] of Object.entries(mcpOnly)) {
+      if (set) misplaced(key, `${key} applies to MCP servers, not to openapi servers`);
+    }
+  } else if (server.base_url !== undefined) {
+    misplaced(
+      "base_url",
+      "base_url only applies to openapi servers (it replaces the document's servers[0].url)",
+    );
   }
   const authorization = Object.keys(server.headers).find((name) =>
     name.toLowerCase() === "authorization"

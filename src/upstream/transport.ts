@@ -8,7 +8,7 @@ export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
 /** Moves JSON-RPC messages to and from one upstream session. */
 export interface MessageTransport {
   /** The transport actually in use, as shown in `/health`. */
-  readonly kind: "streamable" | "sse" | "stdio";
+  readonly kind: "streamable" | "sse" | "stdio" | "openapi";
   /**
    * Whether the transport tells which request a message belongs to (Streamable HTTP does, by
    * the stream it arrives on); stdio and legacy SSE do not.

@@ -119,6 +119,16 @@ export interface GatewayProcess extends AsyncDisposable {
   exited(): Promise<number>;
 }
 
+/** Options of {@linkcode serveGateway}. */
+export interface ServeOptions {
+  cwd?: string;
+  denoFlags?: readonly string[];
+  /** Permission flags instead of `-A`. */
+  permissions?: readonly string[];
+  /** The whole environment of the process (instead of this one's). */
+  env?: Record<string, string>;
+}
+
 /**
  * Runs `deno run -A <entry> ...args --log-format json` and resolves once it logged the address
  * it listens on; stderr keeps being read so the pipe never fills.
@@ -126,11 +136,13 @@ export interface GatewayProcess extends AsyncDisposable {
 export async function serveGateway(
   entry: string,
   args: readonly string[],
-  options: { cwd?: string; denoFlags?: readonly string[] } = {},
+  options: ServeOptions = {},
 ): Promise<GatewayProcess> {
+  const denoArgs = [...(options.denoFlags ?? []), ...(options.permissions ?? ["-A"])];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(options.denoFlags ?? []), "-A", entry, ...args, "--log-format", "json"],
+    args: ["run", ...denoArgs, entry, ...args, "--log-format", "json"],
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env, clearEnv: true } : {}),
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -153,7 +165,9 @@ export async function serveGateway(
   })();
   if (address === undefined) {
     await child.status;
-    throw new Error(`Cannot serve: the gateway exited before listening; log: ${log}`);
+    throw new Error(
+      `Cannot serve under ${denoArgs.join(" ")}: the gateway exited before listening; log: ${log}`,
+    );
   }
   const exited = async () => {
     const status = await child.status;

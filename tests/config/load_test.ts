@@ -191,7 +191,8 @@ Deno.test("parseConfig() throws the first error in document order", () => {
   `;
   assertRejects(
     text,
-    "c.yaml:2:5: servers[0]: a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+    "c.yaml:2:5: servers[0]: a server needs url (an MCP server over HTTP), command (an MCP server " +
+      "over stdio) or openapi (an HTTP API described by an OpenAPI document)",
   );
 });
 

@@ -122,7 +122,8 @@ Deno.test("parseConfig() requires a server name and a url or command, at the ent
   );
   assertRejects(
     "servers:\n  - name: a\n",
-    "c.yaml:2:5: servers[0]: a server needs either url (an HTTP upstream) or command (a stdio upstream)",
+    "c.yaml:2:5: servers[0]: a server needs url (an MCP server over HTTP), command (an MCP server " +
+      "over stdio) or openapi (an HTTP API described by an OpenAPI document)",
   );
   assertRejects(
     "servers:\n  - name:\n    url: http://a\n",
@@ -438,7 +439,8 @@ Deno.test("parseConfig() accepts a stdio server and rejects mixing url and comma
   equal(server.url, undefined);
   assertRejects(
     "servers:\n  - name: a\n    url: http://a\n    command: x\n",
-    "c.yaml:4:5: servers[0].command: a server has either url or command, not both (split it into two servers)",
+    "c.yaml:4:5: servers[0].command: a server has one of url, command or openapi, not both url " +
+      "and command (split it into two servers)",
   );
   assertRejects(
     "servers:\n  - name: a\n    url: http://a\n    args: [x]\n",
