@@ -7,7 +7,13 @@ import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
 import { describeError } from "../log.ts";
-import type { Deliver, FetchLike, HttpTransportOptions, MessageTransport } from "./transport.ts";
+import {
+  type Deliver,
+  type FetchLike,
+  type HttpTransportOptions,
+  type MessageTransport,
+  unreachable,
+} from "./transport.ts";
 
 /** Options of {@link LegacySseTransport}. */
 export interface LegacySseOptions extends HttpTransportOptions {
@@ -46,12 +52,7 @@ export class LegacySseTransport implements MessageTransport {
         signal: this.#closing.signal,
       });
     } catch (error) {
-      throw new GatewayError(
-        "upstream_unreachable",
-        server,
-        `Cannot reach upstream '${server}': ${describeError(error)}`,
-        { cause: error },
-      );
+      throw unreachable(server, error);
     }
     if (!res.ok || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
       await res.body?.cancel();
@@ -142,12 +143,7 @@ export class LegacySseTransport implements MessageTransport {
       });
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new GatewayError(
-        "upstream_unreachable",
-        server,
-        `Cannot reach upstream '${server}': ${describeError(error)}`,
-        { cause: error },
-      );
+      throw unreachable(server, error);
     }
     await res.body?.cancel();
     if (!res.ok) {

@@ -27,7 +27,13 @@ import {
   openApiOperations,
   parseOpenApi,
 } from "./openapi_spec.ts";
-import type { Deliver, FetchLike, HttpTransportOptions, MessageTransport } from "./transport.ts";
+import {
+  type Deliver,
+  type FetchLike,
+  type HttpTransportOptions,
+  type MessageTransport,
+  unreachable,
+} from "./transport.ts";
 
 /** Options of {@link OpenApiTransport}. */
 export interface OpenApiTransportOptions
@@ -239,12 +245,7 @@ export class OpenApiTransport implements MessageTransport {
       text = await response.text();
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw new GatewayError(
-        "upstream_unreachable",
-        server,
-        `Cannot reach upstream '${server}': ${describeError(error)}`,
-        { cause: error },
-      );
+      throw unreachable(server, error);
     }
     countBytes?.("received", text.length);
     return toolResult(operation, response, text);

@@ -14,6 +14,7 @@ import {
   type HttpTransportOptions,
   type MessageTransport,
   SessionExpiredError,
+  unreachable,
 } from "./transport.ts";
 
 /** Options of {@link StreamableHttpTransport}. */
@@ -77,12 +78,7 @@ export class StreamableHttpTransport implements MessageTransport {
       });
     } catch (error) {
       if (fetchSignal.aborted) throw fetchSignal.reason;
-      throw new GatewayError(
-        "upstream_unreachable",
-        server,
-        `Cannot reach upstream '${server}': ${describeError(error)}`,
-        { cause: error },
-      );
+      throw unreachable(server, error);
     }
     const requestId = "method" in message && "id" in message ? (message.id as number) : undefined;
     if (res.status === 202 || (res.ok && requestId === undefined)) {
@@ -340,12 +336,7 @@ export class StreamableHttpTransport implements MessageTransport {
       } catch (error) {
         if (signal.aborted) return;
         this.#onClose(
-          new GatewayError(
-            "upstream_unreachable",
-            server,
-            `Cannot reach upstream '${server}': ${describeError(error)}`,
-            { cause: error },
-          ),
+          unreachable(server, error),
         );
         return;
       }

@@ -1,6 +1,7 @@
 /** The seam between the JSON-RPC peer and the wire: one interface for every upstream transport. */
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
-import type { Logger } from "../log.ts";
+import { GatewayError } from "../mcp/errors.ts";
+import { describeError, type Logger } from "../log.ts";
 
 /** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
 export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
@@ -57,4 +58,14 @@ export interface HttpTransportOptions {
 /** The upstream answered that our session is unknown or expired; the message was not processed. */
 export class SessionExpiredError extends Error {
   override name = "SessionExpiredError";
+}
+
+/** The error of a request that could not reach an upstream (refused, reset, DNS, TLS). */
+export function unreachable(server: string, error: unknown): GatewayError {
+  return new GatewayError(
+    "upstream_unreachable",
+    server,
+    `Cannot reach upstream '${server}': ${describeError(error)}`,
+    { cause: error },
+  );
 }
