@@ -161,7 +161,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       clientCapabilities: session.clientCapabilities,
       identity: session.identity,
       state: session,
-      signal: AbortSignal.any([controller.signal, session.ended.signal]),
+      signal: controller.signal,
       notify: (notification) => send(JSON.stringify(notification)),
       ask: (request, signal) => askClient(session, request, signal, send),
     };

@@ -132,6 +132,7 @@ export class SessionStore {
       this.#owned.set(session.identity.name, this.ownedBy(session.identity.name) - 1);
     }
     session.ended.abort();
+    for (const controller of session.inflight.values()) controller.abort();
     for (const asked of session.asked.values()) asked.reject(new Error("the session ended"));
     session.stream?.close();
     this.#options.onEnd?.(session, reason);

@@ -64,6 +64,8 @@ export interface RpcClientOptions {
 interface Pending {
   resolve(result: JsonObject): void;
   reject(error: Error): void;
+  /** Aborts the transport's work for this request (fetch, stream read). */
+  abort?(): void;
   options: RequestOptions;
   progressToken?: string | number;
 }
@@ -227,10 +229,11 @@ export class RpcClient {
     const request: JsonRpcRequest = outParams === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: outParams };
-    const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    const work = new AbortController();
+    pending.abort = () => work.abort();
+    let timedOut = false;
     const onAbort = () => {
-      const timedOut = deadline.aborted;
+      work.abort();
       reject(
         timedOut
           ? new GatewayError(
@@ -254,13 +257,19 @@ export class RpcClient {
           .catch(() => {});
       }
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
+    const caller = options.signal;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      onAbort();
+    }, options.timeoutMs);
+    if (caller?.aborted) onAbort();
+    else caller?.addEventListener("abort", onAbort, { once: true });
     try {
-      this.#options.transport.send(request, signal).catch(reject);
+      this.#options.transport.send(request, work.signal).catch(reject);
       return await promise;
     } finally {
-      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onAbort);
       this.#pending.delete(id);
     }
   }
@@ -374,7 +383,10 @@ export class RpcClient {
   }
 
   #failAll(error: Error): void {
-    for (const pending of this.#pending.values()) pending.reject(error);
+    for (const pending of this.#pending.values()) {
+      pending.reject(error);
+      pending.abort?.();
+    }
     this.#pending.clear();
   }
 }

@@ -67,17 +67,16 @@ export class StreamableHttpTransport implements MessageTransport {
   async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
     const server = this.#options.server;
     const sentSession = this.#sessionId;
-    const fetchSignal = AbortSignal.any([signal, this.#closing.signal]);
     let res: Response;
     try {
       res = await this.#fetch(this.#options.url, {
         method: "POST",
         headers: this.#headers("application/json"),
         body: this.#serialize(message),
-        signal: fetchSignal,
+        signal: signal,
       });
     } catch (error) {
-      if (fetchSignal.aborted) throw fetchSignal.reason;
+      if (signal.aborted) throw signal.reason;
       throw unreachable(server, error);
     }
     const requestId = "method" in message && "id" in message ? (message.id as number) : undefined;
@@ -112,7 +111,7 @@ export class StreamableHttpTransport implements MessageTransport {
     if (session !== null) this.#sessionId = session;
     const type = res.headers.get("content-type") ?? "";
     if (type.includes("text/event-stream")) {
-      await this.#readAnswerStream(res, requestId!, fetchSignal);
+      await this.#readAnswerStream(res, requestId!, signal);
       return;
     }
     const text = await res.text();

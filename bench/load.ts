@@ -1,0 +1,137 @@
+/**
+ * The load benchmark (`deno task bench:load`): the gateway as a separate process in front of a
+ * minimal upstream, driven by a load generator in a third process, measured against the same
+ * upstream called directly (and, for stdio, against `mcp-proxy`) in alternating rounds.
+ * Prints a Markdown table and writes the numbers as JSON (DESIGN §7 targets).
+ *
+ * ```sh
+ * deno run -A bench/load.ts [--quick] [--out bench/results/latest.json] [--rounds N]
+ *   [--only latency,throughput,list,cold,memory,stdio,profile] [--no-profile]
+ *   [--mcp-proxy <path to mcp-proxy.mjs>] [--install-peers] [--no-peers]
+ *   [--candidate <another checkout>]   # also measure that checkout's gateway (A/B of a change)
+ *   [--label <text>]   # names the code measured when it is not a git checkout (default: git describe)
+ * deno run -A bench/load.ts --render bench/results/latest.json   # print the table of a run again
+ * ```
+ *
+ * @module
+ */
+import { dirname, isAbsolute, join } from "node:path";
+import { machineInfo } from "./proc_stats.ts";
+import { ROOT, stopAll } from "./procs.ts";
+import { evaluateTargets, type LoadResults, renderMarkdown } from "./load_report.ts";
+import { type Plan, runScenarios } from "./load_scenarios.ts";
+import { readFlags } from "./fast_mcp.ts";
+import { findMcpProxy } from "./peers.ts";
+
+const encoder = new TextEncoder();
+const print = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
+const note = (text: string) => Deno.stderr.writeSync(encoder.encode(`bench: ${text}\n`));
+
+const flags = readFlags(Deno.args);
+const rendered = flags.get("render");
+if (rendered !== undefined) {
+  // Re-print the table of an earlier run.
+  print(renderMarkdown(JSON.parse(await Deno.readTextFile(rendered))));
+  Deno.exit(0);
+}
+const quick = flags.has("quick");
+const only = flags.get("only")?.split(",");
+const num = (name: string, full: number, fast: number) =>
+  Number(flags.get(name) ?? (quick ? fast : full));
+
+const plan: Plan = {
+  quick,
+  rounds: num("rounds", 6, 2),
+  seqWarmup: num("seq-warmup", 500, 100),
+  seqCalls: num("seq-calls", 3000, 300),
+  clients: num("clients", 32, 32),
+  warmupMs: num("warmup-ms", 1000, 200),
+  durationMs: num("duration-ms", 4000, 600),
+  listCalls: num("list-calls", 400, 40),
+  coldRuns: num("cold-runs", 5, 1),
+  sessions: num("sessions", 10_000, 10_000),
+  settleMs: num("settle-ms", 1500, 300),
+  stdioRounds: num("stdio-rounds", 4, 1),
+  profileMs: num("profile-ms", 6000, 1500),
+  quietMaxMs: num("quiet-max-ms", 20_000, 0),
+  memSettleMaxMs: num("mem-settle-max-ms", 60_000, 0),
+  wants: (name) => {
+    if (only) return only.includes(name);
+    if (name === "profile") return !flags.has("no-profile") && (!quick || flags.has("profile"));
+    return true;
+  },
+  mcpProxy: flags.has("no-peers") ? undefined : await findMcpProxy({
+    explicit: flags.get("mcp-proxy"),
+    install: flags.has("install-peers"),
+    log: note,
+  }),
+  candidate: flags.get("candidate"),
+  resultsDir: join(ROOT, "bench/results"),
+  log: note,
+};
+
+const outFlag = flags.get("out") ?? join(ROOT, "bench/results/latest.json");
+const out = isAbsolute(outFlag) ? outFlag : join(Deno.cwd(), outFlag);
+
+const began = performance.now();
+const startMeta = await meta();
+const stop = () => void stopAll().finally(() => Deno.exit(130));
+Deno.addSignalListener("SIGINT", stop);
+let results: LoadResults;
+try {
+  const measured = await runScenarios(plan);
+  results = { meta: startMeta, ...measured, targets: [] };
+  results.targets = evaluateTargets(results);
+} finally {
+  await stopAll();
+  Deno.removeSignalListener("SIGINT", stop);
+}
+results.meta.seconds = Math.round((performance.now() - began) / 100) / 10;
+
+await Deno.mkdir(dirname(out), { recursive: true });
+await Deno.writeTextFile(out, JSON.stringify(results, null, 2) + "\n");
+const m = results.meta;
+print(
+  `mcpstead load benchmark, ${
+    quick ? "quick" : "full"
+  } mode, ${m.seconds} s — ${m.cpu} ×${m.cores}, ` +
+    `deno ${m.deno}, commit ${m.commit}, load average at start ${m.loadavg}\n\n`,
+);
+print(renderMarkdown(results));
+if (results.profile) {
+  print(
+    `\nCPU profile of the gateway under ${plan.clients}-session load (${results.profile.file}):\n\n${results.profile.markdown}`,
+  );
+}
+print(`\nJSON: ${out}\n`);
+
+async function meta(): Promise<Record<string, unknown>> {
+  const machine = machineInfo();
+  let commit = "unknown";
+  try {
+    const git = await new Deno.Command("git", {
+      args: ["describe", "--always", "--dirty"],
+      cwd: ROOT,
+    }).output();
+    if (git.success) commit = new TextDecoder().decode(git.stdout).trim();
+  } catch {
+    // No git: leave it unknown.
+  }
+  let loadavg = "unknown";
+  try {
+    loadavg = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    // Not Linux.
+  }
+  return {
+    date: new Date().toISOString(),
+    mode: quick ? "quick" : "full",
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    commit: flags.get("label") ?? commit,
+    ...(plan.candidate === undefined ? {} : { candidate: plan.candidate }),
+    ...machine,
+    loadavg,
+    plan: { ...plan, wants: undefined, log: undefined, resultsDir: undefined },
+  };
+}
