@@ -16,6 +16,7 @@ import { silentLogger } from "../src/log.ts";
 import { Catalog, paginate } from "../src/upstream/catalog.ts";
 import { RpcClient } from "../src/upstream/rpc_client.ts";
 import type { Deliver, MessageTransport } from "../src/upstream/transport.ts";
+import { initializeParams } from "./raw_mcp_session.ts";
 import { benchTool, createFastServer } from "./fast_mcp.ts";
 
 // ---------------------------------------------------------------- router
@@ -276,11 +277,7 @@ const init = await gateway.handler(
       jsonrpc: "2.0",
       id: 0,
       method: "initialize",
-      params: {
-        protocolVersion: "2025-11-25",
-        capabilities: {},
-        clientInfo: { name: "bench", version: "0" },
-      },
+      params: initializeParams("bench"),
     }),
   }),
   {},

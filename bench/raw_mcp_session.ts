@@ -109,14 +109,7 @@ export class RawMcpSession {
   }
 
   async #handshake(clientName: string): Promise<void> {
-    const init = await this.request(
-      "initialize",
-      JSON.stringify({
-        protocolVersion: "2025-11-25",
-        capabilities: {},
-        clientInfo: { name: clientName, version: "1.0.0" },
-      }),
-    );
+    const init = await this.request("initialize", JSON.stringify(initializeParams(clientName)));
     if (init.status !== 200) {
       throw new Error(`Cannot initialize: HTTP ${init.status} ${decoder.decode(init.body)}`);
     }
@@ -141,4 +134,13 @@ export class RawMcpSession {
     }
     return await this.#conn.request(bytes);
   }
+}
+
+/** The params of a benchmark client's `initialize`: protocol 2025-11-25, no capabilities. */
+export function initializeParams(clientName: string) {
+  return {
+    protocolVersion: "2025-11-25",
+    capabilities: {},
+    clientInfo: { name: clientName, version: "1.0.0" },
+  };
 }

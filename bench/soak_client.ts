@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { initializeParams } from "./raw_mcp_session.ts";
 
 /** One upstream kill and when calls to it worked again (seconds since the start). */
 export interface Kill {
@@ -105,11 +106,7 @@ export class SoakSession {
         jsonrpc: "2.0",
         id: 0,
         method: "initialize",
-        params: {
-          protocolVersion: "2025-11-25",
-          capabilities: {},
-          clientInfo: { name: "soak", version: "1" },
-        },
+        params: initializeParams("soak"),
       }),
       signal: AbortSignal.timeout(DEADLINE_MS),
     });
