@@ -375,7 +375,8 @@ if (import.meta.main) {
     if (!(error instanceof UsageError)) throw error;
     note(
       `${error.message}\nUsage: deno run -A tests/conformance/run.ts [--transport http|sse|stdio] ` +
-        "[--session shared|per_client] [--suite active|all] [--scenario NAME] [--direct] [--verbose]",
+        "[--session shared|per_client] [--suite active|all] [--tools-mode direct|meta|both] " +
+        "[--scenario NAME] [--direct] [--verbose]",
     );
     code = 2;
   }
