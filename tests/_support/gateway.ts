@@ -6,6 +6,8 @@
 import { parseConfig } from "../../src/config/mod.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
 import { silentLogger } from "../../src/log.ts";
+import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
+import { waitFor } from "./wait.ts";
 
 /** A gateway serving on a socket. */
 export interface RunningGateway extends AsyncDisposable {
@@ -57,4 +59,44 @@ export async function startGateway(
 /** A YAML servers list entry for an upstream URL. */
 export function upstream(name: string, url: string, extra = ""): string {
   return `  - name: ${name}\n    url: ${url}\n${extra}`;
+}
+
+/** A gateway in front of two SDK fixture servers, `a` and `b`. */
+export interface TwoUpstreams extends AsyncDisposable {
+  a: HttpFixture;
+  b: HttpFixture;
+  gw: RunningGateway;
+}
+
+/**
+ * Starts the fixtures `a` and `b` and a gateway over them. `head` is YAML put before `servers:`,
+ * `aExtra` is added to a's entry, `env` serves `${VAR}` and `*_env`. Resolves once both are
+ * connected and `until` holds (by default: the tools of both are listed).
+ */
+export async function gatewayOverTwo(
+  options: {
+    head?: string;
+    aExtra?: string;
+    env?: Record<string, string>;
+    until?: (gateway: Gateway) => boolean;
+  } = {},
+): Promise<TwoUpstreams> {
+  const a = await startHttpFixture({ name: "a" });
+  const b = await startHttpFixture({ name: "b" });
+  const gw = await startGateway(
+    `${options.head ?? ""}servers:\n${upstream("a", a.url, options.aExtra)}${upstream("b", b.url)}`,
+    options.env,
+  );
+  const until = options.until ?? ((gateway: Gateway) => gateway.catalog().size > 20);
+  await waitFor(() => gw.gateway.health().status === "ok" && until(gw.gateway));
+  return {
+    a,
+    b,
+    gw,
+    async [Symbol.asyncDispose]() {
+      await gw.close();
+      await a.close();
+      await b.close();
+    },
+  };
 }

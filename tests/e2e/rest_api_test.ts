@@ -1,36 +1,21 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { startHttpFixture } from "../fixtures/http_server.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
-import { waitFor } from "../_support/wait.ts";
+import { gatewayOverTwo } from "../_support/gateway.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
-async function gatewayOver(mcp: string, env: Record<string, string> = {}, extra = "") {
-  const a = await startHttpFixture({ name: "a" });
-  const b = await startHttpFixture({ name: "b" });
-  const gw = await startGateway(
-    `mcp:\n${mcp}\nservers:\n${upstream("a", a.url, extra)}${upstream("b", b.url)}`,
-    env,
-  );
-  await waitFor(() => gw.gateway.health().status === "ok" && gw.gateway.catalog().size > 20);
-  return {
-    gw,
-    post: (path: string, body?: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${gw.base}${path}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        ...(body === undefined
-          ? {}
-          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-      }),
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await a.close();
-      await b.close();
-    },
-  };
+async function gatewayOver(mcp: string, env: Record<string, string> = {}, aExtra = "") {
+  const s = await gatewayOverTwo({ head: `mcp:\n${mcp}\n`, env, aExtra });
+  const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${s.gw.base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+  return Object.assign(s, { post });
 }
 
 const texts = (result: { content?: Array<{ text?: string }> }) =>

@@ -2,15 +2,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient, initialize, postJsonRpc } from "../_support/client.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
+import { gatewayOverTwo, startGateway, upstream } from "../_support/gateway.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
-async function scopedGateway() {
-  const a = await startHttpFixture({ name: "a" });
-  const b = await startHttpFixture({ name: "b" });
-  const yaml = `mcp:
+function scopedGateway() {
+  return gatewayOverTwo({
+    head: `mcp:
   auth:
     mode: keys
     clients:
@@ -24,18 +23,9 @@ async function scopedGateway() {
         tools: { allow: ["b__echo", "b__count"] }
         prompts: { allow: ["b__*"] }
         resources: { allow: [], deny: [] }
-servers:
-${upstream("a", a.url)}${upstream("b", b.url)}`;
-  const gw = await startGateway(yaml, { READER_KEY: "reader-key" });
-  await waitFor(() => gw.gateway.health().status === "ok" && gw.gateway.catalog().size > 20);
-  return {
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await a.close();
-      await b.close();
-    },
-  };
+`,
+    env: { READER_KEY: "reader-key" },
+  });
 }
 
 Deno.test("two API-key clients see and can use exactly their own tools, prompts and resources", async () => {

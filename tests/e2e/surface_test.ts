@@ -1,9 +1,8 @@
 /** Everything besides tools, through the gateway: prompts, resources, completion, logging, relays. */
 import assert from "node:assert/strict";
-import { startHttpFixture } from "../fixtures/http_server.ts";
 import { startRawFixture } from "../fixtures/raw_server.ts";
 import { connectClient } from "../_support/client.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
+import { gatewayOverTwo, startGateway, upstream } from "../_support/gateway.ts";
 import {
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
@@ -15,23 +14,8 @@ const text = (
   result: unknown,
 ) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
 
-async function twoUpstreams(extra = "") {
-  const a = await startHttpFixture({ name: "a" });
-  const b = await startHttpFixture({ name: "b" });
-  const gw = await startGateway(`${extra}servers:\n${upstream("a", a.url)}${upstream("b", b.url)}`);
-  await waitFor(() =>
-    gw.gateway.health().status === "ok" && gw.gateway.catalog().resources.length === 2
-  );
-  return {
-    a,
-    b,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await a.close();
-      await b.close();
-    },
-  };
+function twoUpstreams(head = "") {
+  return gatewayOverTwo({ head, until: (gateway) => gateway.catalog().resources.length === 2 });
 }
 
 Deno.test("prompts and resources of two upstreams are listed, namespaced, and reach their owner", async () => {

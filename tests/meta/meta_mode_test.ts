@@ -1,32 +1,15 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient } from "../_support/client.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
+import { gatewayOverTwo } from "../_support/gateway.ts";
 import { CallToolResultSchema, ToolListChangedNotificationSchema } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const structured = (result: unknown) =>
   (result as { structuredContent: Record<string, unknown> }).structuredContent;
 
-async function metaGateway(mode: "meta" | "both", extra = "") {
-  const a = await startHttpFixture({ name: "a" });
-  const b = await startHttpFixture({ name: "b" });
-  const gw = await startGateway(
-    `mcp:\n  tools_mode: ${mode}\n  pinned: ["a__echo"]\n${extra}servers:\n${upstream("a", a.url)}${
-      upstream("b", b.url)
-    }`,
-  );
-  await waitFor(() => gw.gateway.health().status === "ok" && gw.gateway.catalog().size > 20);
-  return {
-    a,
-    gw,
-    async [Symbol.asyncDispose]() {
-      await gw.close();
-      await a.close();
-      await b.close();
-    },
-  };
+function metaGateway(mode: "meta" | "both", extra = "") {
+  return gatewayOverTwo({ head: `mcp:\n  tools_mode: ${mode}\n  pinned: ["a__echo"]\n${extra}` });
 }
 
 Deno.test("meta mode lists the gateway tools and pinned ones, and search ranks tools with their schemas", async () => {
