@@ -82,6 +82,8 @@ export interface Dispatcher {
   handle(method: string, params: JsonObject | undefined, context: CallContext): Promise<JsonObject>;
   /** The tools `identity` may see and call, whatever the tools mode lists. */
   tools(identity: Identity | undefined): readonly JsonObject[];
+  /** Whether `identity` may call the tool of exposed name `name`, and it exists. */
+  mayCall(name: string, identity: Identity | undefined): boolean;
   /** Handles a client notification other than cancellation. */
   notification(
     method: string,
@@ -184,9 +186,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const allowed = (
     kind: "tools" | "prompts",
     name: string,
-    context: CallContext,
+    identity: Identity | undefined,
   ): Route | undefined => {
-    if (scopeOf(context.identity)?.[kind](name) === false) return undefined;
+    if (scopeOf(identity)?.[kind](name) === false) return undefined;
     return kind === "tools" ? catalog().tool(name) : catalog().prompt(name);
   };
 
@@ -207,7 +209,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     params: JsonObject,
     context: CallContext,
   ): Promise<JsonObject> => {
-    const route = allowed("tools", name, context);
+    const route = allowed("tools", name, context.identity);
     if (!route) {
       options.onToolCall?.("unknown", "unknown", "unknown_tool", 0);
       return Promise.reject(invalidParams(`Unknown tool: '${name}'`));
@@ -258,7 +260,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         };
       }),
     call: (name, args) => callTool(name, { name, arguments: args }, context),
-    allowed: (name) => allowed("tools", name, context) !== undefined,
+    allowed: (name) => allowed("tools", name, context.identity) !== undefined,
   });
 
   const methods: Record<string, MethodHandler> = {
@@ -294,7 +296,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     "prompts/get": (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("prompts/get needs params.name (a string)");
-      const route = allowed("prompts", name, context);
+      const route = allowed("prompts", name, context.identity);
       if (!route) throw invalidParams(`Unknown prompt: '${name}'`);
       return forward(route, "prompts/get", { ...params, name: route.name }, context);
     },
@@ -365,7 +367,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const ref = params?.ref;
       if (!isJsonObject(ref)) throw invalidParams("completion/complete needs params.ref");
       if (ref.type === "ref/prompt" && typeof ref.name === "string") {
-        const route = allowed("prompts", ref.name, context);
+        const route = allowed("prompts", ref.name, context.identity);
         if (!route) throw invalidParams(`Unknown prompt: '${ref.name}'`);
         return forward(route, "completion/complete", {
           ...params,
@@ -407,6 +409,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     tools: (identity) => visible("tools", "name", catalog().tools, identity),
+    mayCall: (name, identity) => allowed("tools", name, identity) !== undefined,
     initialize(params) {
       const capabilities: JsonObject = { tools: { listChanged: true }, logging: {} };
       if (offered("prompts")) capabilities.prompts = { listChanged: true };

@@ -95,10 +95,10 @@ export function createRestApi(options: RestApiOptions): RestApi {
     }
     const path = new URL(req.url).pathname;
     const name = nameOf(path);
-    const tools = dispatcher.tools(identity).map((tool) => tool.name as string);
-    if (name === undefined || !tools.includes(name)) {
+    if (name === undefined || !dispatcher.mayCall(name, identity)) {
       await req.body?.cancel();
       const asked = name ?? path.slice("/api/".length);
+      const tools = dispatcher.tools(identity).map((tool) => tool.name as string);
       return json(404, {
         error: {
           code: ErrorCode.InvalidParams,

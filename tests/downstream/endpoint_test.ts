@@ -230,6 +230,7 @@ function streamingDispatcher(): Dispatcher {
       serverInfo: { name: "t", version: "0" },
     }),
     tools: () => [],
+    mayCall: () => false,
     async handle(method, params, context) {
       if (method === "notify") {
         context.notify({
