@@ -9,6 +9,7 @@
  */
 
 import {
+  type CallToolResult,
   Client,
   type CreateMessageRequest,
   type CreateMessageResult,
@@ -37,6 +38,20 @@ export interface EraClientOptions {
   onSample?: (request: CreateMessageRequest) => CreateMessageResult | Promise<CreateMessageResult>;
 }
 
+/** An SDK v2 client of {@linkcode connectEraClient}. */
+export interface EraClient extends Client, AsyncDisposable {
+  /**
+   * Calls a tool with a progress token and resolves with its result and every progress value
+   * the server sent for it. Unlike `callTool(…, { onprogress })` it loses none: SDK v2 (2.4.0)
+   * drops the progress handler as soon as the result arrives, while notifications are handed out
+   * a microtask later, so progress read in the same chunk as the result never reaches
+   * `onprogress` (seen over stdio on a loaded machine).
+   */
+  callToolWithProgress(
+    params: { name: string; arguments?: Record<string, unknown> },
+  ): Promise<{ result: CallToolResult; progress: number[] }>;
+}
+
 /**
  * The default elicitation answer: accept with `{ name: "user<N>" }`, N being the round named by
  * the message ("Round N of M: ..."), so a test sees which rounds reached the client.
@@ -60,7 +75,7 @@ export async function connectEraClient(
   target: EraTarget,
   mode: EraClientMode,
   options: EraClientOptions = {},
-): Promise<Client & AsyncDisposable> {
+): Promise<EraClient> {
   const client = new Client({ name: "era-client", version: "1.0.0" }, {
     capabilities: { elicitation: {}, sampling: {} },
     versionNegotiation: {
@@ -75,9 +90,24 @@ export async function connectEraClient(
     "sampling/createMessage",
     (request) => (options.onSample ?? sampleReply)(request),
   );
+  // Progress values by token; one short array per call, for the client's short life.
+  const progress = new Map<string, number[]>();
+  client.setNotificationHandler("notifications/progress", ({ params }) => {
+    progress.get(String(params.progressToken))?.push(params.progress);
+  });
+  const callToolWithProgress: EraClient["callToolWithProgress"] = async (params) => {
+    const token = `progress-${progress.size + 1}`;
+    const seen: number[] = [];
+    progress.set(token, seen);
+    const result = await client.callTool({ ...params, _meta: { progressToken: token } });
+    return { result: result as CallToolResult, progress: seen };
+  };
   const transport = typeof target === "string"
     ? new StreamableHTTPClientTransport(new URL(target))
     : new StdioClientTransport({ ...target, stderr: "ignore" });
   await client.connect(transport);
-  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+  return Object.assign(client, {
+    callToolWithProgress,
+    [Symbol.asyncDispose]: () => client.close(),
+  });
 }

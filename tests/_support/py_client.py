@@ -1,6 +1,6 @@
 """Drives the Python MCP SDK 2.x client (`pip install mcp`) against a URL, for interop tests.
 
-Usage: python py_client.py URL PLAN_JSON
+Usage: python py_client.py PLAN_JSON URL [URL ...]
 
 PLAN_JSON is {"mode": "auto" | "legacy" | "2026-07-28", "steps": [STEP, ...]} where a STEP is
 one of {"op": "list_tools"}, {"op": "call_tool", "name": N, "arguments": {...}},
@@ -11,8 +11,9 @@ one of {"op": "list_tools"}, {"op": "call_tool", "name": N, "arguments": {...}},
 `Client(url)` in mode "auto" probes `server/discover` first and falls back to `initialize`.
 Elicitations are accepted with {"name": "user<N>"}, N the round their message names ("Round N
 of M: ..."), as era_client.ts does; sampling replies "reply to <first text>".
-Prints one JSON object: {"protocolVersion": ..., "results": [{"op", "result" | "error",
-"progress"?}, ...]}. Exits 1 (with the error on stderr) when it cannot connect.
+Runs the plan against every URL at once (one interpreter start for all) and prints one JSON
+array, a run per URL: {"url", "protocolVersion", "results": [{"op", "result" | "error",
+"progress"?}, ...]}, or {"url", "error"} when it cannot connect.
 """
 
 import asyncio
@@ -67,7 +68,7 @@ async def run_step(client, step):
     raise ValueError(f'Cannot run step: unknown op "{op}"')
 
 
-async def main(url, plan):
+async def run_plan(url, plan):
     client = Client(
         url,
         mode=plan.get("mode", "auto"),
@@ -75,20 +76,24 @@ async def main(url, plan):
         sampling_callback=on_sample,
         client_info=types.Implementation(name="py-era-client", version="1.0.0"),
     )
-    async with client:
-        results = []
-        for step in plan["steps"]:
-            try:
-                outcome = await run_step(client, step)
-            except Exception as error:  # reported per step, so one failure shows the rest
-                outcome = {"error": f"{type(error).__name__}: {error}"}
-            results.append({"op": step["op"], **outcome})
-        print(json.dumps({"protocolVersion": client.protocol_version, "results": results}))
+    try:
+        async with client:
+            results = []
+            for step in plan["steps"]:
+                try:
+                    outcome = await run_step(client, step)
+                except Exception as error:  # reported per step, so one failure shows the rest
+                    outcome = {"error": f"{type(error).__name__}: {error}"}
+                results.append({"op": step["op"], **outcome})
+            return {"url": url, "protocolVersion": client.protocol_version, "results": results}
+    except Exception as error:
+        return {"url": url, "error": f"Cannot connect: {type(error).__name__}: {error}"}
+
+
+async def main(plan, urls):
+    runs = await asyncio.gather(*(run_plan(url, plan) for url in urls))
+    print(json.dumps(runs))
 
 
 if __name__ == "__main__":
-    try:
-        asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))
-    except Exception as error:
-        print(f"Cannot connect: {type(error).__name__}: {error}", file=sys.stderr)
-        sys.exit(1)
+    asyncio.run(main(json.loads(sys.argv[1]), sys.argv[2:]))

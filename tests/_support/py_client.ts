@@ -47,11 +47,15 @@ export interface PyStepResult {
   progress?: number[];
 }
 
-/** What `py_client.py` printed. */
+/** What `py_client.py` printed for one URL. */
 export interface PyRun {
-  /** The negotiated protocol version. */
-  protocolVersion: string;
-  results: PyStepResult[];
+  url: string;
+  /** The negotiated protocol version (absent when it could not connect). */
+  protocolVersion?: string;
+  /** One outcome per step (absent when it could not connect). */
+  results?: PyStepResult[];
+  /** Why it could not connect. */
+  error?: string;
 }
 
 /** Where the venv's python is, or why it cannot be used, and whether tests must then be ignored. */
@@ -101,10 +105,17 @@ export function requirePython(found: PythonMcp): string {
   return found.python;
 }
 
-/** Runs `plan` against `url` with the venv's python; throws with its stderr when it fails. */
-export async function runPyClient(python: string, url: string, plan: PyPlan): Promise<PyRun> {
+/**
+ * Runs `plan` against each of `urls` at once, in one python process (its start costs about a
+ * second of CPU); throws with its stderr when the process fails.
+ */
+export async function runPyClient(
+  python: string,
+  urls: readonly string[],
+  plan: PyPlan,
+): Promise<PyRun[]> {
   const { success, stdout, stderr } = await new Deno.Command(python, {
-    args: [SCRIPT, url, JSON.stringify(plan)],
+    args: [SCRIPT, JSON.stringify(plan), ...urls],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -112,5 +123,5 @@ export async function runPyClient(python: string, url: string, plan: PyPlan): Pr
   }).output();
   const decoder = new TextDecoder();
   if (!success) throw new Error(decoder.decode(stderr).trim().split("\n").slice(-3).join("\n"));
-  return JSON.parse(decoder.decode(stdout)) as PyRun;
+  return JSON.parse(decoder.decode(stdout)) as PyRun[];
 }
