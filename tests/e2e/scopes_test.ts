@@ -1,0 +1,71 @@
+/**
+ * Scopes as a limited client sees them on the wire: resources by any spelling of their URI,
+ * URIs in results, the dashboard's tool list, the meta tools' server list, log messages, and
+ * server names that a glob could confuse.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { connectClient, postJsonRpc, readJsonRpcReply } from "../_support/client.ts";
+import { gatewayOverTwo, upstream } from "../_support/gateway.ts";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** `reader` may use a's tools and every resource but b's; `items` only a's items; `full` all. */
+function scopedGateway(extraHead = "") {
+  return gatewayOverTwo({
+    head: `mcp:
+${extraHead}  auth:
+    mode: keys
+    clients:
+      - name: reader
+        key_sha256: ${sha("reader-key")}
+        tools: { allow: ["a__*"] }
+        prompts: { allow: ["a__*"] }
+        resources: { allow: ["*"], deny: ["b+*"] }
+      - name: items
+        key_sha256: ${sha("items-key")}
+        tools: { allow: ["a__*"] }
+        prompts: { allow: ["a__*"] }
+        resources: { allow: ["a+fixture://a/items/*"] }
+      - name: full
+        key_sha256: ${sha("full-key")}
+`,
+    until: (gateway) => gateway.catalog().resources.length === 2,
+  });
+}
+
+const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' never reaches another server", async () => {
+  await using s = await scopedGateway();
+  await using reader = await connectClient(s.gw.url, as("reader-key"));
+  s.gw.rewrite(
+    `mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: reader\n        key_sha256: ${
+      sha("reader-key")
+    }\n        tools: { allow: ["a__*"] }\nservers:\n${upstream("a", s.a.url)}${
+      upstream("a_", s.b.url)
+    }`,
+  );
+  const reload = await fetch(`${s.gw.base}/-/reload`, {
+    method: "POST",
+    headers: as("full-key").headers,
+  });
+  assert.equal(reload.status, 400);
+  assert.match(
+    await reload.text(),
+    /servers\[1\]\.name: server name 'a_' cannot end with '_'.*call it 'a'/,
+  );
+  const res = await postJsonRpc(s.gw.url, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: { name: "a___echo", arguments: { text: "x" } },
+  }, {
+    ...as("reader-key").headers,
+    "mcp-session-id": (reader.transport as { sessionId?: string }).sessionId!,
+    "mcp-protocol-version": "2025-11-25",
+  });
+  const reply = await readJsonRpcReply(res, 1);
+  assert.equal(reply.error?.code, -32602);
+  assert.equal(reply.error?.message, "Unknown tool: 'a___echo'");
+});
