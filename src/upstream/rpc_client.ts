@@ -72,6 +72,14 @@ interface Pending {
 
 const HANDSHAKE = "initialize";
 
+/** Notifications about the upstream as a whole, whatever stream carried them. */
+const SHARED = new Set([
+  "notifications/resources/updated",
+  "notifications/resources/list_changed",
+  "notifications/tools/list_changed",
+  "notifications/prompts/list_changed",
+]);
+
 /** One upstream session seen as a JSON-RPC peer. */
 export class RpcClient {
   readonly #options: RpcClientOptions;
@@ -313,6 +321,10 @@ export class RpcClient {
         this.#inbound.get(requestId)?.abort();
       }
       return;
+    }
+    // Subscribers get updates with the exposed URI, and a list change refreshes the catalog.
+    if (SHARED.has(notification.method)) {
+      return this.#options.handlers?.onNotification?.(notification);
     }
     const related = notification.method === "notifications/message"
       ? this.#relatedPending(relatedTo)

@@ -36,6 +36,65 @@ ${extraHead}  auth:
 
 const as = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
+const methodsAt = (fixture: { requests: Array<{ body: unknown }> }) =>
+  fixture.requests.map((r) => (r.body as { method?: string })?.method);
+
+Deno.test("resources/read, subscribe, unsubscribe and completion/complete refuse an out-of-scope resource by its original URI", async () => {
+  await using s = await scopedGateway();
+  await using reader = await connectClient(s.gw.url, as("reader-key"));
+  for (const uri of ["fixture://b/info", "fixture://b/items/1", "b+fixture://b/info"]) {
+    await assert.rejects(
+      reader.readResource({ uri }),
+      new RegExp(`-32002.*Resource not found: '${uri.replace(/[+/]/g, "\\$&")}'`),
+      uri,
+    );
+    await assert.rejects(reader.subscribeResource({ uri }), /-32002/, uri);
+    await assert.rejects(reader.unsubscribeResource({ uri }), /-32002/, uri);
+  }
+  await assert.rejects(
+    reader.complete({
+      ref: { type: "ref/resource", uri: "fixture://b/items/{id}" },
+      argument: { name: "id", value: "" },
+    }),
+    /-32002.*Resource not found/,
+  );
+  await assert.rejects(
+    reader.complete({
+      ref: { type: "ref/resource", uri: "fixture://b/info" },
+      argument: { name: "id", value: "" },
+    }),
+    /-32002.*Resource not found/,
+  );
+  const reached = methodsAt(s.b).filter((m) =>
+    m === "resources/read" || m === "resources/subscribe" || m === "completion/complete"
+  );
+  assert.deepEqual(reached, [], "nothing reached upstream b");
+  const own = await reader.readResource({ uri: "fixture://a/info" });
+  assert.deepEqual(own.contents.map((c) => c.uri), ["a+fixture://a/info"]);
+});
+
+Deno.test("a tool result, a prompt and a read carry only the resources the caller may read", async () => {
+  await using s = await scopedGateway();
+  await using items = await connectClient(s.gw.url, as("items-key"));
+  const result = await items.callTool({ name: "a__links", arguments: { id: "7" } });
+  assert.deepEqual(result.content, [
+    { type: "text", text: "a:links" },
+    { type: "resource_link", uri: "a+fixture://a/items/7", name: "item 7" },
+  ], "the embedded info resource is out of scope, the link is exposed");
+  const prompt = await items.getPrompt({ name: "a__cite", arguments: { id: "3" } });
+  assert.deepEqual(prompt.messages.map((m) => m.content), [
+    { type: "resource_link", uri: "a+fixture://a/items/3", name: "item 3" },
+    { type: "text", text: "a cites" },
+  ]);
+  await assert.rejects(items.readResource({ uri: "a+fixture://a/info" }), /-32002/);
+  const read = await items.readResource({ uri: "a+fixture://a/items/7" });
+  assert.deepEqual(read.contents, [{
+    uri: "a+fixture://a/items/7",
+    mimeType: "text/plain",
+    text: "a item 7",
+  }]);
+});
+
 Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' never reaches another server", async () => {
   await using s = await scopedGateway();
   await using reader = await connectClient(s.gw.url, as("reader-key"));
