@@ -20,7 +20,7 @@ import type { Supervisor } from "../upstream/supervisor.ts";
 import type { Identity } from "../http/auth.ts";
 import { isLogLevel, logLevelAllows } from "./log_levels.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-import { scopeOf } from "./scopes.ts";
+import { mayUseServer, scopeOf } from "./scopes.ts";
 import { exposePromptResult, exposeReadResult, exposeToolResult } from "./result_uris.ts";
 
 /** What a session keeps between requests that dispatch reads or changes. */
@@ -259,16 +259,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return index;
     },
     serverOf: (name) => catalog().tool(name)?.server,
-    servers: () =>
-      upstreams.supervisors().map((s) => {
-        const status = s.status();
-        return {
-          name: s.name,
-          connected: status.connected,
-          transport: status.transport ?? null,
-          tools: status.toolsCount,
-        };
-      }),
+    servers: () => {
+      const current = catalog();
+      const scope = scopeOf(context.identity);
+      return upstreams.supervisors().filter((s) => mayUseServer(current, context.identity, s.name))
+        .map((s) => {
+          const status = s.status();
+          const tools = current.itemsOf(s.name).tools;
+          return {
+            name: s.name,
+            connected: status.connected,
+            transport: status.transport ?? null,
+            tools: scope ? tools.filter(scope.tools).length : tools.length,
+          };
+        });
+    },
     call: (name, args) => callTool(name, { name, arguments: args }, context),
     allowed: (name) => allowed("tools", name, context.identity) !== undefined,
   });

@@ -95,6 +95,45 @@ Deno.test("a tool result, a prompt and a read carry only the resources the calle
   }]);
 });
 
+Deno.test("/ui/tools lists only the tools of the caller's scope", async () => {
+  await using s = await scopedGateway();
+  const names = async (key: string) => {
+    const res = await fetch(`${s.gw.base}/ui/tools`, { headers: as(key).headers });
+    assert.equal(res.status, 200);
+    return ((await res.json()).tools as Array<{ name: string }>).map((t) => t.name);
+  };
+  const readerTools = await names("reader-key");
+  assert.ok(readerTools.includes("a__echo"), readerTools.join(","));
+  assert.deepEqual(readerTools.filter((n) => !n.startsWith("a__")), []);
+  const all = await names("full-key");
+  assert.ok(all.includes("a__echo") && all.includes("b__echo"));
+  const anonymous = await fetch(`${s.gw.base}/ui/tools`);
+  assert.equal(anonymous.status, 401);
+  await anonymous.body?.cancel();
+});
+
+Deno.test("gateway_list_servers lists only the servers the caller may use, with its tool counts", async () => {
+  await using s = await scopedGateway("  tools_mode: meta\n");
+  await using reader = await connectClient(s.gw.url, as("reader-key"));
+  const listed = await reader.callTool({ name: "gateway_list_servers", arguments: {} });
+  const servers = (listed.structuredContent as { servers: Array<{ name: string; tools: number }> })
+    .servers;
+  assert.deepEqual(servers.map((x) => x.name), ["a"]);
+  const own = await reader.callTool({ name: "gateway_list_tools", arguments: { server: "a" } });
+  assert.equal(
+    servers[0]!.tools,
+    (own.structuredContent as { tools: unknown[] }).tools.length,
+  );
+  await using full = await connectClient(s.gw.url, as("full-key"));
+  const everything = await full.callTool({ name: "gateway_list_servers", arguments: {} });
+  assert.deepEqual(
+    (everything.structuredContent as { servers: Array<{ name: string }> }).servers.map((x) =>
+      x.name
+    ),
+    ["a", "b"],
+  );
+});
+
 Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' never reaches another server", async () => {
   await using s = await scopedGateway();
   await using reader = await connectClient(s.gw.url, as("reader-key"));
