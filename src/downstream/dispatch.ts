@@ -138,6 +138,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return supervisor.request(method, params, {
       signal: context.signal,
       session: { id: context.sessionId, capabilities: context.clientCapabilities },
+      owner: context.sessionId,
       idempotent,
       onNotification: (notification) => {
         if (

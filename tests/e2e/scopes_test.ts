@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { connectClient, postJsonRpc, readJsonRpcReply } from "../_support/client.ts";
+import { connectClient, postJsonRpc, readJsonRpcReply, recordNotices } from "../_support/client.ts";
 import { gatewayOverTwo, upstream } from "../_support/gateway.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -132,6 +133,32 @@ Deno.test("gateway_list_servers lists only the servers the caller may use, with 
     ),
     ["a", "b"],
   );
+});
+
+Deno.test("an upstream's log message outside a call reaches only sessions that may use that server", async () => {
+  await using s = await gatewayOverTwo({
+    head: `mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: full
+        key_sha256: ${sha("full-key")}
+      - name: bonly
+        key_sha256: ${sha("bonly-key")}
+        tools: { allow: ["b__*"] }
+        prompts: { allow: [] }
+        resources: { allow: [] }
+`,
+  });
+  await using full = await connectClient(s.gw.url, as("full-key"));
+  await using bonly = await connectClient(s.gw.url, as("bonly-key"));
+  const seen = { full: await recordNotices(full), bonly: await recordNotices(bonly) };
+  await full.callTool({ name: "a__log", arguments: { count: 1, unrelated: true } });
+  await waitFor(() => seen.full.includes("a:log 1"), "full to get a's message");
+  // list_changed follows on the same GET stream: had the message leaked, it came first.
+  await full.callTool({ name: "a__add_tool", arguments: { name: "later" } });
+  await waitFor(() => seen.bonly.includes("list_changed"), "bonly to get list_changed");
+  assert.deepEqual(seen.bonly, ["list_changed"]);
 });
 
 Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' never reaches another server", async () => {
