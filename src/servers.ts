@@ -33,6 +33,8 @@ export interface ServerContext {
   log: Logger;
   version: string;
   metrics: GatewayMetrics;
+  /** Hides the config's secrets in error text (see `createRedactor`). */
+  redact(text: string): string;
   fetchFor?(server: ServerConfig): FetchLike;
   onChange(): void;
   onNotification(
@@ -58,6 +60,7 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
     config: server,
     clock,
     log,
+    redact: context.redact,
     onChange: context.onChange,
     events: upstreamEvents(metrics, server, clock),
     onNotification: (notification, sessionId) =>

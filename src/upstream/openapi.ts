@@ -18,6 +18,7 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
+import { redactUrl } from "../config/net.ts";
 import { describeError } from "../log.ts";
 import { OpenApiError } from "./openapi_schema.ts";
 import { buildRequest, errorResult, toolResult } from "./openapi_request.ts";
@@ -203,7 +204,9 @@ export class OpenApiTransport implements MessageTransport {
     return new GatewayError(
       code,
       server,
-      `Cannot load the OpenAPI document of upstream '${server}' from '${shown(document)}': ${why}`,
+      `Cannot load the OpenAPI document of upstream '${server}' from '${
+        redactUrl(document)
+      }': ${why}`,
       options,
     );
   }
@@ -250,10 +253,4 @@ export class OpenApiTransport implements MessageTransport {
     countBytes?.("received", text.length);
     return toolResult(operation, response, text);
   }
-}
-
-/** A document location fit for messages: a URL without its user information and query. */
-function shown(document: string): string {
-  const url = /^https?:\/\//i.test(document) ? URL.parse(document) : null;
-  return url === null ? document : `${url.origin}${url.pathname}`;
 }

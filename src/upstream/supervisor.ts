@@ -140,6 +140,11 @@ export interface SupervisorOptions {
   onChange(): void;
   /** Receives what the supervisor does, for metrics. */
   events?: UpstreamEvents;
+  /**
+   * Hides secrets (URL credentials, tokens) in error text before it is kept for `/health`,
+   * logged or handed to a client.
+   */
+  redact?(text: string): string;
   /** Notifications not tied to a request; `sessionId` names the session of a per-session instance. */
   onNotification?(notification: JsonRpcNotification, sessionId?: string): void;
   /** Server→client requests not tied to a request of ours, likewise. */
@@ -341,10 +346,15 @@ export class Supervisor {
         },
       );
     }
-    const run = await this.#guards.limit.run(
-      () => this.#attempt(method, params, options),
-      options.signal,
-    );
+    let run: { value: JsonObject } | undefined;
+    try {
+      run = await this.#guards.limit.run(
+        () => this.#attempt(method, params, options),
+        options.signal,
+      );
+    } catch (error) {
+      throw this.#redacted(error);
+    }
     if (!run) {
       const { max_concurrent, max_queue } = this.#options.config;
       throw new GatewayError(
@@ -432,7 +442,7 @@ export class Supervisor {
         if (this.#failures > 0 || this.#reconnects > 0) this.#options.events?.reconnected(false);
         this.#failures++;
         this.#reconnects++;
-        this.#lastError = describeError(error);
+        this.#lastError = this.#redact(describeError(error));
         await this.#drop();
         this.#settle();
         const { reconnect } = this.#options.config;
@@ -613,6 +623,22 @@ export class Supervisor {
       report(false, (this.#options.clock.now() - started) / 1000);
       throw error;
     }
+  }
+
+  #redact(text: string): string {
+    return this.#options.redact?.(text) ?? text;
+  }
+
+  /** The error with its message redacted (a new error only when the message changes). */
+  #redacted(error: unknown): unknown {
+    if (!(error instanceof GatewayError) && !(error instanceof McpError)) return error;
+    const message = this.#redact(error.message);
+    if (message === error.message) return error;
+    if (error instanceof McpError) return new McpError(error.code, message, error.data);
+    return new GatewayError(error.code, error.server, message, {
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    });
   }
 
   #onRequest(

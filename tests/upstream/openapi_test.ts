@@ -169,7 +169,7 @@ Deno.test("OpenApiTransport names the server and the document when the document 
       fetch: () => Promise.resolve(new Response("gone", { status: 404, statusText: "Not Found" })),
     },
     "Cannot load the OpenAPI document of upstream 'api' from " +
-      "'https://api.example.com/openapi.json': HTTP 404 Not Found",
+      "'https://***@api.example.com/openapi.json?key=***': HTTP 404 Not Found",
   );
   await failure(
     {
