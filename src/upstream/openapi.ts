@@ -33,6 +33,7 @@ import {
   type FetchLike,
   type HttpTransportOptions,
   type MessageTransport,
+  redirectNote,
   unreachable,
 } from "./transport.ts";
 
@@ -180,6 +181,8 @@ export class OpenApiTransport implements MessageTransport {
     try {
       response = await this.#fetch(document, {
         headers: { accept: DOCUMENT_ACCEPT, "user-agent": userAgent },
+        // The document's URL may carry credentials; a redirect is reported, not followed.
+        redirect: "manual",
         signal,
       });
     } catch (error) {
@@ -188,7 +191,8 @@ export class OpenApiTransport implements MessageTransport {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      const status = `HTTP ${response.status} ${response.statusText}`.trim();
+      const status = `HTTP ${response.status} ${response.statusText}`.trim() +
+        redirectNote(response);
       throw this.#failed("upstream_http_error", status, { status: response.status });
     }
     try {

@@ -5,6 +5,7 @@
  * other status an `isError` result with the status and the body.
  */
 import { isJsonObject, type Json, type JsonObject } from "../mcp/jsonrpc.ts";
+import { redirectNote } from "./transport.ts";
 import { BODY_PROPERTY, type OpenApiOperation, type ParameterBinding } from "./openapi_spec.ts";
 
 /** The parts of an HTTP request a call makes, or why its arguments cannot make one. */
@@ -62,10 +63,7 @@ export function toolResult(
 ): JsonObject {
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   if (!response.ok) {
-    const location = response.headers.get("location");
-    return errorResult(
-      `${status}${location === null ? "" : ` (Location: ${location})`}${text ? `: ${text}` : ""}`,
-    );
+    return errorResult(`${status}${redirectNote(response)}${text ? `: ${text}` : ""}`);
   }
   const content = [{ type: "text", text: text === "" ? status : text }];
   if (operation.tool.outputSchema === undefined) return { content };

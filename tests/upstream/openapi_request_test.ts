@@ -125,8 +125,12 @@ Deno.test("toolResult() gives 2xx bodies as text, JSON objects as structuredCont
     toolResult(typed, new Response(null, { status: 422, statusText: "Unprocessable" }), "bad"),
     { content: [{ type: "text", text: "HTTP 422 Unprocessable: bad" }], isError: true },
   );
-  assert.deepEqual(toolResult(plain, response(302, { location: "https://elsewhere/" }), ""), {
-    content: [{ type: "text", text: "HTTP 302 (Location: https://elsewhere/)" }],
+  const moved = response(302, { location: "https://u:p@elsewhere/?key=k" });
+  assert.deepEqual(toolResult(plain, moved, ""), {
+    content: [{
+      type: "text",
+      text: "HTTP 302 (a redirect to 'https://***@elsewhere/?key=***', not followed)",
+    }],
     isError: true,
   });
 });
