@@ -201,6 +201,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       version: deps.version,
       metrics,
       redact: (text) => redact(text),
+      secretEnv: () => config.secret_env,
       ...(deps.fetchFor ? { fetchFor: deps.fetchFor } : {}),
       onChange: rebuildCatalog,
       onNotification: (name, notification, sessionId) =>

@@ -35,6 +35,8 @@ export interface ServerContext {
   metrics: GatewayMetrics;
   /** Hides the config's secrets in error text (see `createRedactor`). */
   redact(text: string): string;
+  /** The variables stdio children never inherit (the config's `secret_env`). */
+  secretEnv(): readonly string[];
   fetchFor?(server: ServerConfig): FetchLike;
   onChange(): void;
   onNotification(
@@ -70,7 +72,13 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
     createClient: (handlers, capabilities) =>
       new RpcClient({
         server: server.name,
-        transport: createTransport(server, fetchImpl, log, version, countBytes),
+        transport: createTransport(server, {
+          fetchImpl,
+          log,
+          version,
+          countBytes,
+          withheldEnv: context.secretEnv(),
+        }),
         onSessionReset: () =>
           metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
         clientInfo: { name: "mcpstead", version },
@@ -80,6 +88,15 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
         timeoutMs: server.timeout * 1000,
       }),
   });
+}
+
+/** What a new transport is built with besides its server's config. */
+interface TransportParts {
+  fetchImpl: FetchLike;
+  log: Logger;
+  version: string;
+  countBytes: ByteCounter;
+  withheldEnv: readonly string[];
 }
 
 /** Whether a server runs one upstream instance per downstream session. */
@@ -93,13 +110,8 @@ function perSession(server: ServerConfig): boolean {
  * The transport of one new upstream session: a child process for `command`, MCP over HTTP for
  * `url`, calls to the HTTP API its document describes for `openapi`.
  */
-function createTransport(
-  server: ServerConfig,
-  fetchImpl: FetchLike,
-  log: Logger,
-  version: string,
-  countBytes: ByteCounter,
-): MessageTransport {
+function createTransport(server: ServerConfig, parts: TransportParts): MessageTransport {
+  const { fetchImpl, log, version, countBytes } = parts;
   if (server.command !== undefined) {
     return new StdioTransport({
       server: server.name,
@@ -108,6 +120,7 @@ function createTransport(
       args: server.args,
       env: server.env,
       inheritEnv: server.inherit_env,
+      withheldEnv: parts.withheldEnv,
       ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
       log,
     });

@@ -191,6 +191,11 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
           arguments: { message: "quick start" },
         });
         assert.match(JSON.stringify(echo.content), /quick start/);
+        await assert.rejects(
+          client.callTool({ name: "everything__get-env", arguments: {} }),
+          /Unknown tool: 'everything__get-env'/,
+          "no client can read the demo child's environment",
+        );
       }
     }
     assert.ok(names.includes("everything__echo"), names.join(","));

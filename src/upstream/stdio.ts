@@ -16,8 +16,10 @@ export interface StdioOptions {
   args: readonly string[];
   /** The child's environment: only these variables (plus PATH unless inherited). */
   env: Record<string, string>;
-  /** Pass the gateway's whole environment too. */
+  /** Pass the gateway's whole environment too, except `withheldEnv`. */
   inheritEnv: boolean;
+  /** Variables never inherited: the ones the gateway reads its own secrets from. */
+  withheldEnv: readonly string[];
   cwd?: string;
   log: Logger;
   /** How long the child gets after SIGTERM before SIGKILL. */
@@ -55,16 +57,12 @@ export class StdioTransport implements MessageTransport {
 
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
     const { server, command, args, log } = this.#options;
-    const env = this.#options.inheritEnv ? this.#options.env : {
-      PATH: this.#options.path ?? Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-      ...this.#options.env,
-    };
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command, {
         args: [...args],
-        env,
-        clearEnv: !this.#options.inheritEnv,
+        env: this.#childEnv(),
+        clearEnv: true,
         ...(this.#options.cwd === undefined ? {} : { cwd: this.#options.cwd }),
         stdin: "piped",
         stdout: "piped",
@@ -126,6 +124,30 @@ export class StdioTransport implements MessageTransport {
       );
     });
     return Promise.resolve();
+  }
+
+  /**
+   * The child's whole environment: PATH and `env`; or, with `inheritEnv`, the gateway's own
+   * without the variables its secrets come from (a child may show its environment to clients,
+   * as server-everything's get-env tool does), then `env`.
+   */
+  #childEnv(): Record<string, string> {
+    const { env, inheritEnv, withheldEnv, path } = this.#options;
+    if (!inheritEnv) {
+      return { PATH: path ?? Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin", ...env };
+    }
+    let inherited: Record<string, string>;
+    try {
+      inherited = Deno.env.toObject();
+    } catch (error) {
+      throw new Error(
+        "inherit_env needs to read the whole environment (--allow-env) to leave the gateway's " +
+          "secrets out of it",
+        { cause: error },
+      );
+    }
+    for (const name of withheldEnv) delete inherited[name];
+    return { ...inherited, ...env };
   }
 
   async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
