@@ -1,12 +1,14 @@
 /**
  * stdio upstream transport: a supervised child process speaking newline-delimited JSON-RPC on
- * stdin/stdout (MCP transports §stdio). stderr goes to the log line by line. The child runs in
- * its own process group, so stopping it ends everything it started: stdin is closed, then the
- * group gets SIGTERM, then SIGKILL after a grace period, and the child is always reaped.
+ * stdin/stdout (MCP transports §stdio). stderr goes to the log line by line, cleaned up and with
+ * its download/progress chatter collapsed (child_stderr.ts). The child runs in its own process
+ * group, so stopping it ends everything it started: stdin is closed, then the group gets SIGTERM,
+ * then SIGKILL after a grace period, and the child is always reaped.
  */
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
+import { ChildStderr, stripControls } from "./child_stderr.ts";
 import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
 
 /** Options of {@link StdioTransport}. */
@@ -82,20 +84,26 @@ export class StdioTransport implements MessageTransport {
     this.#status = child.status;
     log.info("started upstream process", { pid: child.pid, command });
     let failure: Error | undefined;
+    const childStderr = new ChildStderr(log);
     const stdout = this.#readLines(child.stdout, (line) => {
+      // The child is up: what it printed while starting is summed up before its own messages.
+      childStderr.flush();
       let message: unknown;
       try {
         this.#options.countBytes?.("received", line.length + 1);
         message = JSON.parse(line);
       } catch {
+        // Children print banners with secrets in them: the line itself is only logged at debug.
+        const bytes = encoder.encode(line).length;
         failure = new GatewayError(
           "upstream_protocol_error",
           server,
-          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout: ${
-            JSON.stringify(line.slice(0, 80))
-          }`,
+          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
         );
-        log.error("upstream wrote garbage on stdout; restarting it", { line: line.slice(0, 200) });
+        log.error("upstream wrote garbage on stdout; restarting it", { bytes });
+        log.debug("upstream stdout line that is not JSON-RPC", {
+          line: stripControls(line.slice(0, 200)),
+        });
         this.#terminate();
         return false;
       }
@@ -105,9 +113,9 @@ export class StdioTransport implements MessageTransport {
       return true;
     });
     const stderr = this.#readLines(child.stderr, (line) => {
-      log.info("upstream stderr", { line });
+      childStderr.line(line);
       return true;
-    });
+    }).finally(() => childStderr.flush());
     Promise.all([this.#status, stdout, stderr]).then(([status]) => {
       if (this.#closing) return;
       const how = status.signal
