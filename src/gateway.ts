@@ -387,6 +387,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         connected: status.connected,
         state: status.phase,
         tools_count: status.toolsCount,
+        tools_stale: status.stale,
         last_seen_seconds_ago: status.lastSeen === undefined
           ? null
           : (now - status.lastSeen) / 1000,

@@ -1,7 +1,10 @@
 /**
  * One supervisor per upstream: connect, initialize, list tools; refresh on the TTL and on
- * `notifications/tools/list_changed`; on failure mark the upstream down, clear its tools and
- * reconnect with jittered exponential backoff until `reconnect.max_attempts` (0 = forever).
+ * `notifications/tools/list_changed`; on failure mark the upstream down and reconnect with
+ * jittered exponential backoff until `reconnect.max_attempts` (0 = forever). While it is down its
+ * last lists stay (marked stale), so its tools are still known and their calls get a clear
+ * `upstream_unavailable`; a call during the backoff brings the next attempt forward to at most
+ * `backoff_base_ms` after the last one, so an upstream that came back is served again at once.
  */
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import {
@@ -125,6 +128,8 @@ export interface UpstreamStatus {
   lastSeen: number | undefined;
   reconnects: number;
   lastError: string | undefined;
+  /** The lists are those of an earlier connection: the upstream is not connected now. */
+  stale: boolean;
 }
 
 /** Options of {@link Supervisor}. */
@@ -182,6 +187,9 @@ export class Supervisor {
   #lists: UpstreamLists = EMPTY_LISTS;
   #capabilities: JsonObject = {};
   #backoffMs = 0;
+  /** When the backoff started, and when it ends (a call may bring the end forward). */
+  #backoffFrom = 0;
+  #retryAt = 0;
   #phase: UpstreamPhase = "connecting";
   #lastSeen: number | undefined;
   #lastError: string | undefined;
@@ -269,12 +277,12 @@ export class Supervisor {
     return this.#options.config.name;
   }
 
-  /** The tools of the last successful listing; empty while down. */
+  /** The tools of the last successful listing, kept while the upstream is down. */
   get tools(): readonly JsonObject[] {
     return this.#lists.tools;
   }
 
-  /** Everything the upstream listed (tools, prompts, resources, templates); empty while down. */
+  /** Everything the upstream last listed (tools, prompts, resources, templates). */
   get lists(): UpstreamLists {
     return this.#lists;
   }
@@ -296,6 +304,7 @@ export class Supervisor {
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,
       lastError: this.#lastError,
+      stale: this.#phase !== "connected" && this.#lists !== EMPTY_LISTS,
     };
   }
 
@@ -328,13 +337,7 @@ export class Supervisor {
     params: JsonObject | undefined,
     options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
-    if (!this.client) {
-      throw new GatewayError(
-        "upstream_disconnected",
-        this.name,
-        `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`,
-      );
-    }
+    if (!this.client) throw this.#unavailable();
     const wait = this.#guards.bucket.take();
     if (wait > 0) {
       throw new GatewayError(
@@ -380,7 +383,7 @@ export class Supervisor {
       (method === "tools/call" &&
         (idempotent === true || guards.retryTools(String(params?.name ?? ""))));
     for (let attempt = 1;; attempt++) {
-      guards.breaker.admit();
+      const probe = guards.breaker.admit();
       try {
         const client = this.#instances && session
           ? await this.#instances.get(
@@ -406,7 +409,15 @@ export class Supervisor {
         if (
           !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
           (error.status ?? 500) < 500
-        ) throw error;
+        ) {
+          // An answer (a JSON-RPC error, a 4xx) shows the upstream works; a cancelled call or a
+          // refusal of the gateway's own tells nothing, but must not keep the probe slot.
+          const answered = error instanceof McpError ||
+            (error instanceof GatewayError && error.status !== undefined);
+          if (answered) guards.breaker.success();
+          else if (probe) guards.breaker.abandon();
+          throw error;
+        }
         guards.breaker.failure();
         if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
           this.#wake("check");
@@ -461,21 +472,68 @@ export class Supervisor {
           retry_ms: wait,
           error: this.#lastError,
         });
-        this.#setPhase("backoff");
-        this.#backoffMs = wait;
-        try {
-          await clock.sleep(wait, signal);
-          this.#options.events?.backedOff(wait / 1000);
-        } catch {
-          // Stopped while waiting.
-        }
-        this.#backoffMs = 0;
+        await this.#backOff(wait, signal);
         if (!signal.aborted) this.#setPhase("connecting");
       }
     }
     await this.#drop();
     await this.#instances?.closeAll();
     if (this.#phase !== "failed") this.#setPhase("stopped");
+  }
+
+  /** Waits `wait` ms before the next attempt, or less when a call asks for the upstream. */
+  async #backOff(wait: number, signal: AbortSignal): Promise<void> {
+    const { clock } = this.#options;
+    this.#backoffFrom = clock.now();
+    this.#retryAt = this.#backoffFrom + wait;
+    this.#backoffMs = wait;
+    this.#setPhase("backoff");
+    for (let left = wait; left > 0 && !signal.aborted; left = this.#retryAt - clock.now()) {
+      await this.#sleep(left, signal);
+    }
+    if (!signal.aborted) this.#options.events?.backedOff((clock.now() - this.#backoffFrom) / 1000);
+    this.#backoffMs = 0;
+  }
+
+  /**
+   * A call wants the upstream while it waits to reconnect: the next attempt comes at most
+   * `backoff_base_ms` after the last one, so a recovered upstream is not left waiting for a long
+   * backoff (the attempts still come no faster than that).
+   */
+  #demand(): void {
+    if (this.#phase !== "backoff") return;
+    const soon = this.#backoffFrom + this.#options.config.reconnect.backoff_base_ms;
+    if (soon >= this.#retryAt) return;
+    this.#retryAt = soon;
+    this.#backoffMs = soon - this.#backoffFrom;
+    this.#wakeup?.();
+  }
+
+  /** The error of a call while the upstream is not connected; it names when to try again. */
+  #unavailable(): GatewayError {
+    this.#demand();
+    const name = this.name;
+    const last = this.#lastError === undefined ? "" : `; last error: ${this.#lastError}`;
+    if (this.#phase === "failed" || this.#phase === "stopped") {
+      const why = this.#phase === "failed"
+        ? `the gateway gave up after ${this.#failures} failed attempts (reconnect.max_attempts)`
+        : "it was stopped";
+      return new GatewayError(
+        "upstream_unavailable",
+        name,
+        `Cannot reach upstream '${name}': ${why}${last}`,
+      );
+    }
+    const retryAfterMs = Math.max(this.#retryAt - this.#options.clock.now(), 100);
+    const state = this.#phase === "backoff"
+      ? `it is down and reconnecting (next attempt in ${retryAfterMs} ms)`
+      : "it is connecting";
+    return new GatewayError(
+      "upstream_unavailable",
+      name,
+      `Cannot reach upstream '${name}' now: ${state}${last}`,
+      { retryAfterMs },
+    );
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
@@ -504,6 +562,7 @@ export class Supervisor {
     if (this.#failures > 0) events?.reconnected(true);
     this.#lastSeen = this.#options.clock.now();
     this.#lastError = undefined;
+    this.#guards.breaker.reset();
     if (this.#failures > 0) {
       this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
     }
@@ -534,6 +593,7 @@ export class Supervisor {
         await client.request("ping", undefined, { timeoutMs: config.timeout * 1000, signal });
         this.#lastSeen = clock.now();
         this.#options.events?.checked(true);
+        this.#guards.breaker.recovered();
         continue;
       }
       const lists = await this.#timed(
@@ -542,6 +602,7 @@ export class Supervisor {
       );
       this.#lastSeen = clock.now();
       this.#options.events?.checked(true);
+      this.#guards.breaker.recovered();
       if (JSON.stringify(lists) !== JSON.stringify(this.#lists)) {
         this.#lists = lists;
         this.#options.onChange();
@@ -664,6 +725,11 @@ export class Supervisor {
 
   async #waitForWake(ms: number, signal: AbortSignal): Promise<void> {
     if (this.#pending.size > 0) return;
+    await this.#sleep(ms, signal);
+  }
+
+  /** Sleeps `ms`, or until {@link #wakeup} is called or `signal` aborts. */
+  async #sleep(ms: number, signal: AbortSignal): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#wakeup = resolve;
     const stop = new AbortController();
@@ -678,11 +744,10 @@ export class Supervisor {
     }
   }
 
-  /** Closes the current session and forgets its tools; a lost connection is announced. */
+  /** Closes the current session (its lists stay, stale); a lost connection is announced. */
   async #drop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#lists = EMPTY_LISTS;
     if (this.#phase === "connected") this.#setPhase("connecting");
     await client?.close().catch(() => {});
   }
