@@ -48,7 +48,7 @@ import { TokenBucket } from "./upstream/limits.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
-import type { Supervisor } from "./upstream/supervisor.ts";
+import type { Supervisor, UpstreamLists } from "./upstream/supervisor.ts";
 import { createServerSupervisor } from "./servers.ts";
 
 /** Injected seams of {@link createGateway}. */
@@ -194,7 +194,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     announceChanges(previous, next, sessions);
   };
 
-  const start = (server: ServerConfig): Running => {
+  /** Starts a server's supervisor; a restarted server starts with its old lists, stale. */
+  const start = (server: ServerConfig, lists?: UpstreamLists): Running => {
     const supervisor = createServerSupervisor(server, {
       clock,
       log,
@@ -208,7 +209,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         relayNotification(relayTargets, name, notification, sessionId),
       onRequest: (request, sessionId, signal) =>
         relayRequest(relayTargets, request, sessionId, signal),
-    });
+    }, lists);
     const own = new AbortController();
     const signal = AbortSignal.any([stop.signal, own.signal]);
     return { config: server, supervisor, stop: own, done: supervisor.run(signal) };
@@ -219,7 +220,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     await entry.done;
   };
 
-  running = config.servers.map(start);
+  running = config.servers.map((server) => start(server));
 
   const countAuth = (result: AuthResult) => {
     metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
@@ -321,7 +322,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     const replaced = new Set([...diff.removed, ...diff.restarted]);
     running = next.servers.map((server) => {
       const existing = replaced.has(server.name) ? undefined : byConfig.get(server.name);
-      if (!existing) return start(server);
+      if (!existing) return start(server, byConfig.get(server.name)?.supervisor.lists);
       if (diff.updated.includes(server.name)) existing.supervisor.update(server);
       return { ...existing, config: server };
     });

@@ -13,7 +13,7 @@ import { OpenApiTransport } from "./upstream/openapi.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { StreamableHttpTransport } from "./upstream/streamable.ts";
-import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
+import { Supervisor, type UpstreamEvents, type UpstreamLists } from "./upstream/supervisor.ts";
 import type {
   ByteCounter,
   FetchLike,
@@ -51,8 +51,15 @@ export interface ServerContext {
   ): Promise<JsonObject>;
 }
 
-/** Creates the (not yet running) supervisor of one server. */
-export function createServerSupervisor(server: ServerConfig, context: ServerContext): Supervisor {
+/**
+ * Creates the (not yet running) supervisor of one server; `lists` are what an earlier instance
+ * of it listed, kept (stale) until it connects.
+ */
+export function createServerSupervisor(
+  server: ServerConfig,
+  context: ServerContext,
+  lists?: UpstreamLists,
+): Supervisor {
   const { clock, metrics, version } = context;
   const log = context.log.with({ server: server.name });
   const fetchImpl = context.fetchFor?.(server) ?? defaultFetch(server);
@@ -60,6 +67,7 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
     metrics.upstreamBytes.inc({ server: server.name, direction }, bytes);
   return new Supervisor({
     config: server,
+    ...(lists === undefined ? {} : { lists }),
     clock,
     log,
     redact: context.redact,

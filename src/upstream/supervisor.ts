@@ -135,6 +135,8 @@ export interface UpstreamStatus {
 /** Options of {@link Supervisor}. */
 export interface SupervisorOptions {
   config: SupervisedConfig;
+  /** Lists to keep (stale) until the first connection: those of the instance this one replaces. */
+  lists?: UpstreamLists;
   /** Creates a fresh, unconnected client for a new upstream session. */
   createClient(handlers: InboundHandlers, capabilities?: JsonObject): UpstreamClient;
   /** Set for servers with one upstream instance per downstream session. */
@@ -205,6 +207,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#lists = options.lists ?? EMPTY_LISTS;
     this.#guards = this.#makeGuards(options.config);
     if (options.perSession) {
       this.#instances = new SessionInstances({
