@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { connectClient } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
-import { spawnFixture, type SpawnedFixture } from "../_support/process.ts";
+import { type SpawnedFixture, spawnFixture } from "../_support/process.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const CLIENTS = 16;
