@@ -48,7 +48,8 @@ import { TokenBucket } from "./upstream/limits.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
-import type { Supervisor, UpstreamLists } from "./upstream/supervisor.ts";
+import type { UpstreamLists } from "./upstream/lists.ts";
+import type { Supervisor } from "./upstream/supervisor.ts";
 import { createServerSupervisor } from "./servers.ts";
 
 /** Injected seams of {@link createGateway}. */

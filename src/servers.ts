@@ -13,7 +13,8 @@ import { OpenApiTransport } from "./upstream/openapi.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { StreamableHttpTransport } from "./upstream/streamable.ts";
-import { Supervisor, type UpstreamEvents, type UpstreamLists } from "./upstream/supervisor.ts";
+import type { UpstreamLists } from "./upstream/lists.ts";
+import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
 import type {
   ByteCounter,
   FetchLike,

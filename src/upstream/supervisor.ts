@@ -9,7 +9,6 @@
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
-  isJsonObject,
   type JsonObject,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -21,6 +20,7 @@ import { type BreakerPolicy, CircuitBreaker, type CircuitState } from "./breaker
 import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./limits.ts";
 import type { Clock } from "./clock.ts";
 import { SessionInstances, type SessionRef } from "./instances.ts";
+import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
@@ -163,18 +163,6 @@ export interface SupervisorOptions {
 }
 
 type Wake = "refresh" | "check" | "closed";
-
-const MAX_PAGES = 100;
-
-/** What one upstream lists. */
-export interface UpstreamLists {
-  tools: JsonObject[];
-  prompts: JsonObject[];
-  resources: JsonObject[];
-  templates: JsonObject[];
-}
-
-const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
 
 const LIST_CHANGED = new Set([
   "notifications/tools/list_changed",
@@ -559,7 +547,7 @@ export class Supervisor {
     this.#capabilities = init.capabilities;
     this.#lists = await this.#timed(
       (ok, s) => events?.refreshed(ok, s),
-      () => this.#listAll(client, init.capabilities, signal),
+      () => listAll(client, init.capabilities, this.#listOptions(signal)),
     );
     events?.checked(true);
     if (this.#failures > 0) events?.reconnected(true);
@@ -601,7 +589,12 @@ export class Supervisor {
       }
       const lists = await this.#timed(
         (ok, s) => this.#options.events?.refreshed(ok, s),
-        () => this.#listAll(client, client.initializeResult?.capabilities ?? {}, signal),
+        () =>
+          listAll(
+            client,
+            client.initializeResult?.capabilities ?? {},
+            this.#listOptions(signal),
+          ),
       );
       this.#lastSeen = clock.now();
       this.#options.events?.checked(true);
@@ -613,64 +606,9 @@ export class Supervisor {
     }
   }
 
-  async #listAll(
-    client: UpstreamClient,
-    capabilities: JsonObject,
-    signal: AbortSignal,
-  ): Promise<UpstreamLists> {
-    const list = (method: string, key: string, id: string) =>
-      this.#list(client, method, key, id, signal);
-    const resources = capabilities.resources !== undefined;
-    return {
-      tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
-      prompts: capabilities.prompts === undefined
-        ? []
-        : await list("prompts/list", "prompts", "name"),
-      resources: resources ? await list("resources/list", "resources", "uri") : [],
-      templates: resources
-        ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
-        : [],
-    };
-  }
-
-  /** Reads every page of one list; items without their identifying string are skipped. */
-  async #list(
-    client: UpstreamClient,
-    method: string,
-    key: string,
-    id: string,
-    signal: AbortSignal,
-  ): Promise<JsonObject[]> {
-    const items: JsonObject[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let result: JsonObject;
-      try {
-        result = await client.request(method, cursor === undefined ? undefined : { cursor }, {
-          timeoutMs: this.#options.config.timeout * 1000,
-          signal,
-        });
-      } catch (error) {
-        // A server may declare resources without templates: an unknown method is an empty list.
-        if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
-        throw error;
-      }
-      const list = result[key];
-      if (!Array.isArray(list)) {
-        throw new GatewayError(
-          "upstream_protocol_error",
-          this.name,
-          `Upstream '${this.name}' answered ${method} without a ${key} array`,
-        );
-      }
-      for (const item of list) {
-        if (isJsonObject(item) && typeof item[id] === "string") items.push(item);
-        else this.#options.log.warn(`upstream listed an item without a ${id}; skipped`, { method });
-      }
-      if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
-      cursor = result.nextCursor;
-    }
-    return items;
+  #listOptions(signal: AbortSignal): ListOptions {
+    const { config, log } = this.#options;
+    return { server: this.name, timeoutMs: config.timeout * 1000, log, signal };
   }
 
   /** Runs `work`, reporting whether it succeeded and how long it took. */
