@@ -21,7 +21,7 @@ import {
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
-import { createRestApi } from "./downstream/rest.ts";
+import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
@@ -34,9 +34,11 @@ import {
   keysAuthenticator,
   unauthorized,
 } from "./http/auth.ts";
+import { refuseGuarded } from "./http/admission.ts";
 import { withCors } from "./http/cors.ts";
 import { DASHBOARD_HTML } from "./http/dashboard.ts";
-import { createOriginGuard } from "./http/origin.ts";
+import { createOriginGuard, remoteExposure } from "./http/origin.ts";
+import { createReloadRoute } from "./http/reload_route.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
 import { describeError, type Logger, silentLogger } from "./log.ts";
@@ -247,17 +249,19 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     };
     const guard = createOriginGuard({
       bindHost: current.host,
+      allowedHosts: current.mcp.allowed_hosts,
       allowedOrigins: current.mcp.allowed_origins,
     });
+    const admission = {
+      guard,
+      authenticate,
+      maxHeaderBytes: current.mcp.limits.max_header_bytes,
+      onAuth: countAuth,
+    };
     const rest = createRestApi({
       dispatcher,
       catalog: () => catalog,
-      admission: {
-        guard,
-        authenticate,
-        maxHeaderBytes: current.mcp.limits.max_header_bytes,
-        onAuth: countAuth,
-      },
+      admission,
       bodyLimits: {
         maxBodyBytes: current.mcp.max_body_bytes,
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
@@ -300,7 +304,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         sessionCreated: () => metrics.sessionsTotal.inc(),
       },
     });
-    return { endpoint, authenticate, rest, dispatcher };
+    return { endpoint, authenticate, rest, dispatcher, guard, admission };
   };
   let front = buildFront(config);
 
@@ -359,6 +363,14 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         log.error("config reload failed; keeping the running config", { error });
         throw error;
       }
+      const exposure = remoteExposure(config.host, next.mcp);
+      if (exposure?.level === "error") {
+        metrics.reloads.inc({ result: "error" });
+        log.error("config reload refused; keeping the running config", {
+          reason: exposure.message,
+        });
+        throw new Error(`Cannot reload: ${exposure.message}`);
+      }
       return apply(next);
     });
     reloading = run.catch(() => {});
@@ -402,57 +414,70 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       scheme: front.authenticate?.scheme,
     });
 
+  /** Runs `handler` only for requests that pass the Host/Origin guard. */
+  const guarded = (handler: Handler): Handler => (req, info) => {
+    const refusal = front.guard(req);
+    return refusal ? refuseGuarded(refusal, refuseJson) : handler(req, info);
+  };
+  /** CORS for allowed origins; its preflight answers are guarded like the rest. */
+  const cors = (handlers: Record<string, Handler>) => {
+    const routes = withCors(() => config.mcp.allowed_origins, handlers);
+    return { ...routes, OPTIONS: guarded(routes.OPTIONS!) };
+  };
+
   const handler = createRouter({
-    "/mcp": withCors(() => config.mcp.allowed_origins, {
+    "/mcp": cors({
       POST: (req, info) => front.endpoint.post(req, info),
       GET: (req, info) => front.endpoint.get(req, info),
       DELETE: (req, info) => front.endpoint.delete(req, info),
     }),
-    "/api/*": withCors(() => config.mcp.allowed_origins, {
+    "/api/*": cors({
       POST: (req, info) => front.rest.call(req, info),
     }),
-    "/openapi.json": withCors(() => config.mcp.allowed_origins, {
+    "/openapi.json": cors({
       GET: (req) => {
         const admitted = front.rest.admit(req);
         if (admitted instanceof Response) return admitted;
         return json(200, openApi(admitted.identity));
       },
     }),
-    "/health": { GET: () => json(200, health()) },
+    "/health": { GET: guarded(() => json(200, health())) },
     "/metrics": {
-      GET: () =>
+      GET: guarded(() =>
         config.metrics.enabled
           ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
-          : plain(404, "metrics disabled"),
+          : plain(404, "metrics disabled")
+      ),
     },
     "/ui": {
-      GET: () =>
+      GET: guarded(() =>
         new Response(DASHBOARD_HTML, {
           headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
-        }),
+        })
+      ),
     },
     "/ui/tools": {
-      GET: (req) => {
+      GET: guarded((req) => {
         if (front.authenticate && !front.authenticate(req).ok) {
           return unauthorized(front.authenticate.scheme);
         }
         return json(200, {
           tools: catalog.tools.map((t) => ({ name: t.name, description: t.description ?? null })),
         });
-      },
+      }),
     },
     "/-/reload": {
-      POST: async (req) => {
-        await req.body?.cancel();
-        if (front.authenticate && !front.authenticate(req).ok) {
-          return unauthorized(front.authenticate.scheme);
-        }
-        try {
-          return json(200, await reload());
-        } catch (error) {
-          return plain(400, error instanceof ConfigError ? error.message : describeError(error));
-        }
-      },
+      POST: createReloadRoute({
+        admission: () => front.admission,
+        isAdmin: (identity) => config.mcp.auth.mode === "bearer" || identity.admin === true,
+        reload: async () => {
+          try {
+            return json(200, await reload());
+          } catch (error) {
+            return plain(400, error instanceof ConfigError ? error.message : describeError(error));
+          }
+        },
+      }),
     },
   });
 
@@ -519,11 +544,21 @@ function createAuthenticator(auth: Config["mcp"]["auth"]): Authenticator | undef
       return bearerAuthenticator(auth.token);
     case "keys":
       return keysAuthenticator(
-        auth.clients.map((c) => ({ name: c.name, keySha256: c.keySha256, scopes: c })),
+        auth.clients.map((c) => ({
+          name: c.name,
+          admin: c.admin,
+          keySha256: c.keySha256,
+          scopes: c,
+        })),
       );
     case "basic":
       return basicAuthenticator(
-        auth.users.map((u) => ({ name: u.name, passwordSha256: u.passwordSha256, scopes: u })),
+        auth.users.map((u) => ({
+          name: u.name,
+          admin: u.admin,
+          passwordSha256: u.passwordSha256,
+          scopes: u,
+        })),
       );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isEnvName } from "./env.ts";
-import { count, emptyIsAbsent, forbidden, millis, seconds, section } from "./fields.ts";
+import { count, emptyIsAbsent, flag, forbidden, millis, seconds, section } from "./fields.ts";
 import { quote } from "./format.ts";
 
 const globs = (fallback: string[]) => emptyIsAbsent(z.array(z.string().min(1)).default(fallback));
@@ -36,6 +36,7 @@ export const clientSchema = z.strictObject({
   key: forbidden(
     "a plaintext key is not allowed in the file: name an environment variable in key_env, or give key_sha256",
   ),
+  admin: flag(false),
   ...scopes,
 }).superRefine((client, ctx) => {
   if ((client.key_env === undefined) === (client.key_sha256 === undefined)) {
@@ -56,6 +57,7 @@ export const userSchema = z.strictObject({
   password: forbidden(
     "a plaintext password is not allowed in the file: give password_sha256 (sha256sum of the password)",
   ),
+  admin: flag(false),
   ...scopes,
 });
 

@@ -5,7 +5,7 @@
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
 import { BodyTooLargeError, readCappedBody } from "./body.ts";
-import type { OriginGuard } from "./origin.ts";
+import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
 
 /** Builds a refusal in the caller's body format from an HTTP status, a JSON-RPC code and a message. */
@@ -30,6 +30,12 @@ export interface JsonBodyLimits {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** The answer to a request the Host/Origin guard refused, in the caller's body format. */
+export function refuseGuarded(refusal: GuardRefusal, refuse: Refuse): Response {
+  const title = refusal.status === 400 ? "Bad Request" : "Forbidden";
+  return refuse(refusal.status, ErrorCode.InvalidRequest, `${title}: ${refusal.reason}`);
+}
+
 /** Header size, Host/Origin guard, then authentication: who is asking, or the refusal. */
 export function admit(
   req: Request,
@@ -43,8 +49,8 @@ export function admit(
       `Request Header Fields Too Large: over ${options.maxHeaderBytes} bytes`,
     );
   }
-  const reason = options.guard(req);
-  if (reason !== undefined) return refuse(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
+  const refusal = options.guard(req);
+  if (refusal !== undefined) return refuseGuarded(refusal, refuse);
   if (!options.authenticate) return { identity: undefined };
   const result = options.authenticate(req);
   options.onAuth?.(result);

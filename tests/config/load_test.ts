@@ -18,6 +18,8 @@ const DEFAULTS: Config = {
     max_body_bytes: 4_194_304,
     page_size: 500,
     allowed_origins: [],
+    allowed_hosts: [],
+    allow_unauthenticated_remote: false,
     rate_limit: { requests_per_second: 0, burst: 0 },
     tools_mode: "direct",
     pinned: [],

@@ -35,7 +35,7 @@ function setup(options: Setup = {}) {
   const endpoint = createMcpEndpoint({
     sessions,
     dispatcher,
-    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedOrigins: [] }),
+    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
     authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
     maxSessionsPerClient: 0,
