@@ -136,6 +136,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const sessions = new SessionStore({
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
+    unusedTtlMs: config.mcp.session.unused_ttl_seconds * 1000,
     log,
     onEnd: (session, reason) => {
       metrics.sessionTerminations.inc({ reason });
@@ -281,6 +282,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
       maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
+      maxSessions: current.mcp.limits.max_sessions,
+      maxInitializeBytes: current.mcp.limits.max_initialize_bytes,
       limits: {
         maxJsonDepth: current.mcp.limits.max_json_depth,
         maxHeaderBytes: current.mcp.limits.max_header_bytes,

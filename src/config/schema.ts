@@ -344,6 +344,7 @@ export const mcpSchema = section({
   auth: mcpAuthSchema,
   session: section({
     idle_ttl_seconds: seconds(3600, 1),
+    unused_ttl_seconds: seconds(60, 1),
     gc_interval_seconds: seconds(60, 1),
     shutdown_grace_seconds: seconds(5, 1),
   }),

@@ -67,6 +67,8 @@ export const limitsSchema = section({
   max_batch: emptyIsAbsent(z.int().min(1).max(10_000).default(100)),
   max_header_bytes: emptyIsAbsent(z.int().min(1024).default(16_384)),
   max_sessions_per_client: count(100),
+  max_sessions: emptyIsAbsent(z.int().min(1).default(10_000)),
+  max_initialize_bytes: emptyIsAbsent(z.int().min(1024).default(65_536)),
   body_timeout_seconds: seconds(30, 1),
   stream_buffer_bytes: emptyIsAbsent(z.int().min(4096).default(1_048_576)),
 });

@@ -24,8 +24,10 @@ import {
   attachStream,
   sendUnsolicited,
   type Session,
+  type SessionCaps,
   type SessionStore,
 } from "./sessions.ts";
+import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -38,6 +40,10 @@ export interface EndpointOptions {
   maxBodyBytes: number;
   /** Most sessions one identity may hold (0: no limit). */
   maxSessionsPerClient: number;
+  /** Most sessions in all, whatever the auth mode. */
+  maxSessions: number;
+  /** Largest `initialize` body (a request without a session id is read under this cap). */
+  maxInitializeBytes: number;
   /** Takes a token of a client's (or anonymous session's) rate limit; the wait in ms when none is left. */
   limitClient?(key: string): number;
   /** Limits on what clients send and how fast they read. */
@@ -98,6 +104,11 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     bodyTimeoutMs: options.limits.bodyTimeoutMs,
     maxJsonDepth: options.limits.maxJsonDepth,
   };
+  const initializeLimits = {
+    ...bodyLimits,
+    maxBodyBytes: Math.min(options.maxBodyBytes, options.maxInitializeBytes),
+  };
+  const sessionCaps = { perClient: options.maxSessionsPerClient, total: options.maxSessions };
 
   /** The request's session; a session is bound to the identity that opened it (spec: security). */
   const lookup = (req: Request, identity: Identity | undefined): Session | Response => {
@@ -143,6 +154,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         accepts,
       );
     }
+    session.used = true;
     const controller = new AbortController();
     session.inflight.set(id, controller);
     const live: { channel?: SseChannel } = {};
@@ -230,16 +242,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     if (!options.accepting()) {
       return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
     }
-    if (
-      identity && options.maxSessionsPerClient > 0 &&
-      sessions.ownedBy(identity.name) >= options.maxSessionsPerClient
-    ) {
-      return httpError(
-        429,
-        ErrorCode.InvalidRequest,
-        `Too Many Requests: client '${identity.name}' already has ${options.maxSessionsPerClient} sessions; end one (DELETE) first`,
-      );
-    }
     if (!isId(message.id)) {
       return httpError(
         400,
@@ -247,12 +249,14 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         "Invalid Request: initialize must be a request with an id",
       );
     }
+    const full = sessions.makeRoom(identity?.name, sessionCaps);
+    if (full !== undefined) return sessionsFull(full, identity, sessionCaps);
     const params = paramsOf(message) ?? {};
     const result = dispatcher.initialize(params);
     const session = sessions.create({
       protocolVersion: result.protocolVersion as string,
-      clientCapabilities: isObject(params.capabilities) ? params.capabilities : {},
-      clientInfo: isObject(params.clientInfo) ? params.clientInfo : {},
+      clientCapabilities: keptCapabilities(params.capabilities),
+      clientInfo: keptClientInfo(params.clientInfo),
       identity,
     });
     log.debug("session created", {
@@ -320,13 +324,21 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           "Not Acceptable: Accept must include application/json or text/event-stream",
         );
       }
-      const read = await readJsonBody(req, bodyLimits, httpError);
+      const limits = req.headers.has("mcp-session-id") ? bodyLimits : initializeLimits;
+      const read = await readJsonBody(req, limits, httpError);
       if (read instanceof Response) {
         if (read.status === 400) observer?.message("invalid", false, 0);
         return read;
       }
       const body = read.value;
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
+        if (read.text.length > initializeLimits.maxBodyBytes) {
+          return httpError(
+            413,
+            ErrorCode.InvalidRequest,
+            `Payload Too Large: initialize is limited to ${initializeLimits.maxBodyBytes} bytes (mcp.limits.max_initialize_bytes)`,
+          );
+        }
         return initialize(body, accepts, admitted.identity);
       }
       const found = lookup(req, admitted.identity);
@@ -391,6 +403,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           if (found.stream === channel) found.stream = undefined;
         },
       });
+      found.used = true;
       attachStream(found, channel);
       observer?.message("listen", true, 0);
       return new Response(channel.body, { headers: SSE_HEADERS });
@@ -408,6 +421,18 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         : httpError(404, -32001, "Session not found");
     },
   };
+}
+
+/** The 429 answer when a session cap is full of sessions with calls in flight. */
+function sessionsFull(
+  cap: "client" | "gateway",
+  identity: Identity | undefined,
+  caps: SessionCaps,
+): Response {
+  const message = cap === "client"
+    ? `Too Many Requests: all ${caps.perClient} sessions of client '${identity?.name}' have calls in flight (mcp.limits.max_sessions_per_client); retry when one ends`
+    : `Too Many Requests: all ${caps.total} sessions the gateway holds have calls in flight (mcp.limits.max_sessions); retry when one ends`;
+  return httpError(429, ErrorCode.InvalidRequest, message);
 }
 
 /** The request's session id, or the 400 answer when it has none. */

@@ -59,17 +59,19 @@ export function admit(
 
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
- * (parse error or too deep) when it is not acceptable JSON.
+ * (parse error or too deep) when it is not acceptable JSON. The text is returned as well.
  */
 export async function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
-): Promise<{ value: unknown } | Response> {
+): Promise<{ value: unknown; text: string } | Response> {
   let value: unknown;
+  let text: string;
   try {
     const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
-    value = JSON.parse(decoder.decode(await readCappedBody(req, limits.maxBodyBytes, deadline)));
+    text = decoder.decode(await readCappedBody(req, limits.maxBodyBytes, deadline));
+    value = JSON.parse(text);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
@@ -90,7 +92,7 @@ export async function readJsonBody(
       `Invalid Request: JSON nested deeper than ${limits.maxJsonDepth} levels`,
     );
   }
-  return { value };
+  return { value, text };
 }
 
 /** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */

@@ -14,7 +14,12 @@ const DEFAULTS: Config = {
   namespacing: "always",
   mcp: {
     auth: { mode: "none" },
-    session: { idle_ttl_seconds: 3600, gc_interval_seconds: 60, shutdown_grace_seconds: 5 },
+    session: {
+      idle_ttl_seconds: 3600,
+      unused_ttl_seconds: 60,
+      gc_interval_seconds: 60,
+      shutdown_grace_seconds: 5,
+    },
     max_body_bytes: 4_194_304,
     page_size: 500,
     allowed_origins: [],
@@ -28,6 +33,8 @@ const DEFAULTS: Config = {
       max_batch: 100,
       max_header_bytes: 16_384,
       max_sessions_per_client: 100,
+      max_sessions: 10_000,
+      max_initialize_bytes: 65_536,
       body_timeout_seconds: 30,
       stream_buffer_bytes: 1_048_576,
     },

@@ -11,18 +11,27 @@ import { negotiateVersion } from "../../src/mcp/protocol.ts";
 import { Catalog } from "../../src/upstream/catalog.ts";
 import { Subscriptions } from "../../src/downstream/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
+import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
 
 interface Setup {
   dispatcher?: Dispatcher;
   token?: string;
   accepting?: () => boolean;
   maxBodyBytes?: number;
+  maxInitializeBytes?: number;
+  maxSessions?: number;
+  maxSessionsPerClient?: number;
+  unusedTtlMs?: number;
 }
 
 function setup(options: Setup = {}) {
   const clock = new FakeClock();
-  const sessions = new SessionStore({ clock, idleTtlMs: 60_000, log: silentLogger });
+  const sessions = new SessionStore({
+    clock,
+    idleTtlMs: 60_000,
+    unusedTtlMs: options.unusedTtlMs ?? 60_000,
+    log: silentLogger,
+  });
   const dispatcher = options.dispatcher ?? createDispatcher({
     upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
     subscriptions: new Subscriptions(),
@@ -38,7 +47,9 @@ function setup(options: Setup = {}) {
     guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
     authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
     maxBodyBytes: options.maxBodyBytes ?? 4096,
-    maxSessionsPerClient: 0,
+    maxSessionsPerClient: options.maxSessionsPerClient ?? 0,
+    maxSessions: options.maxSessions ?? 1000,
+    maxInitializeBytes: options.maxInitializeBytes ?? 4096,
     limits: {
       maxJsonDepth: 8,
       maxHeaderBytes: 4096,
@@ -464,4 +475,121 @@ Deno.test("an SSE stream whose client does not read is closed once its buffer is
   assert.ok(sent > 10 && sent < 50, `${sent} messages before the stream was closed`);
   assert.equal(channel.slowClient, true);
   assert.equal(channel.closed, true);
+});
+
+Deno.test("initialize keeps only the client's name and version (cut) and its known capabilities", async () => {
+  const { handler, sessions } = setup({ maxBodyBytes: 1 << 20, maxInitializeBytes: 1 << 20 });
+  const res = await postJsonRpc(
+    handler,
+    rpc(1, "initialize", {
+      protocolVersion: "2025-11-25",
+      clientInfo: { name: "n".repeat(1000), version: "1.2", title: "t".repeat(5000), extra: [1] },
+      capabilities: {
+        roots: { listChanged: true, junk: "x".repeat(5000) },
+        sampling: { context: { deep: "x".repeat(5000) }, tools: {}, junk: 1 },
+        elicitation: { form: {}, url: "not an object" },
+        experimental: { anything: "x".repeat(5000) },
+        tasks: { requests: {} },
+      },
+    }),
+  );
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  const session = [...sessions.values()][0]!;
+  assert.deepEqual(session.clientInfo, { name: "n".repeat(256), version: "1.2" });
+  assert.deepEqual(session.clientCapabilities, {
+    roots: { listChanged: true },
+    sampling: { context: {}, tools: {} },
+    elicitation: { form: {} },
+  });
+});
+
+Deno.test("an initialize body over the initialize cap gets 413, with or without a session id", async () => {
+  const { handler } = setup({ maxBodyBytes: 1 << 20, maxInitializeBytes: 2048 });
+  const big = rpc(1, "initialize", { clientInfo: { name: "x".repeat(3000) } });
+  const fresh = await postJsonRpc(handler, big);
+  assert.equal(fresh.status, 413);
+  assert.match((await fresh.json()).error.message, /more than the 2048 byte limit/);
+  const { sessionId } = await initialize(handler);
+  const within = await postJsonRpc(handler, big, { "mcp-session-id": sessionId });
+  assert.equal(within.status, 413);
+  assert.match(
+    (await within.json()).error.message,
+    /initialize is limited to 2048 bytes \(mcp\.limits\.max_initialize_bytes\)/,
+  );
+  const call = await postJsonRpc(handler, rpc(2, "ping", { pad: "y".repeat(3000) }), {
+    "mcp-session-id": sessionId,
+  });
+  assert.equal(call.status, 200, "other requests keep the body limit");
+  await call.body?.cancel();
+});
+
+const ping = async (handler: Handler, sessionId: string, headers: Record<string, string> = {}) => {
+  const res = await postJsonRpc(handler, rpc(1, "ping"), {
+    ...headers,
+    "mcp-session-id": sessionId,
+  });
+  await res.body?.cancel();
+  return res.status;
+};
+
+Deno.test("at the global session cap (auth off) initialize ends the least recently used idle session", async () => {
+  const { handler, clock, sessions } = setup({
+    dispatcher: streamingDispatcher(),
+    maxSessions: 3,
+  });
+  const a = await initialize(handler);
+  await clock.advance(1000);
+  const b = await initialize(handler);
+  await clock.advance(1000);
+  const c = await initialize(handler);
+  await clock.advance(1000);
+  assert.equal(await ping(handler, a.sessionId), 200, "a is now the most recently used");
+  const d = await initialize(handler);
+  assert.equal(sessions.size, 3);
+  assert.equal(await ping(handler, b.sessionId), 404, "b was the least recently used");
+  for (const { sessionId } of [a, c, d]) assert.equal(await ping(handler, sessionId), 200);
+  const waits = [a, c, d].map(({ sessionId }) =>
+    postJsonRpc(handler, rpc(9, "wait"), { "mcp-session-id": sessionId })
+  );
+  await clock.advance(0);
+  const refused = await postJsonRpc(handler, rpc(1, "initialize", {}));
+  assert.equal(refused.status, 429);
+  assert.equal(
+    (await refused.json()).error.message,
+    "Too Many Requests: all 3 sessions the gateway holds have calls in flight (mcp.limits.max_sessions); retry when one ends",
+  );
+  sessions.endAll("gateway_shutdown");
+  await Promise.all(waits.map(async (w) => (await w).body?.cancel()));
+});
+
+Deno.test("at a client's session cap initialize ends its least recently used idle session", async () => {
+  const { handler, clock } = setup({ token: "t", maxSessionsPerClient: 2 });
+  const auth = { authorization: "Bearer t" };
+  const streaming = await initialize(handler, auth);
+  const stream = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      headers: { ...auth, accept: "text/event-stream", "mcp-session-id": streaming.sessionId },
+    }),
+  );
+  await clock.advance(1000);
+  const other = await initialize(handler, auth);
+  const third = await initialize(handler, auth);
+  assert.equal(await ping(handler, streaming.sessionId, auth), 404, "an open stream is no call");
+  assert.deepEqual(await readSseEvents(stream), [], "its stream ended");
+  assert.equal(await ping(handler, other.sessionId, auth), 200);
+  assert.equal(await ping(handler, third.sessionId, auth), 200);
+});
+
+Deno.test("a session that made no request after initialize ends after the short unused TTL", async () => {
+  const { handler, clock, sessions } = setup({ unusedTtlMs: 5_000 });
+  const unused = await initialize(handler);
+  const used = await initialize(handler);
+  assert.equal(await ping(handler, used.sessionId), 200);
+  await clock.advance(6_000);
+  assert.equal(sessions.sweep(), 1);
+  assert.equal(await ping(handler, unused.sessionId), 404);
+  assert.equal(await ping(handler, used.sessionId), 200);
+  await clock.advance(61_000);
+  assert.equal(sessions.sweep(), 1, "a used session keeps the idle TTL");
 });

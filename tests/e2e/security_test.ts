@@ -108,7 +108,7 @@ Deno.test("a wrong or missing key is 401, and a session cannot be used by anothe
   await stolen.body?.cancel();
 });
 
-Deno.test("HTTP Basic users authenticate against password hashes, and sessions per client are capped", async () => {
+Deno.test("HTTP Basic users authenticate against password hashes; a full session cap evicts the least recently used idle session", async () => {
   await using up = await startHttpFixture({ name: "up" });
   await using gw = await startGateway(`mcp:
   auth:
@@ -132,16 +132,39 @@ ${upstream("up", up.url)}`);
   assert.match(denied.headers.get("www-authenticate")!, /^Basic realm="mcpstead"/);
   await denied.body?.cancel();
   const headers = { authorization: basic("ana", "correct horse") };
-  await initialize(gw.url, headers);
-  await initialize(gw.url, headers);
-  const third = await postJsonRpc(gw.url, {
+  const call = (sessionId: string, name: string, args: Record<string, unknown>) =>
+    postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name, arguments: args },
+    }, { ...headers, "mcp-session-id": sessionId, accept: "application/json" });
+  const first = await initialize(gw.url, headers);
+  const second = await initialize(gw.url, headers);
+  await (await call(second.sessionId, "up__echo", { text: "x" })).body?.cancel();
+  const third = await initialize(gw.url, headers);
+  const gone = await call(first.sessionId, "up__echo", { text: "x" });
+  assert.equal(gone.status, 404, "the least recently used session was ended");
+  await gone.body?.cancel();
+  const busy = [second, third].map(({ sessionId }) => call(sessionId, "up__slow", { ms: 1500 }));
+  await waitFor(() => up.executions.get("slow") === 2);
+  const refused = await postJsonRpc(gw.url, {
     jsonrpc: "2.0",
     id: 1,
     method: "initialize",
     params: {},
   }, headers);
-  assert.equal(third.status, 429);
-  assert.match((await third.json()).error.message, /client 'ana' already has 2 sessions/);
+  assert.equal(refused.status, 429);
+  assert.match(
+    (await refused.json()).error.message,
+    /all 2 sessions of client 'ana' have calls in flight/,
+  );
+  await Promise.all(busy.map(async (res) => (await res).body?.cancel()));
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^mcpstead_downstream_session_terminations_total\{reason="evicted"\} 1$/m,
+  );
 });
 
 Deno.test("a client's burst is rate limited with 429 and Retry-After without slowing another client", async () => {
