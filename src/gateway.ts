@@ -24,6 +24,7 @@ import { openApiDocument } from "./downstream/openapi.ts";
 import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
+import { unchangedIdentities } from "./downstream/auth_changes.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import {
   type Authenticator,
@@ -324,6 +325,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       return { ...existing, config: server };
     });
     const restartRequired = diff.restartRequired;
+    const unchanged = unchangedIdentities(config.mcp.auth, next.mcp.auth);
     config = {
       ...next,
       host: config.host,
@@ -332,6 +334,9 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       mcp: { ...next.mcp, session: config.mcp.session },
     };
     front = buildFront(config);
+    for (const session of [...sessions.values()]) {
+      if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
+    }
     clientBuckets.clear();
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });

@@ -129,13 +129,18 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     return session;
   };
 
+  /**
+   * Serves one request. `identity` is the request's own (its credentials were just checked
+   * against the current config), so scopes narrowed by a reload apply to open sessions at once.
+   */
   const serveRequest = async (
     session: Session,
+    identity: Identity | undefined,
     message: JsonObject,
     accepts: Accepts,
   ): Promise<Response> => {
     const id = message.id as JsonRpcId;
-    const client = session.identity?.name;
+    const client = identity?.name;
     const wait = options.limitClient?.(client ?? session.id) ?? 0;
     if (wait > 0) {
       observer?.message(message.method, false, 0, client);
@@ -171,7 +176,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       sessionId: session.id,
       protocolVersion: session.protocolVersion,
       clientCapabilities: session.clientCapabilities,
-      identity: session.identity,
+      identity,
       state: session,
       signal: controller.signal,
       notify: (notification) => send(JSON.stringify(notification)),
@@ -272,6 +277,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
 
   const batch = async (
     session: Session,
+    identity: Identity | undefined,
     messages: unknown[],
     accepts: Accepts,
   ): Promise<Response> => {
@@ -297,7 +303,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       if (typeof message.method !== "string") return void onResponse(session, message);
       if (!("id" in message)) return void onNotification(session, message);
       if (!isId(message.id)) return invalidRequest(message);
-      const res = await serveRequest(session, message, { json: true, sse: false });
+      const res = await serveRequest(session, identity, message, { json: true, sse: false });
       return await res.text();
     }));
     const bodies = answers.filter((a): a is string => a !== undefined);
@@ -343,7 +349,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       }
       const found = lookup(req, admitted.identity);
       if (found instanceof Response) return found;
-      if (Array.isArray(body)) return batch(found, body, accepts);
+      if (Array.isArray(body)) return batch(found, admitted.identity, body, accepts);
       if (!isObject(body) || body.jsonrpc !== "2.0") {
         return httpError(
           400,
@@ -364,7 +370,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
             "Invalid Request: id must be a string or a number",
           );
         }
-        return serveRequest(found, body, accepts);
+        return serveRequest(found, admitted.identity, body, accepts);
       }
       if (("result" in body || "error" in body) && "id" in body) {
         onResponse(found, body);

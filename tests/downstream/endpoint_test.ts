@@ -3,7 +3,7 @@ import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch
 import { SseChannel } from "../../src/downstream/sse_channel.ts";
 import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
 import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
-import { bearerAuthenticator } from "../../src/http/auth.ts";
+import { type Authenticator, bearerAuthenticator, type Identity } from "../../src/http/auth.ts";
 import { createOriginGuard } from "../../src/http/origin.ts";
 import { createRouter } from "../../src/http/router.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -16,6 +16,7 @@ import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_suppor
 interface Setup {
   dispatcher?: Dispatcher;
   token?: string;
+  authenticate?: Authenticator;
   accepting?: () => boolean;
   maxBodyBytes?: number;
   maxInitializeBytes?: number;
@@ -45,7 +46,8 @@ function setup(options: Setup = {}) {
     sessions,
     dispatcher,
     guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
-    authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
+    authenticate: options.authenticate ??
+      (options.token ? bearerAuthenticator(options.token) : undefined),
     maxBodyBytes: options.maxBodyBytes ?? 4096,
     maxSessionsPerClient: options.maxSessionsPerClient ?? 0,
     maxSessions: options.maxSessions ?? 1000,
@@ -592,4 +594,33 @@ Deno.test("a session that made no request after initialize ends after the short 
   assert.equal(await ping(handler, used.sessionId), 200);
   await clock.advance(61_000);
   assert.equal(sessions.sweep(), 1, "a used session keeps the idle TTL");
+});
+
+Deno.test("a request is served with its own identity's current scopes, not the session's first ones", async () => {
+  const scopes = (allow: string[]) => ({
+    tools: { allow, deny: [] },
+    prompts: { allow: ["*"], deny: [] },
+    resources: { allow: ["*"], deny: [] },
+  });
+  let current: Identity = { name: "ci", scopes: scopes(["*"]) };
+  const authenticate: Authenticator = Object.assign(
+    () => ({ ok: true as const, identity: current }),
+    { scheme: "Bearer" as const },
+  );
+  const seen: Array<Identity | undefined> = [];
+  const dispatcher = streamingDispatcher();
+  const { handler } = setup({
+    authenticate,
+    dispatcher: {
+      ...dispatcher,
+      handle(method, params, context) {
+        seen.push(context.identity);
+        return dispatcher.handle(method, params, context);
+      },
+    },
+  });
+  const { sessionId } = await initialize(handler);
+  current = { name: "ci", scopes: scopes(["narrow__*"]) };
+  await (await postJsonRpc(handler, rpc(1, "x"), { "mcp-session-id": sessionId })).body?.cancel();
+  assert.deepEqual(seen.map((identity) => identity?.scopes?.tools.allow), [["narrow__*"]]);
 });

@@ -257,3 +257,58 @@ Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", a
   assert.equal(evil.headers.get("access-control-allow-origin"), null);
   await evil.body?.cancel();
 });
+
+Deno.test("a reload that narrows a key's scopes applies to its open session; other keys' sessions live on", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  const config = (readerTools: string) =>
+    `mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: reader
+        key_sha256: ${sha("reader-key")}
+        tools: { allow: ${readerTools} }
+      - name: writer
+        key_sha256: ${sha("writer-key")}
+servers:
+${upstream("up", up.url)}`;
+  await using gw = await startGateway(config('["up__*"]'));
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const reader = { authorization: "Bearer reader-key" };
+  const writer = { authorization: "Bearer writer-key" };
+  const call = (headers: Record<string, string>, sessionId: string) =>
+    postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "up__echo", arguments: { text: "x" } },
+    }, { ...headers, "mcp-session-id": sessionId, accept: "application/json" });
+  const readerSession = await initialize(gw.url, reader);
+  const writerSession = await initialize(gw.url, writer);
+  assert.equal((await call(reader, readerSession.sessionId)).status, 200);
+
+  gw.rewrite(config('["up__add"]'));
+  const res = await fetch(`${gw.base}/-/reload`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(res.status, 401, "reload needs an admin");
+  await res.body?.cancel();
+  await gw.gateway.reload();
+
+  const stale = await call(reader, readerSession.sessionId);
+  assert.equal(stale.status, 404, "the session opened under the wider scope is ended");
+  await stale.body?.cancel();
+  const fresh = await initialize(gw.url, reader);
+  const denied = await (await call(reader, fresh.sessionId)).json();
+  assert.match(denied.error.message, /Unknown tool: 'up__echo'/);
+  const kept = await call(writer, writerSession.sessionId);
+  assert.equal(kept.status, 200, "an unchanged identity keeps its session");
+  assert.match(JSON.stringify(await kept.json()), /up:x/);
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^mcpstead_downstream_session_terminations_total\{reason="auth_changed"\} 1$/m,
+  );
+});
