@@ -24,6 +24,7 @@ import { openApiDocument } from "./downstream/openapi.ts";
 import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
+import { ClientLimits } from "./downstream/client_limits.ts";
 import { unchangedIdentities } from "./downstream/auth_changes.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import {
@@ -44,7 +45,6 @@ import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
 import { describeError, type Logger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
-import { TokenBucket } from "./upstream/limits.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
@@ -129,8 +129,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   let running: Running[] = [];
   let reloading: Promise<unknown> = Promise.resolve();
   const subscriptions = new Subscriptions();
-  /** Rate limits of clients (by identity) and of anonymous sessions (by session id). */
-  const clientBuckets = new Map<string, TokenBucket>();
+  /** Rate limits of clients: by identity, anonymous session (/mcp) or address (REST). */
+  const clientLimits = new ClientLimits(config.mcp.rate_limit, clock);
   const supervisors = () => running.map((r) => r.supervisor);
   const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
@@ -143,7 +143,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       metrics.sessionTerminations.inc({ reason });
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
-      clientBuckets.delete(session.id);
+      clientLimits.forget(session.id);
       for (const supervisor of supervisors()) supervisor.releaseSession(session.id);
     },
   });
@@ -244,11 +244,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       },
     });
     const authenticate = createAuthenticator(current.mcp.auth);
-    const limitClient = (key: string) => {
-      let bucket = clientBuckets.get(key);
-      if (!bucket) clientBuckets.set(key, bucket = new TokenBucket(current.mcp.rate_limit, clock));
-      return bucket.take();
-    };
+    const limitClient = (key: string) => clientLimits.take(key);
     const guard = createOriginGuard({
       bindHost: current.host,
       allowedHosts: current.mcp.allowed_hosts,
@@ -337,7 +333,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     for (const session of [...sessions.values()]) {
       if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
     }
-    clientBuckets.clear();
+    clientLimits.reset(config.mcp.rate_limit);
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
     metrics.lastReload.set(clock.now() / 1000);
