@@ -14,6 +14,7 @@ import {
   isJsonObject as isObject,
   isRequestId as isId,
   type JsonObject,
+  type JsonRpcErrorObject,
   type JsonRpcId,
 } from "../mcp/jsonrpc.ts";
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
@@ -201,14 +202,18 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
       if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
     }
+    const bufferBytes = options.limits.streamBufferBytes;
     const channel = live.channel = new SseChannel({
-      bufferBytes: options.limits.streamBufferBytes,
+      bufferBytes,
+      // The answer cannot follow what the client left unread: end the stream with an error it
+      // can read instead of the answer, and stop the call.
+      onOverflow: () => {
+        channel.sendLast(JSON.stringify({ jsonrpc: "2.0", id, error: tooSlow(bufferBytes) }));
+        controller.abort();
+      },
     });
     for (const json of early) channel.send(json);
-    done.then((json) => {
-      channel.send(json);
-      channel.close();
-    });
+    done.then((json) => channel.sendLast(json));
     return new Response(channel.body, { headers: SSE_HEADERS });
   };
 
@@ -429,6 +434,15 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   };
 }
 
+/** The error that ends an answer stream whose client stopped reading. */
+function tooSlow(bufferBytes: number): JsonRpcErrorObject {
+  return {
+    code: ErrorCode.UpstreamError,
+    message: `Cannot stream the answer: the client left more than ${bufferBytes} bytes unread ` +
+      "(mcp.limits.stream_buffer_bytes); the call was cancelled",
+  };
+}
+
 /** The 429 answer when a session cap is full of sessions with calls in flight. */
 function sessionsFull(
   cap: "client" | "gateway",
@@ -480,8 +494,7 @@ function parseAccept(header: string | null): Accepts {
 function reply(json: string, accepts: Accepts, headers: Record<string, string> = {}): Response {
   if (accepts.json) return new Response(json, { headers: { ...JSON_HEADERS, ...headers } });
   const channel = new SseChannel();
-  channel.send(json);
-  channel.close();
+  channel.sendLast(json);
   return new Response(channel.body, { headers: { ...SSE_HEADERS, ...headers } });
 }
 

@@ -23,6 +23,7 @@ interface Setup {
   maxSessions?: number;
   maxSessionsPerClient?: number;
   unusedTtlMs?: number;
+  streamBufferBytes?: number;
 }
 
 function setup(options: Setup = {}) {
@@ -56,7 +57,7 @@ function setup(options: Setup = {}) {
       maxJsonDepth: 8,
       maxHeaderBytes: 4096,
       bodyTimeoutMs: 1000,
-      streamBufferBytes: 1 << 20,
+      streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
     },
     maxBatchSize: 3,
     keepAliveMs: 60_000,
@@ -253,6 +254,18 @@ function streamingDispatcher(): Dispatcher {
         });
         await new Promise((resolve) => setTimeout(resolve, 5));
         return { done: true };
+      }
+      if (method === "big") return { text: "b".repeat(1_500_000) };
+      if (method === "flood") {
+        for (let i = 0; i < 100; i++) {
+          context.notify({
+            jsonrpc: "2.0",
+            method: "notifications/progress",
+            params: { progressToken: "p", progress: i, message: "m".repeat(200) },
+          });
+        }
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+        return { aborted: context.signal.aborted };
       }
       if (method === "wait") {
         await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
@@ -623,4 +636,66 @@ Deno.test("a request is served with its own identity's current scopes, not the s
   current = { name: "ci", scopes: scopes(["narrow__*"]) };
   await (await postJsonRpc(handler, rpc(1, "x"), { "mcp-session-id": sessionId })).body?.cancel();
   assert.deepEqual(seen.map((identity) => identity?.scopes?.tools.allow), [["narrow__*"]]);
+});
+
+Deno.test("an answer larger than the stream buffer reaches a client that accepts only SSE", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const res = await postJsonRpc(handler, rpc(4, "big"), {
+    "mcp-session-id": sessionId,
+    accept: "text/event-stream",
+  });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const events = await readSseEvents(res);
+  assert.equal(events.length, 1);
+  assert.equal(JSON.parse(events[0]!.data).result.text.length, 1_500_000);
+});
+
+Deno.test("an answer stream whose client stops reading ends with an error it can read, and the call stops", async () => {
+  let aborted = false;
+  const dispatcher = streamingDispatcher();
+  const { handler } = setup({
+    streamBufferBytes: 4096,
+    dispatcher: {
+      ...dispatcher,
+      async handle(method, params, context) {
+        context.signal.addEventListener("abort", () => aborted = true);
+        return await dispatcher.handle(method, params, context);
+      },
+    },
+  });
+  const { sessionId } = await initialize(handler);
+  const res = await postJsonRpc(handler, rpc(6, "flood"), { "mcp-session-id": sessionId });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const messages = (await readSseEvents(res)).map((e) => JSON.parse(e.data));
+  const last = messages.at(-1);
+  assert.equal(last.id, 6);
+  assert.match(
+    last.error.message,
+    /^Cannot stream the answer: the client left more than 4096 bytes unread/,
+  );
+  assert.ok(messages.length > 5 && messages.length < 40, `${messages.length} events`);
+  assert.equal(aborted, true);
+});
+
+Deno.test("SseChannel sends one message larger than its buffer once, and refuses a second while the first is unread", async () => {
+  const channel = new SseChannel({ bufferBytes: 4096 });
+  const big = JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "x".repeat(10_000) } });
+  assert.equal(channel.send(big), true);
+  assert.equal(channel.send('{"jsonrpc":"2.0","method":"small"}'), true);
+  assert.equal(channel.send(big), false);
+  assert.equal(channel.slowClient, true);
+  const events = await readSseEvents(new Response(channel.body));
+  assert.deepEqual(events.map((e) => e.data.length), [big.length, 34]);
+});
+
+Deno.test("SseChannel takes a new large message once the client read the previous one", async () => {
+  const channel = new SseChannel({ bufferBytes: 4096 });
+  const reader = channel.body.getReader();
+  const big = JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "x".repeat(10_000) } });
+  assert.equal(channel.send(big), true);
+  await reader.read();
+  assert.equal(channel.send(big), true);
+  assert.equal(channel.slowClient, false);
+  await reader.cancel();
 });
