@@ -12,10 +12,8 @@ import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
 import {
   ErrorCode,
   isJsonObject as isObject,
-  isRequestId as isId,
   type JsonObject,
   type JsonRpcErrorObject,
-  type JsonRpcId,
 } from "../mcp/jsonrpc.ts";
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
 import type { Logger } from "../log.ts";
@@ -24,11 +22,18 @@ import {
   askClient,
   attachStream,
   sendUnsolicited,
+  type RequestKey,
   type Session,
   type SessionCaps,
   type SessionStore,
 } from "./sessions.ts";
 import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
+import {
+  hasInexactId,
+  isRequestKey as isId,
+  parseExactIds,
+  wireId,
+} from "./request_ids.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -140,7 +145,23 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     message: JsonObject,
     accepts: Accepts,
   ): Promise<Response> => {
-    const id = message.id as JsonRpcId;
+    const key = message.id as RequestKey;
+    const id = wireId(key);
+    if (session.inflight.has(key)) {
+      return reply(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: ErrorCode.InvalidRequest,
+            message: `Invalid Request: id ${
+              JSON.stringify(id)
+            } is already used by a request in flight in this session`,
+          },
+        }),
+        accepts,
+      );
+    }
     const client = identity?.name;
     const wait = options.limitClient?.(client ?? session.id) ?? 0;
     if (wait > 0) {
@@ -162,7 +183,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     }
     session.used = true;
     const controller = new AbortController();
-    session.inflight.set(id, controller);
+    session.inflight.set(key, controller);
     const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
@@ -197,7 +218,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         }
         return JSON.stringify({ jsonrpc: "2.0", id, error: rpcError });
       },
-    ).finally(() => session.inflight.delete(id));
+    ).finally(() => session.inflight.delete(key));
     if (accepts.json) {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
       if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
@@ -236,7 +257,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     const params = paramsOf(message);
     if (message.method === "notifications/cancelled") {
       const requestId = params?.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") {
+      if (isId(requestId)) {
         session.inflight.get(requestId)?.abort();
       }
       return;
@@ -276,7 +297,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     });
     observer?.sessionCreated();
     observer?.message("initialize", true, 0);
-    const json = JSON.stringify({ jsonrpc: "2.0", id: message.id, result });
+    const json = JSON.stringify({ jsonrpc: "2.0", id: wireId(message.id), result });
     return reply(json, accepts, { "mcp-session-id": session.id });
   };
 
@@ -341,7 +362,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         if (read.status === 400) observer?.message("invalid", false, 0);
         return read;
       }
-      const body = read.value;
+      const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
         if (read.text.length > initializeLimits.maxBodyBytes) {
           return httpError(
@@ -506,7 +527,7 @@ function httpError(status: number, code: number, message: string): Response {
 }
 
 function invalidRequest(message: unknown, reason = "not a JSON-RPC 2.0 request"): string {
-  const id = isObject(message) && isId(message.id) ? message.id : null;
+  const id = isObject(message) && isId(message.id) ? wireId(message.id) : null;
   return JSON.stringify({
     jsonrpc: "2.0",
     id,

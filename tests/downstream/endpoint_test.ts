@@ -699,3 +699,83 @@ Deno.test("SseChannel takes a new large message once the client read the previou
   assert.equal(channel.slowClient, false);
   await reader.cancel();
 });
+
+Deno.test("a request whose id is already in flight in the session is refused with -32600", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId, accept: "application/json" };
+  const first = postJsonRpc(handler, rpc(9, "wait"), headers);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(await (await postJsonRpc(handler, rpc(9, "x"), headers)).json(), {
+    jsonrpc: "2.0",
+    id: 9,
+    error: {
+      code: -32600,
+      message: "Invalid Request: id 9 is already used by a request in flight in this session",
+    },
+  });
+  const other = await postJsonRpc(handler, rpc("9" as unknown as number, "x"), headers);
+  assert.deepEqual((await other.json()).result, { echo: null }, "the string '9' is another id");
+  await postJsonRpc(handler, {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 9 },
+  }, headers);
+  assert.deepEqual((await (await first).json()).result, { aborted: true });
+  assert.deepEqual((await (await postJsonRpc(handler, rpc(9, "x"), headers)).json()).result, {
+    echo: null,
+  }, "the id is free again once answered");
+});
+
+Deno.test("ids beyond 2^53 come back with the digits sent, and are told apart and cancelled exactly", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const init = await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740995,"method":"initialize","params":{"protocolVersion":"2025-03-26"}}',
+  );
+  assert.match(await init.text(), /^\{"jsonrpc":"2.0","id":9007199254740995,"result":/);
+  const headers = {
+    "mcp-session-id": init.headers.get("mcp-session-id")!,
+    accept: "application/json",
+  };
+  const pending = postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740993,"method":"wait"}',
+    headers,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const neighbour = await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740992,"method":"x"}',
+    headers,
+  );
+  assert.equal(
+    await neighbour.text(),
+    '{"jsonrpc":"2.0","id":9007199254740992,"result":{"echo":null}}',
+  );
+  const batch = await postJsonRpc(
+    handler,
+    '[{"jsonrpc":"2.0","id":-12345678901234567890,"method":"x"},{"jsonrpc":"2.0","id":2,"method":"x"}]',
+    headers,
+  );
+  assert.match(await batch.text(), /^\[\{"jsonrpc":"2.0","id":-12345678901234567890,"result"/);
+  await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740992}}',
+    headers,
+  );
+  const raced = await Promise.race([
+    pending.then(() => "answered"),
+    new Promise((r) => setTimeout(() => r("waiting"), 20)),
+  ]);
+  assert.equal(raced, "waiting", "a neighbouring id cancels nothing");
+  await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740993}}',
+    headers,
+  );
+  assert.equal(
+    await (await pending).text(),
+    '{"jsonrpc":"2.0","id":9007199254740993,"result":{"aborted":true}}',
+  );
+});
