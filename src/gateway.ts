@@ -264,6 +264,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         maxBodyBytes: current.mcp.max_body_bytes,
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
         maxJsonDepth: current.mcp.limits.max_json_depth,
+        maxJsonValues: current.mcp.limits.max_json_values,
       },
       limitClient,
       onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
@@ -283,6 +284,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       maxInitializeBytes: current.mcp.limits.max_initialize_bytes,
       limits: {
         maxJsonDepth: current.mcp.limits.max_json_depth,
+        maxJsonValues: current.mcp.limits.max_json_values,
         maxHeaderBytes: current.mcp.limits.max_header_bytes,
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
         streamBufferBytes: current.mcp.limits.stream_buffer_bytes,

@@ -64,6 +64,7 @@ export const userSchema = z.strictObject({
 /** Limits on what clients may send. */
 export const limitsSchema = section({
   max_json_depth: emptyIsAbsent(z.int().min(2).max(1000).default(64)),
+  max_json_values: emptyIsAbsent(z.int().min(100).default(100_000)),
   max_batch: emptyIsAbsent(z.int().min(1).max(10_000).default(100)),
   max_header_bytes: emptyIsAbsent(z.int().min(1024).default(16_384)),
   max_sessions_per_client: count(100),

@@ -55,6 +55,7 @@ export interface EndpointOptions {
   /** Limits on what clients send and how fast they read. */
   limits: {
     maxJsonDepth: number;
+    maxJsonValues: number;
     maxHeaderBytes: number;
     bodyTimeoutMs: number;
     /** Bytes an SSE stream may hold for a client that does not read; beyond that it is closed. */
@@ -109,6 +110,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.limits.bodyTimeoutMs,
     maxJsonDepth: options.limits.maxJsonDepth,
+    maxJsonValues: options.limits.maxJsonValues,
   };
   const initializeLimits = {
     ...bodyLimits,

@@ -5,6 +5,7 @@
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
 import { BodyTooLargeError, readCappedBody } from "./body.ts";
+import { jsonShapeProblem, type JsonShapeLimits } from "./json_shape.ts";
 import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
 
@@ -22,10 +23,9 @@ export interface AdmissionOptions {
 }
 
 /** Limits on a JSON request body. */
-export interface JsonBodyLimits {
+export interface JsonBodyLimits extends JsonShapeLimits {
   maxBodyBytes: number;
   bodyTimeoutMs: number;
-  maxJsonDepth: number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -59,19 +59,18 @@ export function admit(
 
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
- * (parse error or too deep) when it is not acceptable JSON. The text is returned as well.
+ * when it is not acceptable JSON (malformed, too deep or too many values: checked before it is
+ * parsed). The text is returned as well.
  */
 export async function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
 ): Promise<{ value: unknown; text: string } | Response> {
-  let value: unknown;
-  let text: string;
+  let bytes: Uint8Array;
   try {
     const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
-    text = decoder.decode(await readCappedBody(req, limits.maxBodyBytes, deadline));
-    value = JSON.parse(text);
+    bytes = await readCappedBody(req, limits.maxBodyBytes, deadline);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
@@ -83,30 +82,22 @@ export async function readJsonBody(
         "Request Timeout: the body did not arrive in time",
       );
     }
-    return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
+    return unreadable(refuse);
   }
-  if (deeperThan(value, limits.maxJsonDepth)) {
-    return refuse(
-      400,
-      ErrorCode.InvalidRequest,
-      `Invalid Request: JSON nested deeper than ${limits.maxJsonDepth} levels`,
-    );
+  const problem = jsonShapeProblem(bytes, limits);
+  if (problem !== undefined) {
+    return refuse(400, ErrorCode.InvalidRequest, `Invalid Request: ${problem}`);
   }
-  return { value, text };
+  try {
+    const text = decoder.decode(bytes);
+    return { value: JSON.parse(text), text };
+  } catch {
+    return unreadable(refuse);
+  }
 }
 
-/** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== "object" || item === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      stack.push([child, depth + 1]);
-    }
-  }
-  return false;
+function unreadable(refuse: Refuse): Response {
+  return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
 }
 
 /** The size of the request's header fields, as sent. */

@@ -18,7 +18,12 @@ export interface ReloadRouteOptions {
   reload(): Promise<Response>;
 }
 
-const BODY_LIMITS = { maxBodyBytes: 1024, bodyTimeoutMs: 5_000, maxJsonDepth: 2 };
+const BODY_LIMITS = {
+  maxBodyBytes: 1024,
+  bodyTimeoutMs: 5_000,
+  maxJsonDepth: 2,
+  maxJsonValues: 16,
+};
 const refusePlain: Refuse = (status, _code, message) => plain(status, message);
 
 /** Builds the `POST /-/reload` handler. */

@@ -30,6 +30,7 @@ const DEFAULTS: Config = {
     pinned: [],
     limits: {
       max_json_depth: 64,
+      max_json_values: 100_000,
       max_batch: 100,
       max_header_bytes: 16_384,
       max_sessions_per_client: 100,

@@ -55,6 +55,7 @@ function setup(options: Setup = {}) {
     maxInitializeBytes: options.maxInitializeBytes ?? 4096,
     limits: {
       maxJsonDepth: 8,
+      maxJsonValues: 1000,
       maxHeaderBytes: 4096,
       bodyTimeoutMs: 1000,
       streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
