@@ -21,19 +21,14 @@ import type { CallContext, Dispatcher } from "./dispatch.ts";
 import {
   askClient,
   attachStream,
-  sendUnsolicited,
   type RequestKey,
+  sendUnsolicited,
   type Session,
   type SessionCaps,
   type SessionStore,
 } from "./sessions.ts";
 import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
-import {
-  hasInexactId,
-  isRequestKey as isId,
-  parseExactIds,
-  wireId,
-} from "./request_ids.ts";
+import { hasInexactId, isRequestKey as isId, parseExactIds, wireId } from "./request_ids.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */

@@ -5,7 +5,7 @@
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
 import { BodyTooLargeError, readCappedBody } from "./body.ts";
-import { jsonShapeProblem, type JsonShapeLimits } from "./json_shape.ts";
+import { type JsonShapeLimits, jsonShapeProblem } from "./json_shape.ts";
 import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
 
