@@ -7,7 +7,11 @@
  * ```sh
  * deno run -A bench/load.ts [--quick] [--out bench/results/latest.json] [--rounds N]
  *   [--only latency,throughput,list,cold,memory,stdio,profile] [--no-profile]
- *   [--mcp-proxy <path to mcp-proxy.mjs>] [--install-peers] [--no-peers]
+ *   [--mcp-proxy <path to mcp-proxy.mjs>]
+ *   [--install-peers]       # install missing peers: mcp-proxy (npm) and the Rust mcpstead 0.1.13
+ *                           # (cargo, about 5 minutes the first time)
+ *   [--install-peers=all]   # also MikkoParkkola's mcp-gateway 3.5.1 (cargo, about 13 minutes)
+ *   [--no-peers]            # measure no peer (without either flag, installed peers are used)
  *   [--candidate <another checkout>]   # also measure that checkout's gateway (A/B of a change)
  *   [--label <text>]   # names the code measured when it is not a git checkout (default: git describe)
  * deno run -A bench/load.ts --render bench/results/latest.json   # print the table of a run again
@@ -18,10 +22,12 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { machineInfo } from "./proc_stats.ts";
 import { ROOT, stopAll } from "./procs.ts";
-import { evaluateTargets, type LoadResults, renderMarkdown } from "./load_report.ts";
+import { compareSides, evaluateTargets, type LoadResults } from "./load_report.ts";
+import { renderMarkdown } from "./load_markdown.ts";
 import { type Plan, runScenarios } from "./load_scenarios.ts";
 import { readFlags } from "./fast_mcp.ts";
-import { findMcpProxy } from "./peers.ts";
+import { findMcpProxy, readPeerChoice } from "./peers.ts";
+import { defaultPeerCache, findRustPeers } from "./rust_peers.ts";
 
 const encoder = new TextEncoder();
 const print = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -35,6 +41,13 @@ if (rendered !== undefined) {
   Deno.exit(0);
 }
 const quick = flags.has("quick");
+let peerChoice;
+try {
+  peerChoice = readPeerChoice(flags);
+} catch (error) {
+  note((error as Error).message);
+  Deno.exit(2);
+}
 const only = flags.get("only")?.split(",");
 const num = (name: string, full: number, fast: number) =>
   Number(flags.get(name) ?? (quick ? fast : full));
@@ -60,9 +73,15 @@ const plan: Plan = {
     if (name === "profile") return !flags.has("no-profile") && (!quick || flags.has("profile"));
     return true;
   },
-  mcpProxy: flags.has("no-peers") ? undefined : await findMcpProxy({
+  mcpProxy: peerChoice.skip ? undefined : await findMcpProxy({
     explicit: flags.get("mcp-proxy"),
-    install: flags.has("install-peers"),
+    install: peerChoice.install !== "none",
+    log: note,
+  }),
+  peers: await findRustPeers({
+    choice: peerChoice,
+    cache: defaultPeerCache(),
+    cargo: "cargo",
     log: note,
   }),
   candidate: flags.get("candidate"),
@@ -80,7 +99,8 @@ Deno.addSignalListener("SIGINT", stop);
 let results: LoadResults;
 try {
   const measured = await runScenarios(plan);
-  results = { meta: startMeta, ...measured, targets: [] };
+  results = { meta: startMeta, ...measured, comparisons: [], targets: [] };
+  results.comparisons = compareSides(results);
   results.targets = evaluateTargets(results);
 } finally {
   await stopAll();
@@ -132,6 +152,6 @@ async function meta(): Promise<Record<string, unknown>> {
     ...(plan.candidate === undefined ? {} : { candidate: plan.candidate }),
     ...machine,
     loadavg,
-    plan: { ...plan, wants: undefined, log: undefined, resultsDir: undefined },
+    plan: { ...plan, wants: undefined, log: undefined, resultsDir: undefined, peers: undefined },
   };
 }

@@ -28,27 +28,26 @@ export interface PairedPlan {
 export const callParams = (tool: string) => `{"name":"${tool}","arguments":{"text":"hello"}}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One thing to measure: where, which tool, which processes to watch. */
+/** One thing to measure: where, which tool, which processes to watch (`proxy`: the one in between). */
 export interface Side {
+  label: string;
   url: string;
   tool: string;
   watch: Record<string, number>;
 }
 
-/** The sides of the direct-call scenarios. */
-export type SideName = "direct" | "passthrough" | "gateway" | "candidate";
-
-/** One sequential client per side, `rounds` times. */
+/** One sequential client per side, `rounds` times, against the baseline side `baseline`. */
 export async function latencyScenario(
   lg: Loadgen,
   plan: PairedPlan,
-  sides: Partial<Record<SideName, Side>>,
+  sides: Record<string, Side>,
+  baseline: string,
 ): Promise<LatencyResult> {
-  const names = Object.keys(sides) as SideName[];
-  const pooled: Partial<Record<SideName, number[]>> = {};
+  const names = Object.keys(sides);
+  const pooled: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const perRound: LatencyResult["perRound"] = [];
   for (let r = 0; r < plan.rounds; r++) {
-    const p50: Partial<Record<SideName, number>> = {};
+    const row: LatencyResult["perRound"][number] = {};
     for (const side of rotate(names, r)) {
       await quiet(plan);
       const res = checked(
@@ -63,36 +62,38 @@ export async function latencyScenario(
         }),
         `latency ${side}`,
       );
-      (pooled[side] ??= []).push(...res.latenciesMs!);
-      p50[side] = round(summarize(res.latenciesMs!).p50, 4);
+      pooled[side]!.push(...res.latenciesMs!);
+      const summary = summarize(res.latenciesMs!);
+      row[side] = {
+        p50: round(summary.p50, 4),
+        p99: round(summary.p99, 4),
+        rps: round(rps(res), 1),
+      };
     }
-    perRound.push(p50 as LatencyResult["perRound"][number]);
+    perRound.push(row);
   }
-  const sum = (side: SideName) => summarize(pooled[side] ?? []);
-  const direct = sum("direct");
-  const passthrough = sum("passthrough");
-  const gateway = sum("gateway");
-  const candidate = pooled.candidate ? sum("candidate") : undefined;
-  return {
+  const paired = (side: string, f: (p: { p50: number; p99: number; rps: number }) => number) =>
+    median(perRound.map((p) => f(p[side]!) - f(p[baseline]!)));
+  const result: LatencyResult = {
     rounds: plan.rounds,
     callsPerRound: plan.seqCalls,
-    direct: rounded(direct),
-    passthrough: rounded(passthrough),
-    gateway: rounded(gateway),
-    addedP50: round(gateway.p50 - direct.p50, 4),
-    addedP99: round(gateway.p99 - direct.p99, 4),
-    addedP50Paired: round(median(perRound.map((p) => p.gateway - p.direct)), 4),
-    passthroughAddedP50: round(passthrough.p50 - direct.p50, 4),
-    passthroughAddedP99: round(passthrough.p99 - direct.p99, 4),
-    ...(candidate
-      ? {
-        candidate: rounded(candidate),
-        candidateAddedP50: round(candidate.p50 - direct.p50, 4),
-        candidateAddedP99: round(candidate.p99 - direct.p99, 4),
-      }
-      : {}),
+    baseline,
+    sides: {},
     perRound,
   };
+  for (const side of names) {
+    result.sides[side] = {
+      label: sides[side]!.label,
+      latency: rounded(summarize(pooled[side]!)),
+      rps: round(median(perRound.map((p) => p[side]!.rps)), 1),
+      ...(side === baseline ? {} : {
+        rpsRatio: round(median(perRound.map((p) => p[side]!.rps / p[baseline]!.rps)), 3),
+        addedP50: round(paired(side, (p) => p.p50), 4),
+        addedP99: round(paired(side, (p) => p.p99), 4),
+      }),
+    };
+  }
+  return result;
 }
 
 /** Concurrent runs of every side, in rotating order; ratios are per round against `baseline`. */
@@ -100,9 +101,10 @@ export async function measureThroughput(
   lg: Loadgen,
   plan: PairedPlan,
   rounds: number,
-  sides: { baseline: Side; gateway: Side; passthrough?: Side; candidate?: Side },
+  sides: Record<string, Side>,
+  baseline: string,
 ): Promise<ThroughputResult> {
-  const names = Object.keys(sides) as Array<keyof typeof sides>;
+  const names = Object.keys(sides);
   const runs: Record<string, Result[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
     for (const side of rotate(names, r)) {
@@ -123,25 +125,28 @@ export async function measureThroughput(
       ));
     }
   }
-  const ratio = (side: string) =>
-    round(median(runs[side]!.map((run, i) => rps(run) / rps(runs.baseline![i]!))), 3);
-  return {
+  const result: ThroughputResult = {
     rounds,
     clients: plan.clients,
     durationMs: plan.durationMs,
-    baseline: throughputSide(runs.baseline!),
-    gateway: throughputSide(runs.gateway!),
-    ratio: ratio("gateway"),
-    ...(runs.passthrough
-      ? { passthrough: throughputSide(runs.passthrough), passthroughRatio: ratio("passthrough") }
-      : {}),
-    ...(runs.candidate
-      ? { candidate: throughputSide(runs.candidate), candidateRatio: ratio("candidate") }
-      : {}),
+    baseline,
+    sides: {},
   };
+  for (const side of names) {
+    result.sides[side] = {
+      ...throughputSide(sides[side]!.label, runs[side]!),
+      ...(side === baseline ? {} : {
+        ratio: round(
+          median(runs[side]!.map((run, i) => rps(run) / rps(runs[baseline]![i]!))),
+          3,
+        ),
+      }),
+    };
+  }
+  return result;
 }
 
-function throughputSide(runs: Result[]): ThroughputSide {
+function throughputSide(label: string, runs: Result[]): ThroughputSide {
   const calls = runs.reduce((sum, r) => sum + r.completed, 0);
   const seconds = runs.reduce((sum, r) => sum + r.windowMs / 1000, 0);
   const cpu: Record<string, number> = {};
@@ -159,6 +164,7 @@ function throughputSide(runs: Result[]): ThroughputSide {
   // What ran besides the processes measured: other work on a shared machine skews the numbers.
   cores.other = round(((cpu.machine ?? NaN) - ours) / seconds, 3);
   return {
+    label,
     rps: round(median(runs.map(rps)), 1),
     perRound: runs.map((r) => round(rps(r), 1)),
     latency: rounded(summarize(runs.flatMap((r) => r.latenciesMs ?? []))),

@@ -1,67 +1,100 @@
 /**
- * The results of `bench/load.ts`: their JSON shape, the DESIGN §7 targets they are checked
- * against, and the Markdown table printed at the end of a run.
+ * The results of `bench/load.ts`: their JSON shape, our gateway's ratios to the other sides of
+ * the run, and the DESIGN §7 targets they are checked against (`load_markdown.ts` prints them).
  *
  * @module
  */
-import { fmt, fmtInt, type Summary } from "./stats.ts";
+import { median, round, type Summary } from "./stats.ts";
 
-/** Sequential latency, one client, direct vs through the gateway. */
+/** One side of the sequential runs (one client): direct, the floor, a gateway or a peer. */
+export interface LatencySide {
+  label: string;
+  /** The latency of every call of every round, pooled. */
+  latency: Summary;
+  /** Median over rounds of calls per second. */
+  rps: number;
+  /** Median over rounds of this side's calls/s ÷ the baseline's in the same round (not on the baseline). */
+  rpsRatio?: number;
+  /** Median over rounds of this side's p50 − the baseline's p50 in the same round, ms (not on the baseline). */
+  addedP50?: number;
+  /** The same for p99, ms. */
+  addedP99?: number;
+}
+
+/** Sequential latency, one client per side, the sides in rotating order each round. */
 export interface LatencyResult {
   rounds: number;
   callsPerRound: number;
-  direct: Summary;
-  /** The bare `Deno.serve` + `fetch` pass-through (the DESIGN §7 floor). */
-  passthrough: Summary;
-  gateway: Summary;
-  /** Pooled gateway p50 − direct p50 (and p99), ms. */
-  addedP50: number;
-  addedP99: number;
-  /** Median over rounds of the paired per-round p50 differences, ms. */
-  addedP50Paired: number;
-  passthroughAddedP50: number;
-  passthroughAddedP99: number;
-  /** The gateway of another checkout (`--candidate`), when measured. */
-  candidate?: Summary;
-  candidateAddedP50?: number;
-  candidateAddedP99?: number;
-  /** p50 of each side per round, ms. */
-  perRound: Array<{ direct: number; passthrough: number; gateway: number; candidate?: number }>;
+  /** The side the others are measured against (`direct`). */
+  baseline: string;
+  /** Every side measured, in table order. */
+  sides: Record<string, LatencySide>;
+  /** Each side's p50, p99 (ms) and calls/s, per round. */
+  perRound: Array<Record<string, { p50: number; p99: number; rps: number }>>;
 }
 
 /** One side of a concurrent run. */
 export interface ThroughputSide {
+  label: string;
   /** Median over rounds of calls per second. */
   rps: number;
   perRound: number[];
+  /** Median over rounds of this side's calls/s ÷ the baseline's in the same round (not on the baseline). */
+  ratio?: number;
   latency: Summary;
   errors: number;
-  /** CPU µs per completed call, per process (gateway, upstream, loadgen; `machine` = all cores). */
+  /**
+   * CPU µs per completed call, per process: `proxy` (the gateway, floor or peer in between),
+   * `upstream` or `child`, `loadgen`; `machine` = all cores.
+   */
   cpuPerCallUs: Record<string, number>;
   /** Cores used during the window, per process; `other` = everything else on the machine. */
   cores: Record<string, number>;
 }
 
-/** Concurrent sessions, direct (or a peer) vs through the gateway. */
+/** Concurrent sessions against every side, in rotating order each round. */
 export interface ThroughputResult {
   rounds: number;
   clients: number;
   durationMs: number;
-  baseline: ThroughputSide;
-  gateway: ThroughputSide;
-  /** Median of per-round gateway / baseline throughput. */
-  ratio: number;
-  /** The bare pass-through, when measured, and its ratio to the baseline. */
-  passthrough?: ThroughputSide;
-  passthroughRatio?: number;
-  /** The gateway of another checkout (`--candidate`), when measured. */
-  candidate?: ThroughputSide;
-  candidateRatio?: number;
+  /** The side the ratios are against (`direct`, or the stdio peer). */
+  baseline: string;
+  sides: Record<string, ThroughputSide>;
+}
+
+/** A Rust peer of the run: measured (with its binary) or why not. */
+export interface PeerReport {
+  /** Its side in the latency and throughput results. */
+  key: string;
+  label: string;
+  crate: string;
+  version: string;
+  bin?: string;
+  /** Why it was not measured: not installed, failed to install or start, or `--no-peers`. */
+  skipped?: string;
+  /** How long installing it took in this run, s. */
+  installSeconds?: number;
+}
+
+/** Our gateway against another side of the same run (ours ÷ theirs). */
+export interface Comparison {
+  against: string;
+  label: string;
+  /** Median over rounds of the per-round ratio of calls/s, with many clients. */
+  rpsMany: number | undefined;
+  /** The same with one client. */
+  rpsOne: number | undefined;
+  /** Our added p50 ÷ theirs (both against direct, one client). */
+  addedP50: number | undefined;
+  /** Our CPU per call ÷ theirs, with many clients. */
+  cpuPerCall: number | undefined;
 }
 
 /** Everything one run measured; absent parts were skipped. */
 export interface LoadResults {
   meta: Record<string, unknown>;
+  /** The Rust peers, measured or not (never left out). */
+  peers?: PeerReport[];
   latency?: LatencyResult;
   throughput?: ThroughputResult;
   list?: {
@@ -102,6 +135,7 @@ export interface LoadResults {
     concurrent?: ThroughputResult;
   };
   profile?: { file: string; markdown: string; top: unknown[]; areas: unknown[] };
+  comparisons: Comparison[];
   targets: Target[];
 }
 
@@ -114,14 +148,37 @@ export interface Target {
   met: boolean | undefined;
 }
 
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0
-    ? NaN
-    : s.length % 2
-    ? s[s.length >> 1]!
-    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+/** The side of our gateway in the results. */
+export const OURS = "gateway";
+/** The Rust mcpstead's side, which DESIGN §7 measures us against. */
+const RUST_MCPSTEAD = "mcpstead-rs";
+
+/** Our gateway against every other side but the baseline: ratios between rows of one run. */
+export function compareSides(r: LoadResults): Comparison[] {
+  const l = r.latency;
+  const t = r.throughput;
+  const names = Object.keys(t?.sides ?? l?.sides ?? {});
+  const baseline = t?.baseline ?? l?.baseline;
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b === 0 ? undefined : round(a / b, 3);
+  const perRound = (ours: number[], theirs: number[]) =>
+    ours.length === 0 ? undefined : round(median(ours.map((v, i) => v / theirs[i]!)), 3);
+  return names.filter((name) => name !== OURS && name !== baseline).map((name) => ({
+    against: name,
+    label: t?.sides[name]?.label ?? l!.sides[name]!.label,
+    rpsMany: t?.sides[OURS] && t.sides[name]
+      ? perRound(t.sides[OURS].perRound, t.sides[name].perRound)
+      : undefined,
+    rpsOne: l?.sides[OURS] && l.sides[name]
+      ? perRound(l.perRound.map((p) => p[OURS]!.rps), l.perRound.map((p) => p[name]!.rps))
+      : undefined,
+    addedP50: ratio(l?.sides[OURS]?.addedP50, l?.sides[name]?.addedP50),
+    cpuPerCall: ratio(
+      t?.sides[OURS]?.cpuPerCallUs.proxy,
+      t?.sides[name]?.cpuPerCallUs.proxy,
+    ),
+  }));
+}
 
 /** Checks the results against DESIGN §7. */
 export function evaluateTargets(r: LoadResults): Target[] {
@@ -142,13 +199,22 @@ export function evaluateTargets(r: LoadResults): Target[] {
       ? value <= limit
       : value >= limit,
   });
+  const rust = r.comparisons.find((c) => c.against === RUST_MCPSTEAD);
+  const clients = r.throughput?.clients ?? 32;
   return [
-    at("gateway-added p50, tools/call, 1 sequential client", r.latency?.addedP50, "ms", "<=", 0.25),
-    at("gateway-added p99, tools/call, 1 sequential client", r.latency?.addedP99, "ms", "<=", 1.5),
-    at("throughput with 32 sessions, gateway / direct", r.throughput?.ratio, "×", ">=", 0.25),
+    at("added p50, 1 client: ours ÷ the Rust mcpstead's", rust?.addedP50, "×", "<=", 1),
+    at("added p99, 1 client", r.latency?.sides[OURS]?.addedP99, "ms", "<=", 1),
+    at(`calls/s, ${clients} clients: ours ÷ the Rust mcpstead's`, rust?.rpsMany, "×", ">=", 1),
     at(
-      "stdio calls/s, gateway / mcp-proxy (32 sessions)",
-      r.stdio?.concurrent?.ratio,
+      `gateway CPU per call, ${clients} clients`,
+      r.throughput?.sides[OURS]?.cpuPerCallUs.proxy,
+      "µs",
+      "<=",
+      100,
+    ),
+    at(
+      `stdio calls/s, ${r.stdio?.concurrent?.clients ?? clients} clients: ours ÷ mcp-proxy's`,
+      r.stdio?.concurrent?.sides[OURS]?.ratio,
       "×",
       ">=",
       10,
@@ -172,201 +238,4 @@ export function evaluateTargets(r: LoadResults): Target[] {
       300,
     ),
   ];
-}
-
-/** The results as Markdown: one table of measurements, one of targets. */
-export function renderMarkdown(r: LoadResults): string {
-  const rows: string[][] = [];
-  const row3 = (...cells: [string, string, string, string, string]) => rows.push(cells);
-  const row = (label: string, baseline: string, gateway: string, difference: string) =>
-    rows.push([label, baseline, "", gateway, difference]);
-  const pair = (side: ThroughputSide) =>
-    `${fmt(side.latency.p50, 2)} / ${fmt(side.latency.p99, 2)}`;
-  const gen = (side: ThroughputSide) =>
-    `${fmt(side.cpuPerCallUs.loadgen, 1)} / ${fmt(side.cores.loadgen, 2)}`;
-  const l = r.latency;
-  if (l) {
-    row3(
-      "tools/call, 1 sequential client: p50 (ms)",
-      fmt(l.direct.p50),
-      fmt(l.passthrough.p50),
-      fmt(l.gateway.p50),
-      `+${fmt(l.addedP50)} (paired ${fmt(l.addedP50Paired)}); pass-through +${
-        fmt(l.passthroughAddedP50)
-      }`,
-    );
-    row3(
-      "tools/call, 1 sequential client: p99 (ms)",
-      fmt(l.direct.p99),
-      fmt(l.passthrough.p99),
-      fmt(l.gateway.p99),
-      `+${fmt(l.addedP99)}; pass-through +${fmt(l.passthroughAddedP99)}`,
-    );
-  }
-  const t = r.throughput;
-  if (t) {
-    const p = t.passthrough;
-    row3(
-      `tools/call, ${t.clients} sessions: calls/s`,
-      fmtInt(t.baseline.rps),
-      fmtInt(p?.rps),
-      fmtInt(t.gateway.rps),
-      `${fmt(t.ratio, 2)}× direct (pass-through ${fmt(t.passthroughRatio, 2)}×)`,
-    );
-    row3(
-      `tools/call, ${t.clients} sessions: p50 / p99 (ms)`,
-      pair(t.baseline),
-      p ? pair(p) : "",
-      pair(t.gateway),
-      "",
-    );
-    row3(
-      "proxy CPU per call (µs)",
-      "",
-      fmt(p?.cpuPerCallUs.passthrough, 1),
-      fmt(t.gateway.cpuPerCallUs.gateway, 1),
-      `gateway ${fmt(t.gateway.cores.gateway, 2)} cores`,
-    );
-    row3(
-      "upstream CPU per call (µs)",
-      fmt(t.baseline.cpuPerCallUs.upstream, 1),
-      fmt(p?.cpuPerCallUs.upstream, 1),
-      fmt(t.gateway.cpuPerCallUs.upstream, 1),
-      "",
-    );
-    row3(
-      "load generator: CPU per call (µs) / cores",
-      gen(t.baseline),
-      p ? gen(p) : "",
-      gen(t.gateway),
-      "separate process",
-    );
-    row3(
-      "other processes on the machine (cores)",
-      fmt(t.baseline.cores.other, 2),
-      fmt(p?.cores.other, 2),
-      fmt(t.gateway.cores.other, 2),
-      "should be ≈ 0",
-    );
-  }
-  if (r.list) {
-    row(
-      `tools/list, ${r.list.upstreams} upstreams × ${r.list.toolsEach} tools (${r.list.toolsListed} listed, ${
-        fmtInt(r.list.bytes)
-      } B): p50 / p99 (ms)`,
-      "",
-      `${fmt(r.list.latency.p50)} / ${fmt(r.list.latency.p99)}`,
-      "",
-    );
-  }
-  const c = r.cold;
-  if (c) {
-    row(
-      `start → "listening" log line, no upstreams (ms, median of ${c.runs})`,
-      "",
-      fmt(median(c.listeningMs), 1),
-      `min ${fmt(Math.min(...c.listeningMs), 1)}`,
-    );
-    row(
-      `start → /health 200, no upstreams (ms, median of ${c.runs})`,
-      "",
-      fmt(median(c.healthMs), 1),
-      `min ${fmt(Math.min(...c.healthMs), 1)}`,
-    );
-    row(
-      `start → first tool listed, ${c.upstreams} upstreams × ${c.upstreamDelayMs} ms (ms)`,
-      "",
-      fmt(median(c.firstToolMs), 1),
-      "",
-    );
-    row(
-      `start → all ${c.upstreams} upstreams' tools listed (ms)`,
-      "",
-      fmt(median(c.allToolsMs), 1),
-      "",
-    );
-  }
-  const m = r.memory;
-  if (m) {
-    row("gateway RSS, idle (MB)", "", fmt(m.idleRssMB, 1), "");
-    row(
-      `gateway RSS with ${fmtInt(m.sessions)} idle sessions, just created (MB)`,
-      "",
-      fmt(m.rssWithSessionsMB, 1),
-      `+${fmt(m.deltaMB, 1)} (${fmtInt(m.createPerSecond)} sessions/s created)`,
-    );
-    if (m.settledRssMB !== undefined) {
-      row(
-        `gateway RSS with ${fmtInt(m.sessions)} idle sessions, settled (MB)`,
-        "",
-        fmt(m.settledRssMB, 1),
-        `+${fmt(m.settledDeltaMB, 1)} (${fmtInt(m.bytesPerSession)} B/session) after ${
-          fmt((m.settledAfterMs ?? NaN) / 1000, 0)
-        } s`,
-      );
-    }
-  }
-  const s = r.stdio;
-  if (s?.skipped) row(`stdio upstream: gateway vs ${s.peer}`, "skipped", "", s.skipped);
-  if (s?.sequential) {
-    row(
-      `stdio, 1 sequential client: p50 (ms) — baseline = ${s.peer}`,
-      fmt(s.sequential.peer.p50),
-      fmt(s.sequential.gateway.p50),
-      `${fmt(s.sequential.peer.p50 / s.sequential.gateway.p50, 1)}× faster`,
-    );
-  }
-  if (s?.concurrent) {
-    const x = s.concurrent;
-    row(
-      `stdio, ${x.clients} sessions: calls/s — baseline = ${s.peer}`,
-      fmtInt(x.baseline.rps),
-      fmtInt(x.gateway.rps),
-      `${fmt(x.ratio, 1)}×`,
-    );
-    row(`stdio, ${x.clients} sessions: p50 / p99 (ms)`, pair(x.baseline), pair(x.gateway), "");
-    row(
-      `stdio, ${x.clients} sessions: proxy / child CPU per call (µs)`,
-      `${fmt(x.baseline.cpuPerCallUs.peer, 1)} / ${fmt(x.baseline.cpuPerCallUs.child, 1)}`,
-      `${fmt(x.gateway.cpuPerCallUs.gateway, 1)} / ${fmt(x.gateway.cpuPerCallUs.child, 1)}`,
-      `other processes ${fmt(x.baseline.cores.other, 2)} / ${fmt(x.gateway.cores.other, 2)} cores`,
-    );
-  }
-  const cl = r.latency;
-  if (cl?.candidate) {
-    row(
-      `candidate ${String(r.meta.candidate)}: 1 sequential client p50 / p99 (ms)`,
-      "",
-      `${fmt(cl.candidate.p50)} / ${fmt(cl.candidate.p99)}`,
-      `+${fmt(cl.candidateAddedP50)} / +${fmt(cl.candidateAddedP99)} over direct`,
-    );
-  }
-  const ct = r.throughput?.candidate;
-  if (ct) {
-    row(
-      `candidate: ${r.throughput!.clients} sessions calls/s; p50 / p99 (ms)`,
-      "",
-      `${fmtInt(ct.rps)}; ${pair(ct)}`,
-      `${fmt(r.throughput!.candidateRatio, 2)}× direct`,
-    );
-    row(
-      "candidate: gateway CPU per call (µs)",
-      "",
-      fmt(ct.cpuPerCallUs.gateway, 1),
-      `${fmt(ct.cores.gateway, 2)} cores`,
-    );
-  }
-  let out =
-    "| measure | baseline (direct / peer) | bare pass-through | through mcpstead | difference |\n" +
-    "|---|---:|---:|---:|---|\n";
-  for (const cells of rows) out += `| ${cells.join(" | ")} |\n`;
-  out += "\n| DESIGN §7 target | measured | target | met |\n|---|---:|---:|:-:|\n";
-  for (const target of r.targets) {
-    const value = target.value === undefined
-      ? "–"
-      : `${fmt(target.value, target.unit === "×" ? 2 : 3)} ${target.unit}`;
-    const met = target.met === undefined ? "not measured" : target.met ? "yes" : "**no**";
-    out += `| ${target.what} | ${value} | ${target.limit} ${target.unit} | ${met} |\n`;
-  }
-  return out;
 }

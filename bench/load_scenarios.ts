@@ -7,9 +7,11 @@
  */
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
+import denoJson from "../deno.json" with { type: "json" };
 import { getOnce } from "./http1_client.ts";
-import type { LoadResults } from "./load_report.ts";
+import { type LoadResults, OURS, type PeerReport } from "./load_report.ts";
 import type { McpProxy } from "./peers.ts";
+import { RUST_PEERS, startRustPeer } from "./rust_peers.ts";
 import { profileMarkdown, summarizeProfileFile } from "./cpu_profile.ts";
 import { pidsWithMarker, statusBytes } from "./proc_stats.ts";
 import {
@@ -22,12 +24,12 @@ import {
   rotate,
   rounded,
   type Side,
-  type SideName,
 } from "./load_paired.ts";
 import { reapMarked } from "./procs.ts";
 import { messageOf, parseTarget, RawMcpSession } from "./raw_mcp_session.ts";
 import {
   fastStdioCommand,
+  type FastUpstream,
   type GatewayProc,
   gatewayYaml,
   type Loadgen,
@@ -50,6 +52,8 @@ export interface Plan extends PairedPlan {
   profileMs: number;
   wants(scenario: string): boolean;
   mcpProxy: McpProxy | undefined;
+  /** The Rust peers: measured when they have a binary, reported either way. */
+  peers: PeerReport[];
   /** Another checkout whose gateway is measured too, as side "candidate" (A/B of a change). */
   candidate: string | undefined;
   resultsDir: string;
@@ -58,7 +62,7 @@ export interface Plan extends PairedPlan {
   log(text: string): void;
 }
 
-type Measured = Omit<LoadResults, "meta" | "targets">;
+type Measured = Omit<LoadResults, "meta" | "targets" | "comparisons">;
 
 const MB = 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,51 +75,8 @@ export async function runScenarios(plan: Plan): Promise<Measured> {
   const yaml = gatewayYaml([{ name: "fast", url: up.url }]);
 
   if (plan.wants("latency") || plan.wants("throughput")) {
-    const gw = await startGateway(yaml);
-    const pt = await startPassthrough(up.url);
-    const cand = plan.candidate === undefined
-      ? undefined
-      : await startGateway(yaml, { root: plan.candidate, name: "candidate gateway" });
-    await untilConnected(gw, 1, 5);
-    if (cand) await untilConnected(cand, 1, 5);
-    const via = (url: string, tool: string, watch: Record<string, number>): Side => ({
-      url,
-      tool,
-      watch,
-    });
-    const sides: Partial<Record<SideName, Side>> = {
-      direct: via(up.url, "tool_0", { upstream: up.proc.pid }),
-      passthrough: via(pt.url, "tool_0", { passthrough: pt.proc.pid, upstream: up.proc.pid }),
-      gateway: via(gw.url, "fast__tool_0", { gateway: gw.proc.pid, upstream: up.proc.pid }),
-    };
-    if (cand) {
-      sides.candidate = via(cand.url, "fast__tool_0", {
-        gateway: cand.proc.pid,
-        upstream: up.proc.pid,
-      });
-    }
-    if (plan.wants("latency")) {
-      plan.log(
-        `latency: ${plan.rounds} rounds × ${plan.seqCalls} sequential calls, direct vs pass-through vs gateway`,
-      );
-      out.latency = await latencyScenario(lg, plan, sides);
-    }
-    if (plan.wants("throughput")) {
-      plan.log(
-        `throughput: ${plan.rounds} rounds × ${plan.durationMs} ms, ${plan.clients} sessions, direct vs pass-through vs gateway`,
-      );
-      out.throughput = await measureThroughput(lg, plan, plan.rounds, {
-        baseline: sides.direct!,
-        passthrough: sides.passthrough!,
-        gateway: sides.gateway!,
-        ...(sides.candidate ? { candidate: sides.candidate } : {}),
-      });
-    }
-    await cand?.proc.stop();
-    await pt.proc.stop();
-    await gw.proc.stop();
+    await directScenarios(lg, plan, up, yaml, out);
   }
-
   if (plan.wants("list")) out.list = await listScenario(lg, plan);
   if (plan.wants("cold")) out.cold = await coldScenario(plan);
   if (plan.wants("memory")) out.memory = await memoryScenario(lg, plan, yaml);
@@ -126,6 +87,77 @@ export async function runScenarios(plan: Plan): Promise<Measured> {
   await lg.run({ op: "exit" }).catch(() => {});
   await lg.proc.stop();
   return out;
+}
+
+/**
+ * Latency (one client) and throughput (many) of every side in front of the same upstream:
+ * direct, the bare pass-through, our gateway, a candidate checkout and the Rust peers that
+ * start; a peer that does not start is reported with the reason.
+ */
+async function directScenarios(
+  lg: Loadgen,
+  plan: Plan,
+  up: FastUpstream,
+  yaml: string,
+  out: Measured,
+): Promise<void> {
+  const upstream = up.proc.pid;
+  const stops: Array<() => Promise<void>> = [];
+  const sides: Record<string, Side> = {
+    direct: { label: "direct", url: up.url, tool: "tool_0", watch: { upstream } },
+  };
+  try {
+    const pt = await startPassthrough(up.url);
+    stops.push(() => pt.proc.stop());
+    sides.passthrough = {
+      label: "bare `Deno.serve` + `fetch` pass-through",
+      url: pt.url,
+      tool: "tool_0",
+      watch: { proxy: pt.proc.pid, upstream },
+    };
+    const gateway = async (label: string, root?: string): Promise<Side> => {
+      const gw = await startGateway(yaml, root === undefined ? {} : { root, name: label });
+      stops.push(() => gw.proc.stop());
+      await untilConnected(gw, 1, 5);
+      return { label, url: gw.url, tool: "fast__tool_0", watch: { proxy: gw.proc.pid, upstream } };
+    };
+    sides[OURS] = await gateway(`mcpstead ${denoJson.version} (ours)`);
+    if (plan.candidate !== undefined) {
+      sides.candidate = await gateway(`candidate ${plan.candidate}`, plan.candidate);
+    }
+    out.peers = [];
+    for (const report of plan.peers) {
+      const peer = RUST_PEERS.find((p) => p.key === report.key)!;
+      out.peers.push(report);
+      if (report.bin === undefined) continue;
+      try {
+        const started = await startRustPeer(peer, report.bin, up.url);
+        stops.push(() => started.proc.stop());
+        sides[peer.key] = {
+          label: peer.label,
+          url: started.url,
+          tool: peer.tool,
+          watch: { proxy: started.proc.pid, upstream },
+        };
+      } catch (error) {
+        report.skipped = `cannot start: ${String((error as Error).message).slice(0, 400)}`;
+        plan.log(`${peer.label}: ${report.skipped}`);
+      }
+    }
+    const names = Object.keys(sides).join(", ");
+    if (plan.wants("latency")) {
+      plan.log(`latency: ${plan.rounds} rounds × ${plan.seqCalls} sequential calls: ${names}`);
+      out.latency = await latencyScenario(lg, plan, sides, "direct");
+    }
+    if (plan.wants("throughput")) {
+      plan.log(
+        `throughput: ${plan.rounds} rounds × ${plan.durationMs} ms, ${plan.clients} sessions: ${names}`,
+      );
+      out.throughput = await measureThroughput(lg, plan, plan.rounds, sides, "direct");
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+  }
 }
 
 async function listScenario(lg: Loadgen, plan: Plan): Promise<NonNullable<Measured["list"]>> {
@@ -305,43 +337,45 @@ async function stdioScenario(lg: Loadgen, plan: Plan): Promise<NonNullable<Measu
       const pid = pidsWithMarker(`${marker}-${suffix}`).find((p) => p !== parent);
       return pid === undefined ? {} : { child: pid };
     };
-    const sides = {
-      baseline: {
+    const sides: Record<string, Side> = {
+      peer: {
+        label: peer,
         url: mp.url,
         tool: "tool_0",
-        watch: { peer: mp.proc.pid, ...childOf("peer", mp.proc.pid) },
+        watch: { proxy: mp.proc.pid, ...childOf("peer", mp.proc.pid) },
       },
-      gateway: {
+      [OURS]: {
+        label: `mcpstead ${denoJson.version} (ours)`,
         url: gw.url,
         tool: "fast__tool_0",
-        watch: { gateway: gw.proc.pid, ...childOf("gw", gw.proc.pid) },
+        watch: { proxy: gw.proc.pid, ...childOf("gw", gw.proc.pid) },
       },
     };
-    const seq = { baseline: [] as number[], gateway: [] as number[] };
+    const seq: Record<string, number[]> = { peer: [], [OURS]: [] };
     for (let r = 0; r < plan.stdioRounds; r++) {
-      for (const side of rotate(["baseline", "gateway"] as const, r)) {
+      for (const side of rotate(["peer", OURS], r)) {
         await quiet(plan);
         const res = checked(
           await lg.run({
             op: "calls",
-            url: sides[side].url,
+            url: sides[side]!.url,
             clients: 1,
             method: "tools/call",
-            params: callParams(sides[side].tool),
+            params: callParams(sides[side]!.tool),
             warmupCalls: Math.min(plan.seqWarmup, 200),
             calls: Math.ceil(plan.seqCalls / 3),
           }),
           `stdio sequential ${side}`,
         );
-        seq[side].push(...res.latenciesMs!);
+        seq[side]!.push(...res.latenciesMs!);
       }
     }
-    const concurrent = await measureThroughput(lg, plan, plan.stdioRounds, sides);
+    const concurrent = await measureThroughput(lg, plan, plan.stdioRounds, sides, "peer");
     return {
       peer,
       sequential: {
-        gateway: rounded(summarize(seq.gateway)),
-        peer: rounded(summarize(seq.baseline)),
+        gateway: rounded(summarize(seq[OURS]!)),
+        peer: rounded(summarize(seq.peer!)),
       },
       concurrent,
     };

@@ -1,6 +1,7 @@
 /**
  * Finds (and on request installs) the peers the load benchmark compares against: `mcp-proxy`
- * (npm, run with Node), which fronts one stdio server over Streamable HTTP.
+ * (npm, run with Node), which fronts one stdio server over Streamable HTTP, and reads the peer
+ * flags of `bench/load.ts` (the Rust gateways are in `rust_peers.ts`).
  *
  * @module
  */
@@ -13,6 +14,40 @@ export const MCP_PROXY_VERSION = "6.7.19";
 export const PEERS_DIR = join(ROOT, "bench/.peers");
 
 const BIN = "node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs";
+
+/** Which missing peers to install: none, mcp-proxy and the Rust mcpstead, or also mcp-gateway. */
+export type InstallChoice = "none" | "default" | "all";
+
+/** What the peer flags ask for. */
+export interface PeerChoice {
+  /** `--no-peers`: measure no peer at all. */
+  skip: boolean;
+  install: InstallChoice;
+}
+
+/**
+ * Reads `--no-peers`, `--install-peers` and `--install-peers=all`; throws on other values or on
+ * both at once.
+ */
+export function readPeerChoice(flags: ReadonlyMap<string, string>): PeerChoice {
+  const skip = flags.has("no-peers");
+  const value = flags.get("install-peers");
+  const install: InstallChoice = value === undefined
+    ? "none"
+    : value === "true"
+    ? "default"
+    : value === "all"
+    ? "all"
+    : invalid(
+      `--install-peers '${value}' is not a choice; use --install-peers or --install-peers=all`,
+    );
+  if (skip && install !== "none") invalid("--no-peers and --install-peers contradict each other");
+  return { skip, install };
+}
+
+function invalid(why: string): never {
+  throw new Error(`Cannot read the peer flags: ${why}`);
+}
 
 /** A usable mcp-proxy. */
 export interface McpProxy {
@@ -75,7 +110,8 @@ async function inspect(bin: string): Promise<McpProxy | undefined> {
   }
 }
 
-async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+/** Whether a command runs and exits 0 (false when it is not installed). */
+export async function succeeds(cmd: string, args: string[]): Promise<boolean> {
   try {
     const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
     return out.success;

@@ -39,6 +39,8 @@ export interface StartOptions<T> {
   probe?(): Promise<T>;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Start with only `env`, none of this process's environment (for children that read their own variables). */
+  clearEnv?: boolean;
   /** Pipe stdin (the caller writes to `child.stdin`). */
   stdin?: boolean;
   /** Start in a new process group, so stopping also ends what the child started. */
@@ -61,6 +63,7 @@ export async function start<T>(
     stdout: "piped",
     stderr: "piped",
     ...(options.env ? { env: options.env } : {}),
+    ...(options.clearEnv ? { clearEnv: true } : {}),
     ...(options.group ? { detached: true } : {}),
   }).spawn();
   const ready = Promise.withResolvers<{ value: T; ms: number }>();
@@ -87,11 +90,17 @@ export async function start<T>(
     }
     proc.onLine?.(line, stream);
   };
-  void readLines(child.stdout, (line) => feed(line, "stdout"));
-  void readLines(child.stderr, (line) => feed(line, "stderr"));
-  child.status.then((status) => {
+  const read = Promise.all([
+    readLines(child.stdout, (line) => feed(line, "stdout")),
+    readLines(child.stderr, (line) => feed(line, "stderr")),
+  ]);
+  child.status.then(async (status) => {
     proc.exited = status;
     live.delete(proc);
+    // Its last words (why it exited) may still be in the pipes, unless a grandchild holds them.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([read, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+    clearTimeout(timer);
     ready.reject(
       new Error(
         `${options.name} exited (code ${status.code}) before it was ready:\n${
