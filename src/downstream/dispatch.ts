@@ -18,7 +18,7 @@ import { callMetaTool, isMetaTool, META_TOOLS, type MetaSources } from "./meta_t
 import { ToolIndex } from "./search.ts";
 import type { Supervisor } from "../upstream/supervisor.ts";
 import type { Identity } from "../http/auth.ts";
-import { isLogLevel, logLevelAllows } from "./log_levels.ts";
+import { isLogLevel, logLevelAllows } from "../mcp/log_levels.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 
 /** What a session keeps between requests that dispatch reads or changes. */

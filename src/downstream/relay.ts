@@ -11,7 +11,7 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import type { Catalog } from "../upstream/catalog.ts";
-import { logLevelAllows } from "./log_levels.ts";
+import { logLevelAllows } from "../mcp/log_levels.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 
