@@ -24,6 +24,12 @@ import { openApiDocument } from "./downstream/openapi.ts";
 import { createRestApi } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
+import { Listeners } from "./downstream/listen.ts";
+import { createModernEndpoint } from "./downstream/modern_endpoint.ts";
+import { InputFlows } from "./core/input_flows.ts";
+import { RequestStateCodec } from "./core/request_state.ts";
+import { MODERN_VERSIONS } from "./mcp/era.ts";
+import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import {
   type Authenticator,
@@ -93,6 +99,9 @@ export interface Gateway extends AsyncDisposable {
 }
 
 const KEEPALIVE_MS = 25_000;
+/** How long a 2026-07-28 client has to retry a call that waits for its input. */
+const FLOW_TTL_MS = 600_000;
+const FLOW_SWEEP_MS = 5_000;
 const CIRCUIT_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
 
 /** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
@@ -145,6 +154,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const relayTargets = { sessions, subscriptions, catalog: () => catalog };
+  const flows = new InputFlows({
+    codec: new RequestStateCodec(RequestStateCodec.randomKey()),
+    clock,
+    node: crypto.randomUUID(),
+    ttlMs: FLOW_TTL_MS,
+    maxFlows: 10_000,
+    maxFlowsPerPrincipal: 100,
+  });
+  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
 
   const metrics = createGatewayMetrics({
     upstreams: () =>
@@ -186,7 +204,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
     const previous = catalog;
     catalog = next;
-    announceChanges(previous, next, sessions);
+    for (const kind of announceChanges(previous, next, sessions)) listeners.listChanged(kind);
   };
 
   const start = (server: ServerConfig): Running => {
@@ -270,7 +288,27 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       },
       accepting: () => accepting,
     });
+    const modern = createModernEndpoint({
+      dispatcher,
+      flows,
+      listeners,
+      serverInfo: { name: "mcpstead", version: deps.version },
+      supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
+      cacheHints: () => cacheHints(current),
+      toolSchema: (name) => catalog.toolInfo(name)?.inputSchema,
+      limitClient,
+      streamBufferBytes: current.mcp.limits.stream_buffer_bytes,
+      keepAliveMs: KEEPALIVE_MS,
+      log,
+      onMessage(method, ok, seconds, client) {
+        const label = methodLabel(method);
+        metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
+        metrics.requestDuration.observe({ method: label }, seconds);
+        if (client !== undefined) metrics.clientRequests.inc({ client });
+      },
+    });
     const endpoint = createMcpEndpoint({
+      modern,
       sessions,
       dispatcher,
       guard,
@@ -457,13 +495,16 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
+  const flowGc = sweepFlows(flows, clock, stop.signal);
 
   const dispose = async () => {
     if (stop.signal.aborted) return;
     accepting = false;
     sessions.endAll("gateway_shutdown");
+    listeners.closeAll();
+    flows.endAll();
     stop.abort();
-    await Promise.allSettled([gc, ...running.map((r) => r.done)]);
+    await Promise.allSettled([gc, flowGc, ...running.map((r) => r.done)]);
   };
 
   return {
@@ -496,6 +537,28 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     dispose,
     [Symbol.asyncDispose]: dispose,
   };
+}
+
+/** Cancels input flows whose client did not come back, every few seconds until `signal` aborts. */
+async function sweepFlows(flows: InputFlows, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await clock.sleep(FLOW_SWEEP_MS, signal);
+    } catch {
+      return;
+    }
+    flows.sweep();
+  }
+}
+
+/**
+ * The caching hints of lists for 2026-07-28 clients: fresh until the soonest catalog refresh,
+ * and private when scopes can make a list depend on who asks.
+ */
+function cacheHints(config: Config): { ttlMs: number; cacheScope: "public" | "private" } {
+  const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300);
+  const scoped = config.mcp.auth.mode === "keys" || config.mcp.auth.mode === "basic";
+  return { ttlMs: refresh * 1000, cacheScope: scoped ? "private" : "public" };
 }
 
 /** What a server entry of `/health` names as its upstream. */

@@ -13,10 +13,13 @@ import {
   ErrorCode,
   isJsonObject as isObject,
   isRequestId as isId,
+  type Json,
   type JsonObject,
   type JsonRpcId,
 } from "../mcp/jsonrpc.ts";
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
+import { classify } from "../mcp/era.ts";
+import type { ModernEndpoint } from "./modern_endpoint.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
 import {
@@ -55,6 +58,8 @@ export interface EndpointOptions {
   accepting(): boolean;
   /** Receives what the endpoint does, for metrics. */
   observer?: EndpointObserver;
+  /** Serves requests of 2026-07-28 clients (no session). */
+  modern?: ModernEndpoint;
 }
 
 /** Receives what the endpoint does, for metrics. */
@@ -302,7 +307,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
   };
 
   return {
-    async post(req) {
+    async post(req, info) {
       const admitted = admit(req, admission, httpError);
       if (admitted instanceof Response) return admitted;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
@@ -326,6 +331,18 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         return read;
       }
       const body = read.value;
+      const era = classify(body, req.headers.get("mcp-protocol-version"));
+      if (era.era === "refused") {
+        const { status, code, message, data } = era.refusal;
+        const id = isObject(body) && isId(body.id) ? body.id : null;
+        return rpcErrorResponse(status, id, code, message, data);
+      }
+      if (era.era === "modern" && options.modern) {
+        return options.modern(body as JsonObject, era.envelope, req, {
+          identity: admitted.identity,
+          principal: principalOf(admitted.identity, info.remoteAddr),
+        }, accepts);
+      }
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
         return initialize(body, accepts, admitted.identity);
       }
@@ -452,6 +469,30 @@ function reply(json: string, accepts: Accepts, headers: Record<string, string> =
   channel.send(json);
   channel.close();
   return new Response(channel.body, { headers: { ...SSE_HEADERS, ...headers } });
+}
+
+/**
+ * Whom a sessionless request is counted against: its identity when auth is on, else the
+ * client's address (without the port, which changes with every connection).
+ */
+function principalOf(identity: Identity | undefined, remoteAddr: string | undefined): string {
+  if (identity) return `identity:${identity.name}`;
+  const address = remoteAddr?.replace(/:\d+$/, "") ?? "unknown";
+  return `address:${address}`;
+}
+
+function rpcErrorResponse(
+  status: number,
+  id: JsonRpcId | null,
+  code: number,
+  message: string,
+  data: Json | undefined,
+): Response {
+  const error = data === undefined ? { code, message } : { code, message, data };
+  return new Response(JSON.stringify({ jsonrpc: "2.0", id, error }), {
+    status,
+    headers: JSON_HEADERS,
+  });
 }
 
 function httpError(status: number, code: number, message: string): Response {
