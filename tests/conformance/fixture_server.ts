@@ -53,6 +53,90 @@ export interface ConformanceSession {
   close(): Promise<void>;
 }
 
+/** The fixed resources of both fixtures (SDK v1 and v2): name, URI, metadata, content. */
+export const STATIC_RESOURCES = [
+  {
+    name: "static-text",
+    uri: "test://static-text",
+    metadata: {
+      title: "Static text resource",
+      description: "A fixed text/plain resource.",
+      mimeType: "text/plain",
+    },
+    content: (uri: string) => ({
+      uri,
+      mimeType: "text/plain",
+      text: "This is the content of the static text resource.",
+    }),
+  },
+  {
+    name: "static-binary",
+    uri: "test://static-binary",
+    metadata: {
+      title: "Static binary resource",
+      description: "A 1x1 PNG image.",
+      mimeType: "image/png",
+    },
+    content: (uri: string) => ({ uri, mimeType: "image/png", blob: PNG_BASE64 }),
+  },
+];
+
+/** The resource template of both fixtures; its content echoes `{id}`. */
+export const TEMPLATE_RESOURCE = {
+  name: "template-data",
+  uriTemplate: "test://template/{id}/data",
+  metadata: {
+    title: "Template resource",
+    description: "Echoes the {id} of its URI.",
+    mimeType: "application/json",
+  },
+  content: (uri: string, id: unknown) => ({
+    uri,
+    mimeType: "application/json",
+    text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${String(id)}` }),
+  }),
+};
+
+/** Completions of `arg1` of `test_prompt_with_arguments`. */
+export function completeArg1(value: string): string[] {
+  return ["test1", "test2", "test3"].filter((v) => v.startsWith(value));
+}
+
+/** Completions of `{id}` of `test://template/{id}/data`. */
+export function completeTemplateId(value: string): string[] {
+  return ["123", "456", "789"].filter((id) => id.startsWith(value));
+}
+
+const userText = (text: string) => ({
+  role: "user" as const,
+  content: { type: "text" as const, text },
+});
+
+/** The messages of each prompt, shared by the SDK v1 and v2 fixtures. */
+export const PROMPT_MESSAGES = {
+  simple: () => [userText("This is a simple prompt for testing.")],
+  withArguments: (arg1: string, arg2: string) => [
+    userText(`Prompt with arguments: arg1='${arg1}', arg2='${arg2}'`),
+  ],
+  withEmbeddedResource: (uri: string) => [
+    {
+      role: "user" as const,
+      content: {
+        type: "resource" as const,
+        resource: { uri, mimeType: "text/plain", text: "Embedded resource content for testing." },
+      },
+    },
+    userText("Please process the embedded resource above."),
+  ],
+  withImage: () => [
+    {
+      role: "user" as const,
+      content: { type: "image" as const, data: PNG_BASE64, mimeType: "image/png" },
+    },
+    userText("Please analyze the image above."),
+  ],
+};
+
 /** Log levels, least severe first (RFC 5424 order, as MCP logging uses them). */
 const LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
@@ -115,40 +199,19 @@ export function buildConformanceServer(options: ConformanceServerOptions): Confo
 }
 
 function registerResources(server: McpServer, watchIntervalMs: number): { stop(): void } {
-  server.registerResource("static-text", "test://static-text", {
-    title: "Static text resource",
-    description: "A fixed text/plain resource.",
-    mimeType: "text/plain",
-  }, (uri) => ({
-    contents: [{
-      uri: uri.href,
-      mimeType: "text/plain",
-      text: "This is the content of the static text resource.",
-    }],
-  }));
-  server.registerResource("static-binary", "test://static-binary", {
-    title: "Static binary resource",
-    description: "A 1x1 PNG image.",
-    mimeType: "image/png",
-  }, (uri) => ({ contents: [{ uri: uri.href, mimeType: "image/png", blob: PNG_BASE64 }] }));
+  for (const resource of STATIC_RESOURCES) {
+    server.registerResource(resource.name, resource.uri, resource.metadata, (uri) => ({
+      contents: [resource.content(uri.href)],
+    }));
+  }
   server.registerResource(
-    "template-data",
-    new ResourceTemplate("test://template/{id}/data", {
+    TEMPLATE_RESOURCE.name,
+    new ResourceTemplate(TEMPLATE_RESOURCE.uriTemplate, {
       list: undefined,
-      complete: { id: (value) => ["123", "456", "789"].filter((id) => id.startsWith(value)) },
+      complete: { id: completeTemplateId },
     }),
-    {
-      title: "Template resource",
-      description: "Echoes the {id} of its URI.",
-      mimeType: "application/json",
-    },
-    (uri, { id }) => ({
-      contents: [{
-        uri: uri.href,
-        mimeType: "application/json",
-        text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${String(id)}` }),
-      }],
-    }),
+    TEMPLATE_RESOURCE.metadata,
+    (uri, { id }) => ({ contents: [TEMPLATE_RESOURCE.content(uri.href, id)] }),
   );
 
   // The watched resource changes on a timer that runs only while this session subscribes.
@@ -191,55 +254,19 @@ function registerResources(server: McpServer, watchIntervalMs: number): { stop()
 function registerPrompts(server: McpServer): void {
   server.registerPrompt("test_simple_prompt", {
     description: "A prompt without arguments.",
-  }, () => ({
-    messages: [{
-      role: "user",
-      content: { type: "text", text: "This is a simple prompt for testing." },
-    }],
-  }));
+  }, () => ({ messages: PROMPT_MESSAGES.simple() }));
   server.registerPrompt("test_prompt_with_arguments", {
     description: "A prompt that interpolates arg1 and arg2.",
     argsSchema: {
-      arg1: completable(
-        z.string().describe("First test argument"),
-        (value) => ["test1", "test2", "test3"].filter((v) => v.startsWith(value)),
-      ),
+      arg1: completable(z.string().describe("First test argument"), completeArg1),
       arg2: z.string().describe("Second test argument"),
     },
-  }, ({ arg1, arg2 }) => ({
-    messages: [{
-      role: "user",
-      content: { type: "text", text: `Prompt with arguments: arg1='${arg1}', arg2='${arg2}'` },
-    }],
-  }));
+  }, ({ arg1, arg2 }) => ({ messages: PROMPT_MESSAGES.withArguments(arg1, arg2) }));
   server.registerPrompt("test_prompt_with_embedded_resource", {
     description: "A prompt that embeds the resource named by resourceUri.",
     argsSchema: { resourceUri: z.string().describe("URI of the resource to embed") },
-  }, ({ resourceUri }) => ({
-    messages: [
-      {
-        role: "user",
-        content: {
-          type: "resource",
-          resource: {
-            uri: resourceUri,
-            mimeType: "text/plain",
-            text: "Embedded resource content for testing.",
-          },
-        },
-      },
-      {
-        role: "user",
-        content: { type: "text", text: "Please process the embedded resource above." },
-      },
-    ],
-  }));
+  }, ({ resourceUri }) => ({ messages: PROMPT_MESSAGES.withEmbeddedResource(resourceUri) }));
   server.registerPrompt("test_prompt_with_image", {
     description: "A prompt with an image.",
-  }, () => ({
-    messages: [
-      { role: "user", content: { type: "image", data: PNG_BASE64, mimeType: "image/png" } },
-      { role: "user", content: { type: "text", text: "Please analyze the image above." } },
-    ],
-  }));
+  }, () => ({ messages: PROMPT_MESSAGES.withImage() }));
 }

@@ -26,6 +26,83 @@ export const PNG_BASE64 =
 export const WAV_BASE64 =
   "UklGRiwAAABXQVZFZm10IBAAAAABAAEAQB8AAEAfAAABAAgAZGF0YQgAAACAgICAgICAgA==";
 
+/** The text `test_simple_text` returns. */
+export const SIMPLE_TEXT = "This is a simple text response for testing.";
+
+/** The form `test_elicitation` asks for (`message` is the tool's argument). */
+export const ELICITATION_FIELDS = {
+  username: { type: "string", description: "User's response" },
+  email: { type: "string", description: "User's email address" },
+};
+
+/** The form of `test_elicitation_sep1034_defaults`: five primitive fields with defaults. */
+export const SEP1034_FIELDS = {
+  name: { type: "string", description: "User name", default: "John Doe" },
+  age: { type: "integer", description: "User age", default: 30 },
+  score: { type: "number", description: "User score", default: 95.5 },
+  status: {
+    type: "string",
+    description: "User status",
+    enum: ["active", "inactive", "pending"],
+    default: "active",
+  },
+  verified: { type: "boolean", description: "Verification status", default: true },
+};
+
+/** The form of `test_elicitation_sep1330_enums`: the five enum variants of SEP-1330. */
+export const SEP1330_FIELDS = {
+  untitledSingle: {
+    type: "string",
+    description: "Untitled single-select",
+    enum: ["option1", "option2", "option3"],
+  },
+  titledSingle: {
+    type: "string",
+    description: "Titled single-select",
+    oneOf: [
+      { const: "value1", title: "First Option" },
+      { const: "value2", title: "Second Option" },
+      { const: "value3", title: "Third Option" },
+    ],
+  },
+  legacyEnum: {
+    type: "string",
+    description: "Legacy titled enum",
+    enum: ["opt1", "opt2", "opt3"],
+    enumNames: ["Option One", "Option Two", "Option Three"],
+  },
+  untitledMulti: {
+    type: "array",
+    description: "Untitled multi-select",
+    items: { type: "string", enum: ["option1", "option2", "option3"] },
+  },
+  titledMulti: {
+    type: "array",
+    description: "Titled multi-select",
+    items: {
+      anyOf: [
+        { const: "value1", title: "First Choice" },
+        { const: "value2", title: "Second Choice" },
+        { const: "value3", title: "Third Choice" },
+      ],
+    },
+  },
+};
+
+/** The input schema of `json_schema_2020_12_tool`, which `tools/list` must show verbatim. */
+export const JSON_SCHEMA_2020_12 = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  type: "object",
+  $defs: {
+    address: {
+      type: "object",
+      properties: { street: { type: "string" }, city: { type: "string" } },
+    },
+  },
+  properties: { name: { type: "string" }, address: { $ref: "#/$defs/address" } },
+  additionalProperties: false,
+} as const;
+
 /** The tools every session lists (`test_dynamic_tool` joins them once it appeared). */
 export const CONFORMANCE_TOOLS = [
   "test_simple_text",
@@ -83,7 +160,7 @@ export function conformanceTools(context: ToolContext): Map<string, ToolSpec> {
     ["test_simple_text", {
       description: "Returns a text content item.",
       inputSchema: NO_ARGS,
-      run: () => text("This is a simple text response for testing."),
+      run: () => text(SIMPLE_TEXT),
     }],
     ["test_image_content", {
       description: "Returns a 1x1 PNG image content item.",
@@ -103,13 +180,7 @@ export function conformanceTools(context: ToolContext): Map<string, ToolSpec> {
     ["test_multiple_content_types", {
       description: "Returns text, image and embedded resource content items.",
       inputSchema: NO_ARGS,
-      run: () => ({
-        content: [
-          { type: "text", text: "Multiple content types test:" },
-          { type: "image", data: PNG_BASE64, mimeType: "image/png" },
-          embeddedResource(),
-        ],
-      }),
+      run: () => ({ content: multipleContent() }),
     }],
     ["test_tool_with_logging", {
       description:
@@ -178,70 +249,19 @@ export function conformanceTools(context: ToolContext): Map<string, ToolSpec> {
       description: "Asks the client for a username and email with `message` as the prompt.",
       inputSchema: stringArgs({ message: "The message to show the user" }),
       run: (args, extra) =>
-        elicit(extra, stringArg(args, "message"), {
-          username: { type: "string", description: "User's response" },
-          email: { type: "string", description: "User's email address" },
-        }, ["username", "email"]),
+        elicit(extra, stringArg(args, "message"), ELICITATION_FIELDS, ["username", "email"]),
     }],
     ["test_elicitation_sep1034_defaults", {
       description: "Elicits a form whose five primitive fields carry defaults (SEP-1034).",
       inputSchema: NO_ARGS,
       run: (_args, extra) =>
-        elicit(extra, "Please review and update the form fields with defaults", {
-          name: { type: "string", description: "User name", default: "John Doe" },
-          age: { type: "integer", description: "User age", default: 30 },
-          score: { type: "number", description: "User score", default: 95.5 },
-          status: {
-            type: "string",
-            description: "User status",
-            enum: ["active", "inactive", "pending"],
-            default: "active",
-          },
-          verified: { type: "boolean", description: "Verification status", default: true },
-        }),
+        elicit(extra, "Please review and update the form fields with defaults", SEP1034_FIELDS),
     }],
     ["test_elicitation_sep1330_enums", {
       description: "Elicits a form with the five enum variants of SEP-1330.",
       inputSchema: NO_ARGS,
       run: (_args, extra) =>
-        elicit(extra, "Please select options from the enum fields", {
-          untitledSingle: {
-            type: "string",
-            description: "Untitled single-select",
-            enum: ["option1", "option2", "option3"],
-          },
-          titledSingle: {
-            type: "string",
-            description: "Titled single-select",
-            oneOf: [
-              { const: "value1", title: "First Option" },
-              { const: "value2", title: "Second Option" },
-              { const: "value3", title: "Third Option" },
-            ],
-          },
-          legacyEnum: {
-            type: "string",
-            description: "Legacy titled enum",
-            enum: ["opt1", "opt2", "opt3"],
-            enumNames: ["Option One", "Option Two", "Option Three"],
-          },
-          untitledMulti: {
-            type: "array",
-            description: "Untitled multi-select",
-            items: { type: "string", enum: ["option1", "option2", "option3"] },
-          },
-          titledMulti: {
-            type: "array",
-            description: "Titled multi-select",
-            items: {
-              anyOf: [
-                { const: "value1", title: "First Choice" },
-                { const: "value2", title: "Second Choice" },
-                { const: "value3", title: "Third Choice" },
-              ],
-            },
-          },
-        }),
+        elicit(extra, "Please select options from the enum fields", SEP1330_FIELDS),
     }],
     ["test_reconnection", {
       description: "Closes its SSE stream mid-call and answers after the client resumed it.",
@@ -264,18 +284,7 @@ export function conformanceTools(context: ToolContext): Map<string, ToolSpec> {
     }],
     ["json_schema_2020_12_tool", {
       description: "Tool with JSON Schema 2020-12 features",
-      inputSchema: {
-        $schema: "https://json-schema.org/draft/2020-12/schema",
-        type: "object",
-        $defs: {
-          address: {
-            type: "object",
-            properties: { street: { type: "string" }, city: { type: "string" } },
-          },
-        },
-        properties: { name: { type: "string" }, address: { $ref: "#/$defs/address" } },
-        additionalProperties: false,
-      },
+      inputSchema: JSON_SCHEMA_2020_12,
       run: (args) => text(`Received: ${JSON.stringify(args)}`),
     }],
     [DYNAMIC_TOOL, {
@@ -303,7 +312,17 @@ async function elicit(
   );
 }
 
-function embeddedResource(): CallToolResult["content"][number] {
+/** The content of `test_multiple_content_types`: text, image and an embedded resource. */
+export function multipleContent(): CallToolResult["content"] {
+  return [
+    { type: "text", text: "Multiple content types test:" },
+    { type: "image", data: PNG_BASE64, mimeType: "image/png" },
+    embeddedResource(),
+  ];
+}
+
+/** The embedded text resource `test_embedded_resource` returns. */
+export function embeddedResource(): CallToolResult["content"][number] {
   return {
     type: "resource",
     resource: {

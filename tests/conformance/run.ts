@@ -1,13 +1,23 @@
 /**
- * `deno task conformance`: runs the official MCP conformance suite
- * (`@modelcontextprotocol/conformance@0.1.16`, server mode) against mcpstead with the
- * conformance fixture as its only upstream, or against the fixture itself with `--direct`
- * (recipe: `research/spec-conformance.md` §3.8).
+ * `deno task conformance`: runs the official MCP conformance suite (server mode) against
+ * mcpstead with a conformance fixture as its only upstream, or against the fixture itself with
+ * `--direct` (recipe: `research/spec-conformance.md` §3.8).
  *
  * ```sh
- * deno run -A tests/conformance/run.ts [--transport http|sse|stdio] [--session shared|per_client]
- *   [--suite active|all] [--tools-mode direct|meta|both] [--scenario NAME] [--direct] [--verbose]
+ * deno run -A tests/conformance/run.ts [--era legacy|modern] [--fixture sdk1|sdk2]
+ *   [--transport http|sse|stdio] [--session shared|per_client] [--suite active|all]
+ *   [--tools-mode direct|meta|both] [--scenario NAME] [--direct] [--verbose]
  * ```
+ *
+ * - `--era legacy` (default): `@modelcontextprotocol/conformance@0.1.16`, the 2025 suite.
+ * - `--era modern`: `@modelcontextprotocol/conformance@0.2.0-alpha.12` with
+ *   `--requirements 2026-07-28` (the 37 required scenarios, at the 2026 wire; it also runs 13
+ *   unscored ones), or one `--scenario` at `--spec-version 2026-07-28`. The suite needs Node 22,
+ *   so it runs under Deno, like the 2025 one.
+ * - `--fixture`: `sdk1` (`tests/fixtures/conformance_server.ts`, SDK v1, 2025 only; the default
+ *   for `--era legacy`) or `sdk2` (`tests/fixtures/conformance_server_sdk2.ts`, SDK v2, both
+ *   eras; the only one for `--era modern`, and it passes the 2025 suite too). Legacy HTTP+SSE
+ *   (`--transport sse`) needs `sdk1`: SDK v2 has no such server transport.
  *
  * - `--transport`: how the gateway reaches the fixture (default http). For http and sse the
  *   fixture runs as its own process; for stdio the gateway spawns it.
@@ -20,26 +30,40 @@
  * - `--verbose`: copy the gateway's log lines to stderr as they come (otherwise only the last
  *   ones are shown, and only when something failed).
  *
- * Prints the suite's output, then its `Total: N passed, M failed` line last, and exits with the
- * suite's exit code (1 when a check failed or the suite did not run, 2 on bad arguments).
+ * Prints the suite's output, then its `Total: N passed, M failed` line last (for `--era modern`,
+ * the checks of the required scenarios only, after a `Required scenarios: N of M pass` line),
+ * and exits with the suite's exit code (1 when a check failed or the suite did not run, 2 on bad
+ * arguments).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { manage, type Managed, readLines, withTimeout } from "./child.ts";
+import { SuiteTally } from "./suite_tally.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-const FIXTURE = new URL("../fixtures/conformance_server.ts", import.meta.url).pathname;
-const SUITE = "npm:@modelcontextprotocol/conformance@0.1.16";
+const FIXTURES = {
+  sdk1: new URL("../fixtures/conformance_server.ts", import.meta.url).pathname,
+  sdk2: new URL("../fixtures/conformance_server_sdk2.ts", import.meta.url).pathname,
+};
+const SUITES = {
+  legacy: "npm:@modelcontextprotocol/conformance@0.1.16",
+  modern: "npm:@modelcontextprotocol/conformance@0.2.0-alpha.12",
+};
+/** The requirement set `--era modern` runs. */
+const MODERN_REVISION = "2026-07-28";
 const SERVER_NAME = "conf";
 const READY_TIMEOUT_MS = 30_000;
-const STOP_GRACE_MS = 5_000;
 const LOG_TAIL_LINES = 60;
 
 interface Options {
+  era: "legacy" | "modern";
+  fixture: "sdk1" | "sdk2";
   transport: "http" | "sse" | "stdio";
   session: "shared" | "per_client";
-  suite: "active" | "all";
+  /** Undefined for `--era modern`, whose requirement set fixes what runs. */
+  suite: "active" | "all" | undefined;
   toolsMode: "direct" | "meta" | "both";
   scenario: string | undefined;
   direct: boolean;
@@ -48,14 +72,6 @@ interface Options {
 
 /** Thrown for a command line that cannot be understood; exits 2. */
 class UsageError extends Error {}
-
-/** A child process this script started and must stop. */
-interface Managed {
-  readonly name: string;
-  readonly child: Deno.ChildProcess;
-  /** SIGTERM, then SIGKILL after {@linkcode STOP_GRACE_MS}; resolves once it exited. */
-  stop(): Promise<void>;
-}
 
 const encoder = new TextEncoder();
 const write = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -79,7 +95,7 @@ async function main(args: string[]): Promise<number> {
   try {
     let fixtureUrl: string | undefined;
     if (options.transport !== "stdio") {
-      const fixture = await startFixture(options.transport);
+      const fixture = await startFixture(FIXTURES[options.fixture], options.transport);
       started.push(fixture.managed);
       fixtureUrl = fixture.url;
       note(`fixture (${options.transport}) at ${fixtureUrl}`);
@@ -121,9 +137,11 @@ function parseOptions(args: string[]): Options {
       args,
       strict: true,
       options: {
+        era: { type: "string", default: "legacy" },
+        fixture: { type: "string" },
         transport: { type: "string", default: "http" },
         session: { type: "string", default: "shared" },
-        suite: { type: "string", default: "active" },
+        suite: { type: "string" },
         "tools-mode": { type: "string", default: "direct" },
         scenario: { type: "string" },
         direct: { type: "boolean", default: false },
@@ -139,15 +157,41 @@ function parseOptions(args: string[]): Options {
     }
     return value as T;
   };
+  const era = oneOf("era", values.era, ["legacy", "modern"] as const);
   const options: Options = {
+    era,
+    fixture: oneOf(
+      "fixture",
+      values.fixture ?? (era === "modern" ? "sdk2" : "sdk1"),
+      [
+        "sdk1",
+        "sdk2",
+      ] as const,
+    ),
     transport: oneOf("transport", values.transport, ["http", "sse", "stdio"] as const),
     session: oneOf("session", values.session, ["shared", "per_client"] as const),
-    suite: oneOf("suite", values.suite, ["active", "all"] as const),
+    suite: era === "modern" ? undefined : oneOf(
+      "suite",
+      values.suite ?? "active",
+      [
+        "active",
+        "all",
+      ] as const,
+    ),
     toolsMode: oneOf("tools-mode", values["tools-mode"], ["direct", "meta", "both"] as const),
     scenario: values.scenario,
     direct: values.direct,
     verbose: values.verbose,
   };
+  if (era === "modern" && values.suite !== undefined) {
+    throw new UsageError("--suite applies to --era legacy; --era modern runs a requirement set");
+  }
+  if (era === "modern" && options.fixture === "sdk1") {
+    throw new UsageError("--era modern needs --fixture sdk2: the SDK v1 fixture serves 2025 only");
+  }
+  if (options.fixture === "sdk2" && options.transport === "sse") {
+    throw new UsageError("--transport sse needs --fixture sdk1: SDK v2 has no HTTP+SSE server");
+  }
   if (options.direct && options.transport !== "http") {
     throw new UsageError(
       "--direct needs --transport http: the suite's client speaks Streamable HTTP",
@@ -164,7 +208,7 @@ function gatewayConfig(options: Options, fixtureUrl: string | undefined): string
   const q = (value: string) => JSON.stringify(value);
   let server = `  - name: ${SERVER_NAME}\n`;
   if (options.transport === "stdio") {
-    const args = ["run", "-A", FIXTURE, "--transport", "stdio"];
+    const args = ["run", "-A", FIXTURES[options.fixture], "--transport", "stdio"];
     server += `    command: ${q(Deno.execPath())}\n    args: ${JSON.stringify(args)}\n` +
       `    cwd: ${q(ROOT)}\n    inherit_env: true\n`;
     if (options.session === "per_client") server += "    sharing: per_session\n";
@@ -177,9 +221,12 @@ function gatewayConfig(options: Options, fixtureUrl: string | undefined): string
 }
 
 /** Starts the fixture and resolves with its URL once it printed `READY <url>`. */
-async function startFixture(transport: "http" | "sse"): Promise<{ managed: Managed; url: string }> {
+async function startFixture(
+  fixture: string,
+  transport: "http" | "sse",
+): Promise<{ managed: Managed; url: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", FIXTURE, "--transport", transport],
+    args: ["run", "-A", fixture, "--transport", transport],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -279,10 +326,17 @@ async function runSuite(
   cwd: string,
   track: (suite: Managed) => void,
 ): Promise<{ code: number; total: string | undefined }> {
-  const args = ["run", "-A", "--no-config", "--no-lock", SUITE, "server", "--url", url];
+  const suite = SUITES[options.era];
+  const args = ["run", "-A", "--no-config", "--no-lock", suite, "server", "--url", url];
   if (options.scenario !== undefined) args.push("--scenario", options.scenario);
-  else args.push("--suite", options.suite);
-  note(`running ${SUITE} ${args.slice(5).join(" ")}`);
+  if (options.era === "legacy" && options.scenario === undefined) {
+    args.push("--suite", options.suite ?? "active");
+  }
+  if (options.era === "modern") {
+    args.push(...options.scenario === undefined ? ["--requirements"] : ["--spec-version"]);
+    args.push(MODERN_REVISION);
+  }
+  note(`running ${suite} ${args.slice(5).join(" ")}`);
   // `cwd` is outside the repository (and `--no-config`), so the suite's npm dependencies never
   // touch deno.lock or node_modules.
   const child = new Deno.Command(Deno.execPath(), {
@@ -293,73 +347,18 @@ async function runSuite(
     stderr: "inherit",
   }).spawn();
   track(manage("suite", child));
-  let total: string | undefined;
-  let single: string | undefined;
+  const tally = new SuiteTally();
   for await (const line of readLines(child.stdout)) {
     write(`${line}\n`);
-    const plain = stripAnsi(line).trim();
-    if (/^Total: \d+ passed, \d+ failed/.test(plain)) total = plain;
-    // A one-scenario run ends with "Passed: P/D, F failed, W warnings" instead.
-    const passed = /^Passed: (\d+)\/\d+, (\d+) failed/.exec(plain);
-    if (passed !== null) single = `Total: ${passed[1]} passed, ${passed[2]} failed`;
+    tally.read(stripAnsi(line).trim());
   }
-  return { code: (await child.status).code, total: total ?? single };
-}
-
-function manage(name: string, child: Deno.ChildProcess): Managed {
-  let exited = false;
-  const status = child.status.finally(() => {
-    exited = true;
-  });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      if (!exited) signal(child.pid, "SIGTERM");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const grace = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), STOP_GRACE_MS);
-      });
-      const outcome = await Promise.race([status, grace]);
-      clearTimeout(timer);
-      if (outcome === "timeout") {
-        note(`${name} (pid ${child.pid}) ignored SIGTERM for ${STOP_GRACE_MS} ms; sending SIGKILL`);
-        signal(child.pid, "SIGKILL");
-        await status;
-      }
-    })();
-    return stopping;
-  };
-  return { name, child, stop };
-}
-
-function signal(pid: number, sig: Deno.Signal): void {
-  try {
-    Deno.kill(pid, sig);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-}
-
-/** Lines of a byte stream, without their line ends; the last line may lack one. */
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let end: number;
-    while ((end = buffer.indexOf("\n")) !== -1) {
-      yield buffer.slice(0, end).replace(/\r$/, "");
-      buffer = buffer.slice(end + 1);
-    }
-  }
-  if (buffer !== "") yield buffer;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const code = (await child.status).code;
+  const required = options.era === "modern" && options.scenario === undefined
+    ? tally.requiredTotal()
+    : undefined;
+  if (required === undefined) return { code, total: tally.suiteTotal() };
+  write(`\n${required.scenarios} (${MODERN_REVISION}; unscored ones left out of the total)\n`);
+  return { code, total: required.total };
 }
 
 function stripAnsi(text: string): string {
@@ -374,9 +373,10 @@ if (import.meta.main) {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     note(
-      `${error.message}\nUsage: deno run -A tests/conformance/run.ts [--transport http|sse|stdio] ` +
-        "[--session shared|per_client] [--suite active|all] [--tools-mode direct|meta|both] " +
-        "[--scenario NAME] [--direct] [--verbose]",
+      `${error.message}\nUsage: deno run -A tests/conformance/run.ts [--era legacy|modern] ` +
+        "[--fixture sdk1|sdk2] [--transport http|sse|stdio] [--session shared|per_client] " +
+        "[--suite active|all] [--tools-mode direct|meta|both] [--scenario NAME] [--direct] " +
+        "[--verbose]",
     );
     code = 2;
   }
