@@ -13,6 +13,7 @@ import {
 import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
 import { globMatcher, scopeMatcher } from "../mcp/glob.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
+import { withoutReservedMeta } from "../mcp/era.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
 import { callMetaTool, isMetaTool, META_TOOLS, type MetaSources } from "./meta_tools.ts";
 import { ToolIndex } from "./search.ts";
@@ -133,7 +134,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ) => {
     const supervisor = upstreams.supervisor(route.server);
     if (!supervisor) throw invalidParams(`Unknown server: '${route.server}'`);
-    return supervisor.request(method, params, {
+    // The gateway owns the reserved _meta keys on every hop (a client's envelope is not the upstream's).
+    return supervisor.request(method, withoutReservedMeta(params), {
       signal: context.signal,
       session: { id: context.sessionId, capabilities: context.clientCapabilities },
       idempotent,
