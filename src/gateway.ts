@@ -471,11 +471,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
     "/ui/tools": {
       GET: (req) => {
-        if (front.authenticate && !front.authenticate(req).ok) {
-          return unauthorized(front.authenticate.scheme);
-        }
+        const auth = front.authenticate?.(req);
+        if (auth && !auth.ok) return unauthorized(front.authenticate!.scheme);
         return json(200, {
-          tools: catalog.tools.map((t) => ({ name: t.name, description: t.description ?? null })),
+          tools: front.dispatcher.tools(auth?.identity).map((t) => ({
+            name: t.name,
+            description: t.description ?? null,
+          })),
         });
       },
     },

@@ -25,6 +25,7 @@ const TOOLS = [
   "echo",
   "elicit",
   "fail",
+  "links",
   "log",
   "meta",
   "progress",
@@ -73,6 +74,12 @@ Deno.test("startHttpFixture() lists and runs every tool for an SDK client", asyn
   assert.equal(textOf(await client.callTool({ name: "slow", arguments: { ms: 1 } })), "slow:1");
   const meta = await client.callTool({ name: "meta", arguments: {}, _meta: { trace: "t-1" } });
   assert.deepEqual(JSON.parse(textOf(meta)), { trace: "t-1" });
+  const links = await client.callTool({ name: "links", arguments: { id: "4" } });
+  assert.deepEqual((links.content as Array<{ type: string }>).map((c) => c.type), [
+    "text",
+    "resource_link",
+    "resource",
+  ]);
 
   assert.equal(fixture.executions.get("echo"), 1);
   assert.equal(fixture.executions.get("count"), 2);

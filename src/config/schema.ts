@@ -92,7 +92,30 @@ function serverNameProblem(name: string): string | undefined {
   }
   // Tool names are exposed as <server>__<tool> (DESIGN §3 Names).
   if (name.includes("__")) return `server name ${quote(name)} cannot contain '__'`;
+  // A scope glob 'a__*' must match server a's tools and no other server's: so the server part of
+  // an exposed name must end right before the first '__' of that name.
+  const prefix = toolPrefix(name);
+  const suggestion = name.replace(/[^A-Za-z0-9-]{2,}/g, "-").replace(/[^A-Za-z0-9-]+$/, "");
+  const rename = suggestion === "" ? "use letters, digits and '-'" : `call it ${quote(suggestion)}`;
+  if (prefix.endsWith("_")) {
+    return `server name ${quote(name)} cannot end with ${quote(name.at(-1))}: its tools would ` +
+      `be named '${prefix}__<tool>', which the scope '${prefix.replace(/_+$/, "")}__*' of ` +
+      `another server also matches; ${rename}`;
+  }
+  if (prefix.includes("__")) {
+    return `server name ${quote(name)} cannot have two characters other than letters, digits ` +
+      `and '-' in a row: tool names turn them into '__', the separator of <server>__<tool>; ` +
+      rename;
+  }
   return undefined;
+}
+
+/**
+ * The server part of the server's exposed tool and prompt names: what `src/mcp/names.ts` makes
+ * of a name that is not client-safe (config depends on nothing internal, hence the copy).
+ */
+function toolPrefix(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, "_");
 }
 
 /** An absolute http(s) URL; `key` names it in the message. */
@@ -386,17 +409,23 @@ export const configSchema = z.strictObject({
   const servers: unknown = config.servers;
   if (!Array.isArray(servers)) return;
   const seen = new Set<string>();
+  const prefixes = new Map<string, string>();
   servers.forEach((server: unknown, index) => {
     const name = isRecord(server) ? server.name : undefined;
     if (typeof name !== "string") return;
-    if (seen.has(name)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["servers", index, "name"],
-        message: `duplicate server name ${quote(name)}`,
-      });
-    }
+    const issue = (message: string) =>
+      ctx.addIssue({ code: "custom", path: ["servers", index, "name"], message });
+    if (seen.has(name)) issue(`duplicate server name ${quote(name)}`);
     seen.add(name);
+    const prefix = toolPrefix(name);
+    const other = prefixes.get(prefix);
+    if (other !== undefined && other !== name) {
+      issue(
+        `server names ${quote(other)} and ${quote(name)} both name their tools ` +
+          `'${prefix}__<tool>', so a scope cannot tell them apart: rename one`,
+      );
+    }
+    prefixes.set(prefix, other ?? name);
   });
 }, { when: (payload) => isRecord(payload.value) });
 

@@ -11,7 +11,7 @@ import {
   type JsonRpcNotification,
 } from "../mcp/jsonrpc.ts";
 import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
-import { globMatcher, scopeMatcher } from "../mcp/glob.ts";
+import { globMatcher } from "../mcp/glob.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
 import { withoutReservedMeta } from "../mcp/era.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
@@ -21,6 +21,8 @@ import type { Supervisor } from "../upstream/supervisor.ts";
 import type { Identity } from "../http/auth.ts";
 import { isLogLevel, logLevelAllows } from "../mcp/log_levels.ts";
 import type { Subscriptions } from "./subscriptions.ts";
+import { mayUseServer, scopeOf } from "./scopes.ts";
+import { exposePromptResult, exposeReadResult, exposeToolResult } from "./result_uris.ts";
 
 /** What a session keeps between requests that dispatch reads or changes. */
 export interface SessionState {
@@ -138,6 +140,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return supervisor.request(method, withoutReservedMeta(params), {
       signal: context.signal,
       session: { id: context.sessionId, capabilities: context.clientCapabilities },
+      owner: context.sessionId,
       idempotent,
       onNotification: (notification) => {
         if (
@@ -173,15 +176,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       : { [key]: page.items, nextCursor: page.nextCursor };
   };
 
-  const resourceRoute = (uri: unknown, context: CallContext): Route => {
+  /**
+   * The route of a resource the client may read, and its exposed URI: the scope is checked on
+   * the exposed form, however the client wrote the URI (an upstream's own URI finds its server).
+   */
+  const resourceRoute = (uri: unknown, context: CallContext) => {
     if (typeof uri !== "string") throw invalidParams("params.uri (a string) is required");
-    const route = scopeOf(context.identity)?.resources(uri) === false
-      ? undefined
-      : catalog().resource(uri);
-    if (!route) {
-      throw new McpError(ErrorCode.ResourceNotFound, `Resource not found: '${uri}'`, { uri });
+    const route = catalog().resource(uri);
+    if (route) {
+      const exposed = catalog().exposeUri(route.server, route.name);
+      if (scopeOf(context.identity)?.resources(exposed) !== false) return { route, exposed };
     }
-    return route;
+    throw new McpError(ErrorCode.ResourceNotFound, `Resource not found: '${uri}'`, { uri });
   };
 
   /** The route of a tool or prompt the client may use; anything else looks like an unknown name. */
@@ -224,7 +230,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return forward(route, "tools/call", { ...params, name: route.name }, context, idempotent).then(
       (result) => {
         done(result.isError === true ? "upstream_returned_error" : "ok");
-        return result;
+        return exposeToolResult(
+          result,
+          catalog(),
+          route.server,
+          scopeOf(context.identity)?.resources,
+        );
       },
       (error) => {
         done(
@@ -251,16 +262,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return index;
     },
     serverOf: (name) => catalog().tool(name)?.server,
-    servers: () =>
-      upstreams.supervisors().map((s) => {
-        const status = s.status();
-        return {
-          name: s.name,
-          connected: status.connected,
-          transport: status.transport ?? null,
-          tools: status.toolsCount,
-        };
-      }),
+    servers: () => {
+      const current = catalog();
+      const scope = scopeOf(context.identity);
+      return upstreams.supervisors().filter((s) => mayUseServer(current, context.identity, s.name))
+        .map((s) => {
+          const status = s.status();
+          const tools = current.itemsOf(s.name).tools;
+          return {
+            name: s.name,
+            connected: status.connected,
+            transport: status.transport ?? null,
+            tools: scope ? tools.filter(scope.tools).length : tools.length,
+          };
+        });
+    },
     call: (name, args) => callTool(name, { name, arguments: args }, context),
     allowed: (name) => allowed("tools", name, context.identity) !== undefined,
   });
@@ -295,12 +311,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         params,
       );
     },
-    "prompts/get": (params, context) => {
+    "prompts/get": async (params, context) => {
       const name = params?.name;
       if (typeof name !== "string") throw invalidParams("prompts/get needs params.name (a string)");
       const route = allowed("prompts", name, context.identity);
       if (!route) throw invalidParams(`Unknown prompt: '${name}'`);
-      return forward(route, "prompts/get", { ...params, name: route.name }, context);
+      const result = await forward(route, "prompts/get", { ...params, name: route.name }, context);
+      return exposePromptResult(
+        result,
+        catalog(),
+        route.server,
+        scopeOf(context.identity)?.resources,
+      );
     },
     "resources/list": (params, context) => {
       requireOffered("resources", "resources/list");
@@ -319,26 +341,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       );
     },
     "resources/read": async (params, context) => {
-      const route = resourceRoute(params?.uri, context);
+      const { route } = resourceRoute(params?.uri, context);
       const result = await forward(
         route,
         "resources/read",
         { ...params, uri: route.name },
         context,
       );
-      if (!Array.isArray(result.contents)) return result;
-      return {
-        ...result,
-        contents: result.contents.map((content) =>
-          isJsonObject(content) && typeof content.uri === "string"
-            ? { ...content, uri: catalog().exposeUri(route.server, content.uri) }
-            : content
-        ),
-      };
+      return exposeReadResult(
+        result,
+        catalog(),
+        route.server,
+        scopeOf(context.identity)?.resources,
+      );
     },
     "resources/subscribe": async (params, context) => {
-      const route = resourceRoute(params?.uri, context);
-      const exposed = params!.uri as string;
+      const { route, exposed } = resourceRoute(params?.uri, context);
       if (context.state.subscriptions.has(exposed)) return {};
       const first = subscriptions.add(
         route,
@@ -352,8 +370,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return {};
     },
     "resources/unsubscribe": async (params, context) => {
-      const route = resourceRoute(params?.uri, context);
-      const exposed = params!.uri as string;
+      const { route, exposed } = resourceRoute(params?.uri, context);
       if (!context.state.subscriptions.delete(exposed)) return {};
       const last = subscriptions.remove(
         route,
@@ -377,7 +394,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }, context);
       }
       if (ref.type === "ref/resource" && typeof ref.uri === "string") {
-        const route = resourceRoute(ref.uri, context);
+        const { route } = resourceRoute(ref.uri, context);
         return forward(route, "completion/complete", {
           ...params,
           ref: { ...ref, uri: route.name },
@@ -450,25 +467,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
     },
   };
-}
-
-type ScopeTests = Record<"tools" | "prompts" | "resources", (name: string) => boolean>;
-const compiled = new WeakMap<Identity, ScopeTests>();
-
-/** The compiled scope tests of an identity; undefined when it may use everything. */
-function scopeOf(identity: Identity | undefined): ScopeTests | undefined {
-  if (!identity?.scopes) return undefined;
-  let tests = compiled.get(identity);
-  if (!tests) {
-    const { tools, prompts, resources } = identity.scopes;
-    tests = {
-      tools: scopeMatcher(tools),
-      prompts: scopeMatcher(prompts),
-      resources: scopeMatcher(resources),
-    };
-    compiled.set(identity, tests);
-  }
-  return tests;
 }
 
 function mostVerbose(levels: Iterable<string>): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * What upstreams say on their own, relayed to the sessions it concerns: list changes of the
  * merged catalog, resource updates to their subscribers, log messages to sessions that asked for
- * that level, and requests of a session's own upstream instance to that session's client.
+ * that level and may use something of that server, and requests of a session's own upstream
+ * instance to that session's client.
  */
 import { McpError } from "../mcp/errors.ts";
 import {
@@ -12,6 +13,7 @@ import {
 } from "../mcp/jsonrpc.ts";
 import type { Catalog } from "../upstream/catalog.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
+import { mayUseServer } from "./scopes.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 import type { ListKind } from "./listen.ts";
@@ -72,11 +74,13 @@ export function relayNotification(
   }
   if (notification.method === "notifications/message") {
     const json = JSON.stringify(notification);
+    const catalog = targets.catalog();
     for (const session of sessions.values()) {
       if (!only(session.id) || session.logLevel === undefined) continue;
-      if (logLevelAllows(session.logLevel, notification.params?.level)) {
-        sendUnsolicited(session, json);
-      }
+      if (
+        logLevelAllows(session.logLevel, notification.params?.level) &&
+        mayUseServer(catalog, session.identity, server)
+      ) sendUnsolicited(session, json);
     }
   }
 }

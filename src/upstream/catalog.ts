@@ -5,8 +5,9 @@
  *
  * Names: tools and prompts are `<server>__<name>` (client-safe, see names.ts). Resource URIs
  * and templates are `<prefix>+<original>`, where the prefix is the server name reduced to URI
- * scheme characters; a read of an original URI that only one server listed also works. A server
- * with `prefix: false` (or `namespacing: never`) keeps its names and URIs verbatim.
+ * scheme characters; an original URI that only one server listed, or that only one server's
+ * templates produce, also finds its server. A server with `prefix: false` (or
+ * `namespacing: never`) keeps its names and URIs verbatim.
  */
 import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { scopeMatcher } from "../mcp/glob.ts";
@@ -47,6 +48,14 @@ export interface Route {
   name: string;
 }
 
+/** The exposed names and URIs of one server's items, for scope checks per server. */
+export interface ServerItems {
+  tools: string[];
+  prompts: string[];
+  resources: string[];
+  templates: string[];
+}
+
 /** A name two items would both take; the later one is left out. */
 export interface NameConflict {
   kind: "tool" | "prompt" | "resource";
@@ -70,7 +79,8 @@ export class Catalog {
   readonly #resources = new Map<string, Route>();
   readonly #originals = new Map<string, Route | null>();
   readonly #prefixes = new Map<string, string>();
-  readonly #unprefixed: Array<{ server: string; templates: RegExp[] }> = [];
+  readonly #templates: Array<{ server: string; prefixed: boolean; templates: RegExp[] }> = [];
+  readonly #items = new Map<string, ServerItems>();
 
   constructor(sources: readonly CatalogSource[] = EMPTY) {
     const conflicts: NameConflict[] = [];
@@ -82,14 +92,15 @@ export class Catalog {
     for (const source of sources) {
       const prefix = source.prefixed ? uriPrefix(source.server, used) : undefined;
       if (prefix !== undefined) this.#prefixes.set(source.server, prefix);
-      else {
-        this.#unprefixed.push({
-          server: source.server,
-          templates: source.templates.flatMap((t) =>
-            typeof t.uriTemplate === "string" ? [templateRegExp(t.uriTemplate)] : []
-          ),
-        });
-      }
+      this.#templates.push({
+        server: source.server,
+        prefixed: prefix !== undefined,
+        templates: source.templates.flatMap((t) =>
+          typeof t.uriTemplate === "string" ? [templateRegExp(t.uriTemplate)] : []
+        ),
+      });
+      const items: ServerItems = { tools: [], prompts: [], resources: [], templates: [] };
+      this.#items.set(source.server, items);
       const add = (
         kind: "tool" | "prompt",
         table: Map<string, Route>,
@@ -104,6 +115,7 @@ export class Catalog {
         table.set(exposed, route);
         const shown = describe(item, exposed, source);
         if (kind === "tool") this.#toolItems.set(exposed, shown);
+        items[`${kind}s`].push(exposed);
         out.push(shown);
       };
       const shown = source.rules
@@ -129,15 +141,16 @@ export class Catalog {
         }
         this.#resources.set(exposed, route);
         this.#originals.set(resource.uri, this.#originals.has(resource.uri) ? null : route);
+        items.resources.push(exposed);
         resources.push({ ...resource, uri: exposed });
       }
       for (const template of source.templates) {
         if (typeof template.uriTemplate !== "string") continue;
-        templates.push(
-          prefix === undefined
-            ? template
-            : { ...template, uriTemplate: `${prefix}+${template.uriTemplate}` },
-        );
+        const exposed = prefix === undefined
+          ? template.uriTemplate
+          : `${prefix}+${template.uriTemplate}`;
+        items.templates.push(exposed);
+        templates.push(prefix === undefined ? template : { ...template, uriTemplate: exposed });
       }
     }
     this.tools = tools;
@@ -169,25 +182,35 @@ export class Catalog {
 
   /**
    * Finds the upstream of a resource URI (or resource template) as a client wrote it: a listed
-   * resource, a `<prefix>+` URI, an original URI only one server listed, or a URI matching a
-   * template of a server without prefix.
+   * resource, a `<prefix>+` URI, an original URI only one server listed, a URI that the templates
+   * of only one server without prefix produce, then one that those of only one server produce.
+   * The caller checks scopes on {@link exposeUri} of the route, however the URI was written.
    */
-  resource(exposed: string): Route | undefined {
-    const listed = this.#resources.get(exposed);
+  resource(uri: string): Route | undefined {
+    const listed = this.#resources.get(uri);
     if (listed) return listed;
     for (const [server, prefix] of this.#prefixes) {
-      if (exposed.startsWith(`${prefix}+`)) {
-        return { server, name: exposed.slice(prefix.length + 1) };
+      if (uri.startsWith(`${prefix}+`)) return { server, name: uri.slice(prefix.length + 1) };
+    }
+    // An original URI that two servers listed is ambiguous, whatever their templates say.
+    const original = this.#originals.get(uri);
+    if (original !== undefined) return original ?? undefined;
+    // Verbatim URIs first: a server without prefix exposes its template instances as they are.
+    for (const prefixed of [false, true]) {
+      const producers = this.#templates.filter((s) =>
+        s.prefixed === prefixed && s.templates.some((re) => re.test(uri))
+      );
+      if (producers.length > 0) {
+        return producers.length === 1 ? { server: producers[0]!.server, name: uri } : undefined;
       }
     }
-    const original = this.#originals.get(exposed);
-    if (original) return original;
-    const matching = this.#unprefixed.filter((s) => s.templates.some((re) => re.test(exposed)));
-    if (matching.length === 1) return { server: matching[0]!.server, name: exposed };
-    if (matching.length === 0 && this.#unprefixed.length === 1) {
-      return { server: this.#unprefixed[0]!.server, name: exposed };
-    }
-    return undefined;
+    const unprefixed = this.#templates.filter((s) => !s.prefixed);
+    return unprefixed.length === 1 ? { server: unprefixed[0]!.server, name: uri } : undefined;
+  }
+
+  /** The exposed names and URIs of a server's items (empty for an unknown server). */
+  itemsOf(server: string): ServerItems {
+    return this.#items.get(server) ?? { tools: [], prompts: [], resources: [], templates: [] };
   }
 
   /** The URI a client sees for a server's original URI. */

@@ -3,6 +3,14 @@
  * handshake, request ids rewritten to our own counter (so concurrent downstream clients never
  * collide), progress tokens mapped both ways, deadlines, cancellation sent to this upstream
  * only, and one transparent re-initialize when the upstream expired our session.
+ *
+ * Which call a message belongs to: the one whose stream carried it (Streamable HTTP). On a
+ * transport that cannot tell (stdio, legacy SSE), a server→client request goes to the call whose
+ * progress token its `_meta` carries, else to the oldest call in flight when every call in
+ * flight serves one downstream session, else it is refused (one client's request never reaches
+ * another); a log message goes once to each downstream session with a call in flight, and to no
+ * idle session. Resource updates and list changes always go to the shared handlers, which know
+ * the subscribers and refresh the lists.
  */
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import type {
@@ -36,6 +44,8 @@ export interface RequestOptions {
   onNotification?(notification: JsonRpcNotification): void;
   /** Server→client requests raised while serving this request. */
   onRequest?(request: JsonRpcRequest, signal: AbortSignal): Promise<JsonObject>;
+  /** The downstream session the request serves: tells callers apart where the transport cannot. */
+  owner?: string | undefined;
 }
 
 /** What the upstream answered to `initialize`. */
@@ -71,6 +81,23 @@ interface Pending {
 }
 
 const HANDSHAKE = "initialize";
+
+/** Our progress tokens upstream: a string, so an upstream's own numeric token never matches one. */
+const TOKEN_PREFIX = "mcpstead-";
+
+/** Notifications about the upstream as a whole, whatever stream carried them. */
+const SHARED = new Set([
+  "notifications/resources/updated",
+  "notifications/resources/list_changed",
+  "notifications/tools/list_changed",
+  "notifications/prompts/list_changed",
+]);
+
+/** The setting that gives each client its own upstream, per transport that cannot correlate. */
+const OWN_UPSTREAM: Partial<Record<MessageTransport["kind"], string>> = {
+  stdio: "sharing: per_session",
+  sse: "session: per_client",
+};
 
 /** One upstream session seen as a JSON-RPC peer. */
 export class RpcClient {
@@ -223,7 +250,7 @@ export class RpcClient {
       (typeof meta.progressToken === "string" || typeof meta.progressToken === "number")
     ) {
       pending.progressToken = meta.progressToken;
-      outParams = { ...params, _meta: { ...meta, progressToken: id } };
+      outParams = { ...params, _meta: { ...meta, progressToken: `${TOKEN_PREFIX}${id}` } };
     }
     this.#pending.set(id, pending);
     const request: JsonRpcRequest = outParams === undefined
@@ -298,9 +325,8 @@ export class RpcClient {
 
   #routeNotification(notification: JsonRpcNotification, relatedTo?: number): void {
     if (notification.method === "notifications/progress") {
-      const token = notification.params?.progressToken;
-      const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
-      if (!pending || pending.progressToken === undefined) return;
+      const pending = this.#byToken(notification.params?.progressToken);
+      if (pending?.progressToken === undefined) return;
       pending.options.onNotification?.({
         ...notification,
         params: { ...notification.params, progressToken: pending.progressToken },
@@ -314,37 +340,69 @@ export class RpcClient {
       }
       return;
     }
-    const related = notification.method === "notifications/message"
-      ? this.#relatedPending(relatedTo)
-      : relatedTo === undefined
-      ? undefined
-      : this.#pending.get(relatedTo);
-    if (related?.options.onNotification) related.options.onNotification(notification);
-    else this.#options.handlers?.onNotification?.(notification);
+    const shared = this.#options.handlers?.onNotification;
+    if (SHARED.has(notification.method)) return shared?.(notification);
+    if (relatedTo !== undefined) {
+      const related = this.#pending.get(relatedTo)?.options.onNotification;
+      return related ? related(notification) : shared?.(notification);
+    }
+    const callers = notification.method === "notifications/message" &&
+        !this.#options.transport.correlates
+      ? this.#callers()
+      : [];
+    if (callers.length === 0) return shared?.(notification);
+    for (const caller of callers) caller.options.onNotification?.(notification);
+  }
+
+  /** The request of ours whose progress token (as we sent it upstream) is `token`. */
+  #byToken(token: unknown): Pending | undefined {
+    if (typeof token !== "string" || !token.startsWith(TOKEN_PREFIX)) return undefined;
+    const pending = this.#pending.get(Number(token.slice(TOKEN_PREFIX.length)));
+    return pending?.progressToken === undefined ? undefined : pending;
   }
 
   /**
-   * The request of ours a message belongs to: the one whose stream carried it, or, on a
-   * transport that cannot tell, the only request in flight (if there is exactly one).
+   * The oldest call in flight of each downstream session (of each call, when it names no
+   * owner); the gateway's own requests (listings, pings) relay nothing and do not count.
    */
-  #relatedPending(relatedTo: number | undefined): Pending | undefined {
+  #callers(): Pending[] {
+    const oldest = new Map<unknown, Pending>();
+    for (const pending of this.#pending.values()) {
+      if (!pending.options.onRequest && !pending.options.onNotification) continue;
+      const owner = pending.options.owner ?? pending;
+      if (!oldest.has(owner)) oldest.set(owner, pending);
+    }
+    return [...oldest.values()];
+  }
+
+  /**
+   * The call a server→client request belongs to (undefined: none, the shared handlers answer);
+   * throws when calls of several downstream sessions are in flight and nothing tells them apart.
+   */
+  #askTarget(request: JsonRpcRequest, relatedTo: number | undefined): Pending | undefined {
     if (relatedTo !== undefined) return this.#pending.get(relatedTo);
-    if (this.#options.transport.correlates || this.#pending.size !== 1) return undefined;
-    return this.#pending.values().next().value;
+    if (this.#options.transport.correlates) return undefined;
+    const meta = request.params?._meta;
+    const byToken = isObject(meta) ? this.#byToken(meta.progressToken) : undefined;
+    if (byToken?.options.onRequest) return byToken;
+    const callers = this.#callers();
+    if (callers.length <= 1) return callers[0];
+    const { server, transport } = this.#options;
+    throw new McpError(
+      ErrorCode.InvalidRequest,
+      `Cannot relay '${request.method}' from upstream '${server}': calls of ${callers.length} ` +
+        `clients are in flight and ${transport.kind} cannot tell which one asked; set ` +
+        `'${OWN_UPSTREAM[transport.kind]}' on server '${server}' so that each client gets its ` +
+        "own upstream",
+    );
   }
 
   #serveInbound(request: JsonRpcRequest, relatedTo?: number): void {
-    const related = this.#relatedPending(relatedTo);
-    const handler = related?.options.onRequest ?? this.#options.handlers?.onRequest;
     const controller = new AbortController();
     this.#inbound.set(request.id, controller);
     const answer = request.method === "ping"
       ? Promise.resolve({})
-      : handler
-      ? handler(request, controller.signal)
-      : Promise.reject(
-        new McpError(ErrorCode.MethodNotFound, `Method not found: '${request.method}'`),
-      );
+      : this.#ask(request, relatedTo, controller.signal);
     answer.then(
       (result) => ({ jsonrpc: "2.0" as const, id: request.id, result }),
       (error) => ({
@@ -364,6 +422,22 @@ export class RpcClient {
         error,
       })
     );
+  }
+
+  /** Has the client of the call the request belongs to (or the shared handlers) answer it. */
+  #ask(
+    request: JsonRpcRequest,
+    relatedTo: number | undefined,
+    signal: AbortSignal,
+  ): Promise<JsonObject> {
+    try {
+      const handler = this.#askTarget(request, relatedTo)?.options.onRequest ??
+        this.#options.handlers?.onRequest;
+      if (handler) return handler(request, signal);
+      throw new McpError(ErrorCode.MethodNotFound, `Method not found: '${request.method}'`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #onTransportClose(error: Error | undefined): void {

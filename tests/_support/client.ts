@@ -6,7 +6,13 @@
  */
 
 import { SseDecoderStream } from "../../src/http/sse.ts";
-import { Client, type ClientCapabilities, StreamableHTTPClientTransport } from "./sdk.ts";
+import {
+  Client,
+  type ClientCapabilities,
+  LoggingMessageNotificationSchema,
+  StreamableHTTPClientTransport,
+  ToolListChangedNotificationSchema,
+} from "./sdk.ts";
 
 /** Options of {@linkcode connectClient}. */
 export interface ConnectClientOptions {
@@ -181,4 +187,24 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
 export async function endSession(client: Client): Promise<void> {
   await (client.transport as StreamableHTTPClientTransport).terminateSession();
   await client.close();
+}
+
+/**
+ * Sets the client's log level to `info` and records, in arrival order, the `data` of each log
+ * message and `"list_changed"` for each `notifications/tools/list_changed`. Both arrive on the
+ * GET stream when not tied to a call, so a later `list_changed` proves an earlier message came
+ * or never will.
+ */
+export async function recordNotices(client: Client): Promise<string[]> {
+  const seen: string[] = [];
+  client.setNotificationHandler(
+    LoggingMessageNotificationSchema,
+    (n) => void seen.push(String(n.params.data)),
+  );
+  client.setNotificationHandler(
+    ToolListChangedNotificationSchema,
+    () => void seen.push("list_changed"),
+  );
+  await client.setLoggingLevel("info");
+  return seen;
 }

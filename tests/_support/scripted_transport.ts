@@ -14,18 +14,23 @@ export interface Replier {
   error(code: number, message: string, data?: JsonObject): void;
 }
 
-/** An in-memory upstream transport driven by a script, recording everything sent. */
+/**
+ * An in-memory upstream transport driven by a script, recording everything sent. As `streamable`
+ * (the default) it tells which request a message belongs to; as `stdio` or `sse` it does not.
+ */
 export class ScriptedTransport implements MessageTransport {
-  readonly kind = "streamable" as const;
-  readonly correlates = true;
+  readonly kind: MessageTransport["kind"];
+  readonly correlates: boolean;
   readonly sent: JsonRpcMessage[] = [];
   closed = false;
   #deliver: Deliver = () => {};
   #onClose: (error?: Error) => void = () => {};
   readonly #script: Script;
 
-  constructor(script: Script) {
+  constructor(script: Script, kind: "streamable" | "stdio" | "sse" = "streamable") {
     this.#script = script;
+    this.kind = kind;
+    this.correlates = kind === "streamable";
   }
 
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
@@ -41,7 +46,8 @@ export class ScriptedTransport implements MessageTransport {
     this.sent.push(message);
     if (!("method" in message) || !("id" in message)) return;
     const request = message as JsonRpcRequest;
-    const deliver = (m: JsonRpcMessage) => this.#deliver(m, request.id as number);
+    const deliver = (m: JsonRpcMessage) =>
+      this.#deliver(m, this.correlates ? request.id as number : undefined);
     const replier: Replier = {
       deliver,
       result: (result) => deliver({ jsonrpc: "2.0", id: request.id, result }),

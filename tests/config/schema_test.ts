@@ -138,6 +138,22 @@ Deno.test("parseConfig() checks server names", () => {
     ["' padded'", "server name ' padded' cannot start or end with whitespace"],
     ["'padded '", "server name 'padded ' cannot start or end with whitespace"],
     ['"tab\\there"', "server name 'tab\\there' cannot contain control characters"],
+    [
+      "a_",
+      "server name 'a_' cannot end with '_': its tools would be named 'a___<tool>', which the " +
+      "scope 'a__*' of another server also matches; call it 'a'",
+    ],
+    [
+      "linear.app.",
+      "server name 'linear.app.' cannot end with '.': its tools would be named " +
+      "'linear_app___<tool>', which the scope 'linear_app__*' of another server also matches; " +
+      "call it 'linear.app'",
+    ],
+    [
+      "a._b",
+      "server name 'a._b' cannot have two characters other than letters, digits and '-' in a " +
+      "row: tool names turn them into '__', the separator of <server>__<tool>; call it 'a-b'",
+    ],
   ];
   for (const [written, reason] of cases) {
     assertRejects(
@@ -145,9 +161,17 @@ Deno.test("parseConfig() checks server names", () => {
       `c.yaml:2:11: servers[0].name: ${reason}`,
     );
   }
-  for (const name of ["github", "my_server-2", "a_", "Ünïcode", "with space"]) {
+  for (const name of ["github", "my_server-2", "_a", "Ünïcode", "with space", "linear.app"]) {
     equal(parse(`servers:\n  - name: ${name}\n    url: http://a\n`).servers[0]?.name, name);
   }
+});
+
+Deno.test("parseConfig() rejects a server whose tool names another server's scope glob matches", () => {
+  assertRejects(
+    "servers:\n  - name: a_b\n    url: http://a\n  - name: a.b\n    url: http://b\n",
+    "c.yaml:4:11: servers[1].name: server names 'a_b' and 'a.b' both name their tools " +
+      "'a_b__<tool>', so a scope cannot tell them apart: rename one",
+  );
 });
 
 Deno.test("parseConfig() rejects duplicate server names at the second one", () => {

@@ -62,7 +62,10 @@ Deno.test("two API-key clients see and can use exactly their own tools, prompts 
   }
 
   assert.deepEqual((await reader.listPrompts()).prompts, []);
-  assert.deepEqual((await writer.listPrompts()).prompts.map((p) => p.name), ["b__greet"]);
+  assert.deepEqual((await writer.listPrompts()).prompts.map((p) => p.name), [
+    "b__cite",
+    "b__greet",
+  ]);
   await assert.rejects(
     reader.getPrompt({ name: "b__greet", arguments: { who: "x" } }),
     /Unknown prompt: 'b__greet'/,

@@ -1,5 +1,6 @@
 /** Everything besides tools, through the gateway: prompts, resources, completion, logging, relays. */
 import assert from "node:assert/strict";
+import { startHttpFixture } from "../fixtures/http_server.ts";
 import { startRawFixture } from "../fixtures/raw_server.ts";
 import { connectClient } from "../_support/client.ts";
 import { gatewayOverTwo, startGateway, upstream } from "../_support/gateway.ts";
@@ -25,7 +26,7 @@ Deno.test("prompts and resources of two upstreams are listed, namespaced, and re
   assert.deepEqual(caps.prompts, { listChanged: true });
   assert.deepEqual(caps.resources, { subscribe: true, listChanged: true });
   const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
-  assert.deepEqual(prompts, ["a__greet", "b__greet"]);
+  assert.deepEqual(prompts, ["a__cite", "a__greet", "b__cite", "b__greet"]);
   const greeting = await client.getPrompt({ name: "b__greet", arguments: { who: "you" } });
   assert.equal((greeting.messages[0]!.content as { text: string }).text, "b greets you");
   const resources = (await client.listResources()).resources.map((r) => r.uri);
@@ -51,6 +52,63 @@ Deno.test("prompts and resources of two upstreams are listed, namespaced, and re
   );
   await assert.rejects(client.readResource({ uri: "nope://x" }), /-32002.*Resource not found/);
   await assert.rejects(client.getPrompt({ name: "c__greet" }), /Unknown prompt/);
+});
+
+Deno.test("resource links and embedded resources in tool results and prompts are exposed URIs that read back", async () => {
+  await using s = await twoUpstreams();
+  await using client = await connectClient(s.gw.url);
+  const result = await client.callTool({ name: "b__links", arguments: { id: "2" } });
+  assert.deepEqual(result.content, [
+    { type: "text", text: "b:links" },
+    { type: "resource_link", uri: "b+fixture://b/items/2", name: "item 2" },
+    {
+      type: "resource",
+      resource: { uri: "b+fixture://b/info", mimeType: "text/plain", text: "b info" },
+    },
+  ]);
+  const link = (result.content as Array<{ uri?: string }>)[1]!.uri!;
+  const read = await client.readResource({ uri: link });
+  assert.deepEqual(read.contents.map((c) => [c.uri, (c as { text: string }).text]), [
+    ["b+fixture://b/items/2", "b item 2"],
+  ]);
+  const prompt = await client.getPrompt({ name: "a__cite", arguments: { id: "5" } });
+  assert.deepEqual(prompt.messages.map((m) => m.content), [
+    {
+      type: "resource",
+      resource: { uri: "a+fixture://a/info", mimeType: "text/plain", text: "a info" },
+    },
+    { type: "resource_link", uri: "a+fixture://a/items/5", name: "item 5" },
+    { type: "text", text: "a cites" },
+  ]);
+  const plain = await client.callTool({ name: "a__echo", arguments: { text: "x" } });
+  assert.deepEqual(plain.content, [{ type: "text", text: "a:x" }]);
+});
+
+Deno.test("an upstream URI of a template instance reads from the one server whose template it matches", async () => {
+  await using s = await twoUpstreams();
+  await using client = await connectClient(s.gw.url);
+  const read = await client.readResource({ uri: "fixture://b/items/9" });
+  assert.deepEqual(read.contents.map((c) => [c.uri, (c as { text: string }).text]), [
+    ["b+fixture://b/items/9", "b item 9"],
+  ]);
+  await assert.rejects(
+    client.readResource({ uri: "fixture://c/items/9" }),
+    /-32002.*Resource not found: 'fixture:\/\/c\/items\/9'/,
+  );
+});
+
+Deno.test("a resource link from the only upstream reads back through the gateway", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(`servers:\n${upstream("up", up.url)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  await using client = await connectClient(gw.url);
+  const result = await client.callTool({ name: "up__links", arguments: { id: "2" } });
+  const link = (result.content as Array<{ type: string; uri?: string }>).find((c) =>
+    c.type === "resource_link"
+  )!;
+  assert.equal(link.uri, "up+fixture://up/items/2");
+  const read = await client.readResource({ uri: link.uri! });
+  assert.equal((read.contents[0] as { text: string }).text, "up item 2");
 });
 
 Deno.test("resource subscriptions reach the owning upstream once and updates reach only subscribers", async () => {
@@ -84,6 +142,28 @@ Deno.test("resource subscriptions reach the owning upstream once and updates rea
   );
   await two.unsubscribeResource({ uri: "a+fixture://a/info" });
   assert.equal(s.a.executions.get("unsubscribe fixture://a/info"), 1);
+});
+
+Deno.test("a subscription by upstream URI ends by exposed URI, and an update sent on a call's stream reaches subscribers exposed", async () => {
+  await using s = await twoUpstreams();
+  await using subscriber = await connectClient(s.gw.url);
+  await using caller = await connectClient(s.gw.url);
+  const seen: Record<string, string[]> = { subscriber: [], caller: [] };
+  for (const [name, client] of [["subscriber", subscriber], ["caller", caller]] as const) {
+    client.setNotificationHandler(
+      ResourceUpdatedNotificationSchema,
+      (n) => void seen[name]!.push(n.params.uri),
+    );
+  }
+  await subscriber.subscribeResource({ uri: "fixture://b/info" });
+  await caller.callTool({
+    name: "b__touch",
+    arguments: { uri: "fixture://b/info", related: true },
+  });
+  await waitFor(() => seen.subscriber!.length === 1, "the update");
+  assert.deepEqual(seen, { subscriber: ["b+fixture://b/info"], caller: [] });
+  await subscriber.unsubscribeResource({ uri: "b+fixture://b/info" });
+  assert.equal(s.b.executions.get("unsubscribe fixture://b/info"), 1);
 });
 
 Deno.test("elicitation from upstream A reaches the client that made the call, with two clients calling A", async () => {

@@ -128,3 +128,24 @@ Deno.test("Catalog reports a name taken twice by unprefixed servers instead of s
     "prompt:p:b",
   ]);
 });
+
+Deno.test("Catalog routes an upstream URI that only one server's templates produce, prefixed or not", () => {
+  const catalog = new Catalog([
+    src("a", { templates: [{ uriTemplate: "demo://a/{id}", name: "a" }] }),
+    src("b", { templates: [{ uriTemplate: "demo://{kind}/{id}", name: "b" }] }),
+    src("c", { templates: [{ uriTemplate: "only-c://{id}", name: "c" }] }),
+    src("v", { prefixed: false, templates: [{ uriTemplate: "verbatim://{id}", name: "v" }] }),
+  ]);
+  assert.deepEqual(catalog.resource("only-c://7"), { server: "c", name: "only-c://7" });
+  assert.equal(catalog.exposeUri("c", "only-c://7"), "c+only-c://7");
+  assert.equal(catalog.resource("demo://a/7"), undefined, "a's and b's templates both produce it");
+  assert.deepEqual(catalog.resource("demo://x/7"), { server: "b", name: "demo://x/7" });
+  assert.deepEqual(catalog.resource("verbatim://1"), { server: "v", name: "verbatim://1" });
+  assert.deepEqual(catalog.resource("other://1"), { server: "v", name: "other://1" });
+  assert.deepEqual(catalog.itemsOf("v"), {
+    tools: [],
+    prompts: [],
+    resources: [],
+    templates: ["verbatim://{id}"],
+  });
+});

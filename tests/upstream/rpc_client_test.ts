@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { GatewayError, McpError } from "../../src/mcp/errors.ts";
-import type { JsonRpcNotification } from "../../src/mcp/jsonrpc.ts";
+import type { JsonObject, JsonRpcNotification } from "../../src/mcp/jsonrpc.ts";
 import { silentLogger } from "../../src/log.ts";
 import { RpcClient } from "../../src/upstream/rpc_client.ts";
 import { SessionExpiredError } from "../../src/upstream/transport.ts";
 import { type Script, ScriptedTransport, toolServer } from "../_support/scripted_transport.ts";
+import { waitFor } from "../_support/wait.ts";
 
-function client(script: Script) {
-  const transport = new ScriptedTransport(script);
+function client(script: Script, kind?: "stdio" | "sse") {
+  const transport = new ScriptedTransport(script, kind);
   const rpc = new RpcClient({
     server: "up",
     transport,
@@ -198,5 +199,62 @@ Deno.test("RpcClient.request() gives up with a named error when the new session 
     2,
     "one re-initialize only",
   );
+  await rpc.close();
+});
+
+Deno.test("RpcClient without correlation routes an upstream request by its progress token, else refuses naming the setting", async () => {
+  const hold = Promise.withResolvers<void>();
+  const { transport, rpc } = client(async (req) => {
+    if (req.method === "initialize") {
+      return { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: {} };
+    }
+    if (req.method === "tools/call") await hold.promise;
+    return req.method === "tools/call" ? { done: true } : undefined;
+  }, "sse");
+  await rpc.connect();
+  const seen: string[] = [];
+  const call = (owner: string, meta = {}) =>
+    rpc.request("tools/call", { name: owner, _meta: meta }, {
+      timeoutMs: 1000,
+      owner,
+      onRequest: (request) => {
+        seen.push(`${owner} asked ${String(request.id)}`);
+        return Promise.resolve({ answeredBy: owner });
+      },
+      onNotification: (n) => void seen.push(`${owner} got ${String(n.params?.data)}`),
+    });
+  const calls = [call("one"), call("two", { progressToken: "t" })];
+  const sent = transport.sent.filter((m) => "method" in m && m.method === "tools/call");
+  const tokenOfTwo = (sent[1] as unknown as { params: { _meta: { progressToken: unknown } } })
+    .params._meta.progressToken;
+  const ask = (id: string, meta: JsonObject) =>
+    transport.push({
+      jsonrpc: "2.0",
+      id,
+      method: "sampling/createMessage",
+      params: { _meta: meta },
+    });
+  ask("by-token", { progressToken: tokenOfTwo as string });
+  ask("own-token", { progressToken: 2 });
+  ask("plain", {});
+  transport.push({ jsonrpc: "2.0", method: "notifications/message", params: { data: "log" } });
+  hold.resolve();
+  await Promise.all(calls);
+  await waitFor(() => transport.sent.filter((m) => !("method" in m)).length === 3, "3 answers");
+  const answers = transport.sent.filter((m) => !("method" in m)) as unknown as Array<
+    { id: string; result?: unknown; error?: { code: number; message: string } }
+  >;
+  assert.deepEqual(answers.find((a) => a.id === "by-token")?.result, { answeredBy: "two" });
+  for (const id of ["own-token", "plain"]) {
+    const error = answers.find((a) => a.id === id)?.error;
+    assert.equal(error?.code, -32600, id);
+    assert.equal(
+      error?.message,
+      "Cannot relay 'sampling/createMessage' from upstream 'up': calls of 2 clients are in " +
+        "flight and sse cannot tell which one asked; set 'session: per_client' on server 'up' " +
+        "so that each client gets its own upstream",
+    );
+  }
+  assert.deepEqual(seen, ["two asked by-token", "one got log", "two got log"]);
   await rpc.close();
 });
