@@ -61,6 +61,8 @@ interface Flow {
   wake: (() => void) | undefined;
   /** Whether a request is waiting on the flow (one at a time). */
   busy: boolean;
+  /** Set when the call cannot go on (the upstream needs a capability the client lacks). */
+  failure: McpError | undefined;
 }
 
 /** The client capability each server→client request needs. */
@@ -106,6 +108,7 @@ export class InputFlows {
       expires: this.#options.clock.now() + this.#options.ttlMs,
       wake: undefined,
       busy: false,
+      failure: undefined,
     };
     flow.outcome = run(
       (request, askSignal) => this.#ask(flow, request, askSignal),
@@ -194,7 +197,7 @@ export class InputFlows {
     signal.addEventListener("abort", onAbort, { once: true });
     flow.busy = true;
     try {
-      while (!flow.done && flow.pending.size === 0) {
+      while (!flow.done && !flow.failure && flow.pending.size === 0) {
         await new Promise<void>((resolve) => (flow.wake = resolve));
         flow.wake = undefined;
       }
@@ -203,6 +206,10 @@ export class InputFlows {
     } finally {
       flow.busy = false;
       signal.removeEventListener("abort", onAbort);
+    }
+    if (flow.failure) {
+      this.#end(flow, flow.failure.message);
+      throw flow.failure;
     }
     if (flow.done) {
       if (held) this.#release(flow);
@@ -227,15 +234,24 @@ export class InputFlows {
 
   #ask(flow: Flow, request: InputRequest, signal: AbortSignal): Promise<JsonObject> {
     const capability = CAPABILITY_OF[request.method];
-    if (capability === undefined || flow.caller.capabilities[capability] === undefined) {
+    if (capability === undefined) {
       return Promise.reject(
         new McpError(
           ErrorCode.MethodNotFound,
-          capability === undefined
-            ? `Method not found: '${request.method}' cannot be asked of a 2026-07-28 client`
-            : `The client did not declare the '${capability}' capability`,
+          `Method not found: '${request.method}' cannot be asked of a 2026-07-28 client`,
         ),
       );
+    }
+    if (flow.caller.capabilities[capability] === undefined) {
+      // spec 2026-07-28: a request that needs an undeclared client capability fails with -32021.
+      const error = new McpError(
+        ErrorCode.MissingRequiredClientCapability,
+        `Missing required client capability: '${capability}' (the upstream asked '${request.method}')`,
+        { requiredCapabilities: { [capability]: {} } },
+      );
+      flow.failure ??= error;
+      flow.wake?.();
+      return Promise.reject(error);
     }
     if (!this.#flows.has(flow.id) && !this.#hasRoom(flow.caller.principal)) {
       return Promise.reject(

@@ -50,6 +50,15 @@ const CACHEABLE = new Set([
   "resources/read",
 ]);
 
+/**
+ * Errors that are HTTP failures, not in-band answers (spec 2026-07-28: a method the server does
+ * not implement is 404; a missing client capability is 400).
+ */
+const STATUS_OF_ERROR = new Map<number, number>([
+  [ErrorCode.MethodNotFound, 404],
+  [ErrorCode.MissingRequiredClientCapability, 400],
+]);
+
 /** Who is asking: the identity (when auth is on) and the key flows, streams and limits use. */
 export interface ModernCaller {
   identity: Identity | undefined;
@@ -248,8 +257,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
         if (rpcError.code === ErrorCode.InternalError) {
           options.log.error("request failed", { method, error });
         }
-        // spec 2026-07-28: a method the server does not implement is HTTP 404.
-        const status = rpcError.code === ErrorCode.MethodNotFound ? 404 : 200;
+        const status = STATUS_OF_ERROR.get(rpcError.code) ?? 200;
         return { body: JSON.stringify({ jsonrpc: "2.0", id, error: rpcError }), status };
       }
     });
@@ -264,6 +272,10 @@ function ladder(
   options: ModernEndpointOptions,
 ): Refusal | undefined {
   const method = message.method as string;
+  const headerVersion = headers.get("mcp-protocol-version")?.trim();
+  if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
+    return checkStandardHeaders(method, undefined, envelope, headers);
+  }
   if (!MODERN_VERSIONS.includes(envelope.protocolVersion)) {
     return unsupportedVersion(envelope.protocolVersion, options.supportedVersions);
   }

@@ -153,18 +153,26 @@ Deno.test("InputFlows.sweep() cancels a flow whose client never came back, and t
   assert.match((cancelled as Error).message, /did not retry in time/);
 });
 
-Deno.test("InputFlows never asks what the client did not declare, and refuses questions past its caps", async () => {
-  const held = flows(new FakeClock(), { perPrincipal: 1 });
-  const noSampling = { ...CALLER, capabilities: { elicitation: {} } };
-  const refused = await held.start(noSampling, async (ask, signal) => {
-    try {
-      await ask({ method: "sampling/createMessage", params: {} }, signal);
-      return { content: [] };
-    } catch (error) {
-      return { isError: true, content: [{ type: "text", text: (error as Error).message }] };
-    }
+Deno.test("InputFlows fails a call with -32021 when its upstream needs an undeclared capability", async () => {
+  const held = flows();
+  let upstreamSignal: AbortSignal | undefined;
+  const call = held.start({ ...CALLER, capabilities: { elicitation: {} } }, async (ask, signal) => {
+    upstreamSignal = signal;
+    await ask({ method: "sampling/createMessage", params: {} }, signal).catch(() => {});
+    return await new Promise<JsonObject>(() => {});
   }, new AbortController().signal);
-  assert.match(JSON.stringify(refused), /did not declare the 'sampling' capability/);
+  await assert.rejects(call, (error: unknown) => {
+    assert.ok(error instanceof McpError);
+    assert.equal(error.code, ErrorCode.MissingRequiredClientCapability);
+    assert.deepEqual(error.data, { requiredCapabilities: { sampling: {} } });
+    return true;
+  });
+  assert.equal(upstreamSignal?.aborted, true);
+  assert.equal(held.size, 0);
+});
+
+Deno.test("InputFlows refuses an upstream's question past its caps, and the call sees why", async () => {
+  const held = flows(new FakeClock(), { perPrincipal: 1 });
   await held.start(
     CALLER,
     async (ask, signal) => await ask(ELICIT, signal),
