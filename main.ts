@@ -9,6 +9,7 @@ import {
   ConfigError,
   importClientConfig,
   loadConfig,
+  redactUrl,
   validateConfig,
 } from "./src/config/mod.ts";
 import { createGateway } from "./src/gateway.ts";
@@ -183,7 +184,7 @@ async function check(path: string): Promise<number> {
       server.required ? "required" : "optional",
       `timeout ${server.timeout}s`,
     ];
-    const target = server.command ?? server.openapi ?? server.url;
+    const target = server.command ?? redactUrl(server.openapi ?? server.url!);
     out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
   }
   out += `deno permissions: ${

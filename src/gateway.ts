@@ -15,7 +15,10 @@ import {
   type Config,
   type ConfigDiff,
   ConfigError,
+  configSecrets,
+  createRedactor,
   diffConfigs,
+  redactUrl,
   type ServerConfig,
 } from "./config/mod.ts";
 import { createDispatcher } from "./downstream/dispatch.ts";
@@ -45,12 +48,13 @@ import { DASHBOARD_HTML } from "./http/dashboard.ts";
 import { createOriginGuard } from "./http/origin.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
-import { describeError, type Logger, silentLogger } from "./log.ts";
+import { describeError, type Logger, redactingLogger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { TokenBucket } from "./upstream/limits.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
+import type { UpstreamLists } from "./upstream/lists.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
 import { createServerSupervisor } from "./servers.ts";
 
@@ -125,11 +129,13 @@ interface Running {
 
 /** Builds and starts a gateway for one config. */
 export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
-  const log = deps.log ?? silentLogger;
+  let config = initial;
+  /** Hides the current config's secrets in every text the gateway logs, keeps or returns. */
+  let redact = createRedactor(configSecrets(config));
+  const log = redactingLogger(deps.log ?? silentLogger, (text) => redact(text));
   const clock = deps.clock ?? systemClock;
   const stop = new AbortController();
   const startedAt = clock.now();
-  let config = initial;
   let accepting = true;
   let catalog = new Catalog();
   let running: Running[] = [];
@@ -207,19 +213,22 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     for (const kind of announceChanges(previous, next, sessions)) listeners.listChanged(kind);
   };
 
-  const start = (server: ServerConfig): Running => {
+  /** Starts a server's supervisor; a restarted server starts with its old lists, stale. */
+  const start = (server: ServerConfig, lists?: UpstreamLists): Running => {
     const supervisor = createServerSupervisor(server, {
       clock,
       log,
       version: deps.version,
       metrics,
+      redact: (text) => redact(text),
+      secretEnv: () => config.secret_env,
       ...(deps.fetchFor ? { fetchFor: deps.fetchFor } : {}),
       onChange: rebuildCatalog,
       onNotification: (name, notification, sessionId) =>
         relayNotification(relayTargets, name, notification, sessionId),
       onRequest: (request, sessionId, signal) =>
         relayRequest(relayTargets, request, sessionId, signal),
-    });
+    }, lists);
     const own = new AbortController();
     const signal = AbortSignal.any([stop.signal, own.signal]);
     return { config: server, supervisor, stop: own, done: supervisor.run(signal) };
@@ -230,7 +239,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     await entry.done;
   };
 
-  running = config.servers.map(start);
+  running = config.servers.map((server) => start(server));
 
   const countAuth = (result: AuthResult) => {
     metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
@@ -344,13 +353,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const apply = async (next: Config): Promise<ReloadSummary> => {
     const diff = diffConfigs(config, next);
+    // Secrets of both configs, until the servers of the old one have stopped.
+    redact = createRedactor([...configSecrets(config), ...configSecrets(next)]);
     const byConfig = new Map(running.map((r) => [r.supervisor.name, r]));
     const removed = [...diff.removed, ...diff.restarted].map((name) => byConfig.get(name)!);
     await Promise.all(removed.map(halt));
     const replaced = new Set([...diff.removed, ...diff.restarted]);
     running = next.servers.map((server) => {
       const existing = replaced.has(server.name) ? undefined : byConfig.get(server.name);
-      if (!existing) return start(server);
+      if (!existing) return start(server, byConfig.get(server.name)?.supervisor.lists);
       if (diff.updated.includes(server.name)) existing.supervisor.update(server);
       return { ...existing, config: server };
     });
@@ -363,6 +374,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       mcp: { ...next.mcp, session: config.mcp.session },
     };
     front = buildFront(config);
+    redact = createRedactor(configSecrets(config));
     clientBuckets.clear();
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
@@ -415,6 +427,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         connected: status.connected,
         state: status.phase,
         tools_count: status.toolsCount,
+        tools_stale: status.stale,
         last_seen_seconds_ago: status.lastSeen === undefined
           ? null
           : (now - status.lastSeen) / 1000,
@@ -569,7 +582,7 @@ function target(server: ServerConfig): Record<string, string> {
   if (server.openapi === undefined) {
     return { url: redactUrl(server.url!), protocol: server.protocol };
   }
-  const document = /^https?:/i.test(server.openapi) ? redactUrl(server.openapi) : server.openapi;
+  const document = redactUrl(server.openapi);
   return server.base_url === undefined
     ? { openapi: document }
     : { openapi: document, base_url: redactUrl(server.base_url) };
@@ -590,17 +603,5 @@ function createAuthenticator(auth: Config["mcp"]["auth"]): Authenticator | undef
       return basicAuthenticator(
         auth.users.map((u) => ({ name: u.name, passwordSha256: u.passwordSha256, scopes: u })),
       );
-  }
-}
-
-/** A URL safe to show without auth: no password, no query values. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "redacted";
-    for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, "redacted");
-    return parsed.toString();
-  } catch {
-    return "(invalid url)";
   }
 }

@@ -67,6 +67,33 @@ export const silentLogger: Logger = {
   with: () => silentLogger,
 };
 
+/**
+ * A logger whose lines pass through `redact` first: the message, every string field and every
+ * error (as its description), also inside arrays and objects.
+ */
+export function redactingLogger(log: Logger, redact: (text: string) => string): Logger {
+  const clean = (fields?: LogFields) =>
+    fields === undefined ? undefined : redactValue(fields, redact, 0) as LogFields;
+  return {
+    trace: (m, f) => log.trace(redact(m), clean(f)),
+    debug: (m, f) => log.debug(redact(m), clean(f)),
+    info: (m, f) => log.info(redact(m), clean(f)),
+    warn: (m, f) => log.warn(redact(m), clean(f)),
+    error: (m, f) => log.error(redact(m), clean(f)),
+    with: (fields) => redactingLogger(log.with(clean(fields)!), redact),
+  };
+}
+
+function redactValue(value: unknown, redact: (text: string) => string, depth: number): unknown {
+  if (typeof value === "string") return redact(value);
+  if (value instanceof Error) return redact(describeError(value));
+  if (depth > 4 || typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, redact, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, redactValue(item, redact, depth + 1)]),
+  );
+}
+
 function jsonReplacer(_key: string, value: unknown): unknown {
   return value instanceof Error ? describeError(value) : value;
 }

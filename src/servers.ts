@@ -13,6 +13,7 @@ import { OpenApiTransport } from "./upstream/openapi.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { StreamableHttpTransport } from "./upstream/streamable.ts";
+import type { UpstreamLists } from "./upstream/lists.ts";
 import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
 import type {
   ByteCounter,
@@ -33,6 +34,10 @@ export interface ServerContext {
   log: Logger;
   version: string;
   metrics: GatewayMetrics;
+  /** Hides the config's secrets in error text (see `createRedactor`). */
+  redact(text: string): string;
+  /** The variables stdio children never inherit (the config's `secret_env`). */
+  secretEnv(): readonly string[];
   fetchFor?(server: ServerConfig): FetchLike;
   onChange(): void;
   onNotification(
@@ -47,8 +52,15 @@ export interface ServerContext {
   ): Promise<JsonObject>;
 }
 
-/** Creates the (not yet running) supervisor of one server. */
-export function createServerSupervisor(server: ServerConfig, context: ServerContext): Supervisor {
+/**
+ * Creates the (not yet running) supervisor of one server; `lists` are what an earlier instance
+ * of it listed, kept (stale) until it connects.
+ */
+export function createServerSupervisor(
+  server: ServerConfig,
+  context: ServerContext,
+  lists?: UpstreamLists,
+): Supervisor {
   const { clock, metrics, version } = context;
   const log = context.log.with({ server: server.name });
   const fetchImpl = context.fetchFor?.(server) ?? defaultFetch(server);
@@ -56,8 +68,10 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
     metrics.upstreamBytes.inc({ server: server.name, direction }, bytes);
   return new Supervisor({
     config: server,
+    ...(lists === undefined ? {} : { lists }),
     clock,
     log,
+    redact: context.redact,
     onChange: context.onChange,
     events: upstreamEvents(metrics, server, clock),
     onNotification: (notification, sessionId) =>
@@ -67,7 +81,13 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
     createClient: (handlers, capabilities) =>
       new RpcClient({
         server: server.name,
-        transport: createTransport(server, fetchImpl, log, version, countBytes),
+        transport: createTransport(server, {
+          fetchImpl,
+          log,
+          version,
+          countBytes,
+          withheldEnv: context.secretEnv(),
+        }),
         onSessionReset: () =>
           metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
         clientInfo: { name: "mcpstead", version },
@@ -77,6 +97,15 @@ export function createServerSupervisor(server: ServerConfig, context: ServerCont
         timeoutMs: server.timeout * 1000,
       }),
   });
+}
+
+/** What a new transport is built with besides its server's config. */
+interface TransportParts {
+  fetchImpl: FetchLike;
+  log: Logger;
+  version: string;
+  countBytes: ByteCounter;
+  withheldEnv: readonly string[];
 }
 
 /** Whether a server runs one upstream instance per downstream session. */
@@ -90,13 +119,8 @@ function perSession(server: ServerConfig): boolean {
  * The transport of one new upstream session: a child process for `command`, MCP over HTTP for
  * `url`, calls to the HTTP API its document describes for `openapi`.
  */
-function createTransport(
-  server: ServerConfig,
-  fetchImpl: FetchLike,
-  log: Logger,
-  version: string,
-  countBytes: ByteCounter,
-): MessageTransport {
+function createTransport(server: ServerConfig, parts: TransportParts): MessageTransport {
+  const { fetchImpl, log, version, countBytes } = parts;
   if (server.command !== undefined) {
     return new StdioTransport({
       server: server.name,
@@ -105,6 +129,7 @@ function createTransport(
       args: server.args,
       env: server.env,
       inheritEnv: server.inherit_env,
+      withheldEnv: parts.withheldEnv,
       ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
       log,
     });

@@ -104,6 +104,18 @@ Deno.test("mcpstead check validates, lists the upstreams and reports every error
   assert.ok(failed.stderr.trim().split("\n").length >= 3, failed.stderr);
 });
 
+Deno.test("mcpstead check prints upstream URLs without their user information or query values", async () => {
+  const path = await configFile(
+    "servers:\n  - name: a\n    url: http://bob:pw-secret@127.0.0.1:1/mcp?api_key=k-secret\n" +
+      "  - name: b\n    openapi: https://docs.example/api.json?sig=s-secret\n",
+  );
+  const { code, stdout } = await run(["check", "--config", path]);
+  assert.equal(code, 0);
+  assert.match(stdout, /a\s+http:\/\/\*\*\*@127\.0\.0\.1:1\/mcp\?api_key=\*\*\*\s/);
+  assert.match(stdout, /b\s+https:\/\/docs\.example\/api\.json\?sig=\*\*\*\s/);
+  assert.doesNotMatch(stdout, /bob|secret/);
+});
+
 Deno.test("--config wins over MCPSTEAD_CONFIG, which wins over ./mcpstead.yaml", async () => {
   const fromEnv = await configFile(
     "servers:\n  - name: fromenv\n    url: http://127.0.0.1:1/mcp\n",
@@ -179,6 +191,11 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
           arguments: { message: "quick start" },
         });
         assert.match(JSON.stringify(echo.content), /quick start/);
+        await assert.rejects(
+          client.callTool({ name: "everything__get-env", arguments: {} }),
+          /Unknown tool: 'everything__get-env'/,
+          "no client can read the demo child's environment",
+        );
       }
     }
     assert.ok(names.includes("everything__echo"), names.join(","));

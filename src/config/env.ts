@@ -61,17 +61,31 @@ export function expandEnv(text: string, env: EnvLookup): { value: string } | { e
   return { value: out + text.slice(i) };
 }
 
-/** Reads every variable the parsed config names; the problems come back as issues. */
+/**
+ * Reads every variable the parsed config names; the problems come back as issues. The names read
+ * (and MCPSTEAD_BEARER_TOKEN, always) are the config's `secret_env`.
+ */
 export function resolveConfig(
   parsed: ParsedConfig,
   env: EnvLookup,
 ): { config: Config; issues: PathIssue[] } {
   const issues: PathIssue[] = [];
+  const names = new Set([BEARER_TOKEN_VAR]);
+  const tracked: EnvLookup = (name) => {
+    names.add(name);
+    return env(name);
+  };
   const servers = parsed.servers.map((server, index) =>
-    resolveServer(server, ["servers", index], env, issues)
+    resolveServer(server, ["servers", index], tracked, issues)
   );
-  const auth = resolveDownstreamAuth(parsed.mcp.auth, ["mcp", "auth"], env, issues);
-  return { config: { ...parsed, mcp: { ...parsed.mcp, auth }, servers }, issues };
+  const auth = resolveDownstreamAuth(parsed.mcp.auth, ["mcp", "auth"], tracked, issues);
+  const config = {
+    ...parsed,
+    mcp: { ...parsed.mcp, auth },
+    servers,
+    secret_env: [...names].sort(),
+  };
+  return { config, issues };
 }
 
 /** Expands the headers and reads the auth token of the server at `path`. */

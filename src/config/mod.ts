@@ -12,6 +12,8 @@ export { type ConfigDiff, diffConfigs } from "./diff.ts";
 export { ConfigError } from "./error.ts";
 export { importClientConfig } from "./import.ts";
 export { loadConfig, parseConfig, validateConfig } from "./load.ts";
+export { redactUrl } from "./net.ts";
+export { configSecrets, createRedactor, type Redact } from "./redact.ts";
 export type { LoadOptions, Validation } from "./load.ts";
 export {
   configSchema,

@@ -40,9 +40,23 @@ export function parseOrigin(text: string): { origin: string } | { suggestion: st
   return { suggestion: url.origin };
 }
 
-/** Hides the user information of a URL-like string, so a message never shows a password. */
+/**
+ * Hides what a URL-like string may carry as a credential: its user information (user name and
+ * password become one `***`) and every query value (`?api_key=***`). Anything else is kept.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
+  const url = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? URL.parse(text) : null;
+  if (url === null) {
+    return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@")
+      .replace(/([?&][^=&#]*=)[^&#]*/g, "$1***");
+  }
+  if (url.username === "" && url.password === "" && url.search === "") return text;
+  if (url.username !== "" || url.password !== "") {
+    url.username = "***";
+    url.password = "";
+  }
+  for (const key of new Set(url.searchParams.keys())) url.searchParams.set(key, "***");
+  return url.href;
 }
 
 /** Whether `name` is a valid HTTP header name (an RFC 9110 token). */

@@ -486,4 +486,9 @@ export interface Config extends Omit<ParsedConfig, "mcp" | "servers"> {
   mcp: McpConfig;
   /** Upstream servers, in file order. */
   servers: ServerConfig[];
+  /**
+   * The environment variables the config reads secrets from (tokens, keys, `${VAR}`s) and
+   * MCPSTEAD_BEARER_TOKEN: withheld from stdio children that inherit the environment.
+   */
+  secret_env: string[];
 }

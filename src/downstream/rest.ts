@@ -7,7 +7,8 @@
  *
  * Statuses: 200 result; 422 result with `isError`; 400 bad body or arguments the upstream
  * rejected; 404 unknown tool (or one outside the caller's scopes); 429 the caller's rate limit;
- * 502 the upstream failed; 503 the upstream is busy or its circuit is open; 504 it timed out.
+ * 502 the upstream failed; 503 the upstream is down, busy or its circuit is open; 504 it timed
+ * out.
  */
 import {
   type AdmissionOptions,
@@ -53,6 +54,7 @@ const TOOL_PREFIX = "/api/tools/";
 const STATUS_OF: Partial<Record<GatewayError["code"], number>> = {
   upstream_timeout: 504,
   upstream_busy: 503,
+  upstream_unavailable: 503,
   upstream_circuit_open: 503,
   upstream_rate_limited: 503,
   rate_limited: 429,

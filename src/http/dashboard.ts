@@ -109,7 +109,7 @@ export const DASHBOARD_HTML = `<!doctype html>
         const cls = s.connected ? "up" : "down";
         return '<div class="card ' + cls + '" data-server="' + esc(s.name) + '" data-state="' + cls + '">' +
           '<div class="name"><span class="dot"></span>' + esc(s.name) + "</div>" +
-          '<div class="meta">' + esc(s.state) + " · " + esc(s.transport || s.protocol) + " · " + s.tools_count + " tools · " + s.reconnects + " reconnects" +
+          '<div class="meta">' + esc(s.state) + " · " + esc(s.transport || s.protocol) + " · " + s.tools_count + (s.tools_stale ? " tools (stale: from before it went down)" : " tools") + " · " + s.reconnects + " reconnects" +
           (s.last_seen_seconds_ago === null ? "" : " · seen " + duration(s.last_seen_seconds_ago) + " ago") + "</div>" +
           '<div class="meta">' + esc(s.url || s.command || "") + "</div>" +
           (s.last_error ? '<div class="error">' + esc(s.last_error) + "</div>" : "") + "</div>";

@@ -27,6 +27,7 @@ export class McpError extends Error {
 export type GatewayErrorCode =
   | "upstream_unreachable"
   | "upstream_disconnected"
+  | "upstream_unavailable"
   | "upstream_timeout"
   | "upstream_http_error"
   | "upstream_protocol_error"

@@ -1,7 +1,10 @@
 /**
  * A circuit breaker per upstream: closed until `failures` failures fall within `window`, then open
  * (requests fail fast) for `open` time, then half-open: one probe request is let through; its
- * success closes the circuit, its failure opens it again.
+ * success closes the circuit, its failure opens it again, and a probe that ends without a verdict
+ * (cancelled by its client) lets the next request probe. The supervisor knows more than the
+ * requests: a reconnect that succeeds closes the circuit, a health check that succeeds ends the
+ * open time at once.
  */
 import { GatewayError } from "../mcp/errors.ts";
 import type { Clock } from "./clock.ts";
@@ -43,9 +46,13 @@ export class CircuitBreaker {
     this.#policy = policy;
   }
 
-  /** Lets a request through, or throws the fast failure of an open circuit. */
-  admit(): void {
-    if (this.#policy.failures === 0 || this.#state === "closed") return;
+  /**
+   * Lets a request through, or throws the fast failure of an open circuit. Returns true when the
+   * request is the half-open probe: it must then end in {@link success}, {@link failure} or
+   * {@link abandon}.
+   */
+  admit(): boolean {
+    if (this.#policy.failures === 0 || this.#state === "closed") return false;
     const now = this.#clock.now();
     if (this.#state === "open" && now < this.#openUntil) {
       const seconds = Math.ceil((this.#openUntil - now) / 1000);
@@ -68,6 +75,24 @@ export class CircuitBreaker {
     }
     this.#state = "half_open";
     this.#probing = true;
+    return true;
+  }
+
+  /** The probe ended without telling whether the upstream works: the next request probes. */
+  abandon(): void {
+    this.#probing = false;
+  }
+
+  /** The upstream reconnected: the circuit closes. */
+  reset(): void {
+    this.#state = "closed";
+    this.#probing = false;
+    this.#failures = [];
+  }
+
+  /** A health check of the upstream succeeded: an open circuit may probe at once. */
+  recovered(): void {
+    if (this.#state === "open") this.#openUntil = Math.min(this.#openUntil, this.#clock.now());
   }
 
   /** Records a success: a probe's success closes the circuit. */

@@ -6,12 +6,14 @@
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
+import { redactUrl } from "../config/net.ts";
 import { describeError } from "../log.ts";
 import {
   type Deliver,
   type FetchLike,
   type HttpTransportOptions,
   type MessageTransport,
+  redirectNote,
   unreachable,
 } from "./transport.ts";
 
@@ -49,6 +51,8 @@ export class LegacySseTransport implements MessageTransport {
           accept: "text/event-stream",
           "user-agent": this.#options.userAgent,
         },
+        // A redirect would carry the configured headers (credentials) to wherever it points.
+        redirect: "manual",
         signal: this.#closing.signal,
       });
     } catch (error) {
@@ -59,7 +63,9 @@ export class LegacySseTransport implements MessageTransport {
       throw new GatewayError(
         "upstream_http_error",
         server,
-        `Upstream '${server}' answered the SSE stream request with HTTP ${res.status}`,
+        `Upstream '${server}' answered the SSE stream request with HTTP ${res.status}${
+          redirectNote(res)
+        }`,
         { status: res.status },
       );
     }
@@ -73,7 +79,7 @@ export class LegacySseTransport implements MessageTransport {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) break;
-          if (value.event === "endpoint") endpoint.resolve(new URL(value.data.trim(), url).href);
+          if (value.event === "endpoint") endpoint.resolve(this.#endpointUrl(value.data));
           else if (this.#isMessage(value)) {
             this.#options.countBytes?.("received", value.data.length);
             const parsed = JSON.parse(value.data);
@@ -90,9 +96,10 @@ export class LegacySseTransport implements MessageTransport {
             `Upstream '${server}' sent a message that is not valid JSON`,
           )
           : error as Error;
+        await reader.cancel().catch(() => {});
       }
       if (this.#closing.signal.aborted) return;
-      const lost = new GatewayError(
+      const lost = failure instanceof GatewayError ? failure : new GatewayError(
         "upstream_disconnected",
         server,
         `Upstream '${server}' closed its event stream${
@@ -139,6 +146,7 @@ export class LegacySseTransport implements MessageTransport {
           "user-agent": this.#options.userAgent,
         },
         body: this.#serialize(message),
+        redirect: "manual",
         signal: AbortSignal.any([signal, this.#closing.signal]),
       });
     } catch (error) {
@@ -150,10 +158,31 @@ export class LegacySseTransport implements MessageTransport {
       throw new GatewayError(
         "upstream_http_error",
         server,
-        `Upstream '${server}' answered a message with HTTP ${res.status}`,
+        `Upstream '${server}' answered a message with HTTP ${res.status}${redirectNote(res)}`,
         { status: res.status },
       );
     }
+  }
+
+  /**
+   * The URL an `endpoint` event names, resolved against the stream's URL. Messages carry the
+   * configured headers, so the endpoint must be on the configured origin: a server (or whoever
+   * controls its stream) cannot have the credentials sent elsewhere.
+   */
+  #endpointUrl(data: string): string {
+    const { server, url } = this.#options;
+    const configured = new URL(url);
+    const endpoint = URL.parse(data.trim(), configured);
+    if (endpoint === null || endpoint.origin !== configured.origin) {
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Cannot use the endpoint of upstream '${server}': '${
+          redactUrl(data.trim())
+        }' is not on the origin of its url ('${configured.origin}'), and messages carry its headers`,
+      );
+    }
+    return endpoint.href;
   }
 
   #serialize(message: JsonRpcMessage): string {

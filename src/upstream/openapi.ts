@@ -18,6 +18,7 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
+import { redactUrl } from "../config/net.ts";
 import { describeError } from "../log.ts";
 import { OpenApiError } from "./openapi_schema.ts";
 import { buildRequest, errorResult, toolResult } from "./openapi_request.ts";
@@ -32,6 +33,7 @@ import {
   type FetchLike,
   type HttpTransportOptions,
   type MessageTransport,
+  redirectNote,
   unreachable,
 } from "./transport.ts";
 
@@ -179,6 +181,8 @@ export class OpenApiTransport implements MessageTransport {
     try {
       response = await this.#fetch(document, {
         headers: { accept: DOCUMENT_ACCEPT, "user-agent": userAgent },
+        // The document's URL may carry credentials; a redirect is reported, not followed.
+        redirect: "manual",
         signal,
       });
     } catch (error) {
@@ -187,7 +191,8 @@ export class OpenApiTransport implements MessageTransport {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      const status = `HTTP ${response.status} ${response.statusText}`.trim();
+      const status = `HTTP ${response.status} ${response.statusText}`.trim() +
+        redirectNote(response);
       throw this.#failed("upstream_http_error", status, { status: response.status });
     }
     try {
@@ -203,7 +208,9 @@ export class OpenApiTransport implements MessageTransport {
     return new GatewayError(
       code,
       server,
-      `Cannot load the OpenAPI document of upstream '${server}' from '${shown(document)}': ${why}`,
+      `Cannot load the OpenAPI document of upstream '${server}' from '${
+        redactUrl(document)
+      }': ${why}`,
       options,
     );
   }
@@ -250,10 +257,4 @@ export class OpenApiTransport implements MessageTransport {
     countBytes?.("received", text.length);
     return toolResult(operation, response, text);
   }
-}
-
-/** A document location fit for messages: a URL without its user information and query. */
-function shown(document: string): string {
-  const url = /^https?:\/\//i.test(document) ? URL.parse(document) : null;
-  return url === null ? document : `${url.origin}${url.pathname}`;
 }

@@ -5,6 +5,7 @@
  * other status an `isError` result with the status and the body.
  */
 import { isJsonObject, type Json, type JsonObject } from "../mcp/jsonrpc.ts";
+import { redirectNote } from "./transport.ts";
 import { BODY_PROPERTY, type OpenApiOperation, type ParameterBinding } from "./openapi_spec.ts";
 
 /** The parts of an HTTP request a call makes, or why its arguments cannot make one. */
@@ -46,12 +47,35 @@ export function buildRequest(
       for (const [name, text] of queryPairs(value, param)) query.append(name, text);
     }
   }
+  const escape = leavesBase(baseUrl, path);
+  if (escape !== undefined) return { error: escape };
   const search = query.size > 0 ? `?${query}` : "";
   const body = operation.body && isSet(BODY_PROPERTY)
     ? JSON.stringify(args[BODY_PROPERTY])
     : undefined;
   if (body !== undefined) headers["content-type"] = operation.body!.mediaType;
   return { url: baseUrl.replace(/\/+$/, "") + path + search, headers, body };
+}
+
+/**
+ * Why a call's path would reach beyond the API's base URL, if it would. The URL parser resolves
+ * `.` and `..` segments (also written `%2e`), so `/pets/{id}` with id `..` would otherwise call
+ * a sibling of the base path with the configured credentials.
+ */
+function leavesBase(baseUrl: string, path: string): string | undefined {
+  if (path.split("/").some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) {
+    return `the path '${path}' has a '.' or '..' segment, which is not allowed`;
+  }
+  const base = new URL(baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const url = URL.parse(baseUrl.replace(/\/+$/, "") + path);
+  if (
+    url === null || url.origin !== base.origin ||
+    (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))
+  ) {
+    return `the path '${path}' leads outside the API's base path '${basePath || "/"}'`;
+  }
+  return undefined;
 }
 
 /** The tool result of an HTTP response whose body is `text`. */
@@ -62,10 +86,7 @@ export function toolResult(
 ): JsonObject {
   const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
   if (!response.ok) {
-    const location = response.headers.get("location");
-    return errorResult(
-      `${status}${location === null ? "" : ` (Location: ${location})`}${text ? `: ${text}` : ""}`,
-    );
+    return errorResult(`${status}${redirectNote(response)}${text ? `: ${text}` : ""}`);
   }
   const content = [{ type: "text", text: text === "" ? status : text }];
   if (operation.tool.outputSchema === undefined) return { content };

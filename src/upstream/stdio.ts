@@ -1,12 +1,14 @@
 /**
  * stdio upstream transport: a supervised child process speaking newline-delimited JSON-RPC on
- * stdin/stdout (MCP transports §stdio). stderr goes to the log line by line. The child runs in
- * its own process group, so stopping it ends everything it started: stdin is closed, then the
- * group gets SIGTERM, then SIGKILL after a grace period, and the child is always reaped.
+ * stdin/stdout (MCP transports §stdio). stderr goes to the log line by line, cleaned up and with
+ * its download/progress chatter collapsed (child_stderr.ts). The child runs in its own process
+ * group, so stopping it ends everything it started: stdin is closed, then the group gets SIGTERM,
+ * then SIGKILL after a grace period, and the child is always reaped.
  */
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
+import { ChildStderr, stripControls } from "./child_stderr.ts";
 import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
 
 /** Options of {@link StdioTransport}. */
@@ -16,8 +18,10 @@ export interface StdioOptions {
   args: readonly string[];
   /** The child's environment: only these variables (plus PATH unless inherited). */
   env: Record<string, string>;
-  /** Pass the gateway's whole environment too. */
+  /** Pass the gateway's whole environment too, except `withheldEnv`. */
   inheritEnv: boolean;
+  /** Variables never inherited: the ones the gateway reads its own secrets from. */
+  withheldEnv: readonly string[];
   cwd?: string;
   log: Logger;
   /** How long the child gets after SIGTERM before SIGKILL. */
@@ -55,16 +59,12 @@ export class StdioTransport implements MessageTransport {
 
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
     const { server, command, args, log } = this.#options;
-    const env = this.#options.inheritEnv ? this.#options.env : {
-      PATH: this.#options.path ?? Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-      ...this.#options.env,
-    };
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command, {
         args: [...args],
-        env,
-        clearEnv: !this.#options.inheritEnv,
+        env: this.#childEnv(),
+        clearEnv: true,
         ...(this.#options.cwd === undefined ? {} : { cwd: this.#options.cwd }),
         stdin: "piped",
         stdout: "piped",
@@ -84,20 +84,26 @@ export class StdioTransport implements MessageTransport {
     this.#status = child.status;
     log.info("started upstream process", { pid: child.pid, command });
     let failure: Error | undefined;
+    const childStderr = new ChildStderr(log);
     const stdout = this.#readLines(child.stdout, (line) => {
+      // The child is up: what it printed while starting is summed up before its own messages.
+      childStderr.flush();
       let message: unknown;
       try {
         this.#options.countBytes?.("received", line.length + 1);
         message = JSON.parse(line);
       } catch {
+        // Children print banners with secrets in them: the line itself is only logged at debug.
+        const bytes = encoder.encode(line).length;
         failure = new GatewayError(
           "upstream_protocol_error",
           server,
-          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout: ${
-            JSON.stringify(line.slice(0, 80))
-          }`,
+          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
         );
-        log.error("upstream wrote garbage on stdout; restarting it", { line: line.slice(0, 200) });
+        log.error("upstream wrote garbage on stdout; restarting it", { bytes });
+        log.debug("upstream stdout line that is not JSON-RPC", {
+          line: stripControls(line.slice(0, 200)),
+        });
         this.#terminate();
         return false;
       }
@@ -107,9 +113,9 @@ export class StdioTransport implements MessageTransport {
       return true;
     });
     const stderr = this.#readLines(child.stderr, (line) => {
-      log.info("upstream stderr", { line });
+      childStderr.line(line);
       return true;
-    });
+    }).finally(() => childStderr.flush());
     Promise.all([this.#status, stdout, stderr]).then(([status]) => {
       if (this.#closing) return;
       const how = status.signal
@@ -126,6 +132,30 @@ export class StdioTransport implements MessageTransport {
       );
     });
     return Promise.resolve();
+  }
+
+  /**
+   * The child's whole environment: PATH and `env`; or, with `inheritEnv`, the gateway's own
+   * without the variables its secrets come from (a child may show its environment to clients,
+   * as server-everything's get-env tool does), then `env`.
+   */
+  #childEnv(): Record<string, string> {
+    const { env, inheritEnv, withheldEnv, path } = this.#options;
+    if (!inheritEnv) {
+      return { PATH: path ?? Deno.env.get("PATH") ?? "/usr/local/bin:/usr/bin:/bin", ...env };
+    }
+    let inherited: Record<string, string>;
+    try {
+      inherited = Deno.env.toObject();
+    } catch (error) {
+      throw new Error(
+        "inherit_env needs to read the whole environment (--allow-env) to leave the gateway's " +
+          "secrets out of it",
+        { cause: error },
+      );
+    }
+    for (const name of withheldEnv) delete inherited[name];
+    return { ...inherited, ...env };
   }
 
   async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {

@@ -1,12 +1,14 @@
 /**
  * One supervisor per upstream: connect, initialize, list tools; refresh on the TTL and on
- * `notifications/tools/list_changed`; on failure mark the upstream down, clear its tools and
- * reconnect with jittered exponential backoff until `reconnect.max_attempts` (0 = forever).
+ * `notifications/tools/list_changed`; on failure mark the upstream down and reconnect with
+ * jittered exponential backoff until `reconnect.max_attempts` (0 = forever). While it is down its
+ * last lists stay (marked stale), so its tools are still known and their calls get a clear
+ * `upstream_unavailable`; a call during the backoff brings the next attempt forward to at most
+ * `backoff_base_ms` after the last one, so an upstream that came back is served again at once.
  */
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
-  isJsonObject,
   type JsonObject,
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -18,6 +20,7 @@ import { type BreakerPolicy, CircuitBreaker, type CircuitState } from "./breaker
 import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./limits.ts";
 import type { Clock } from "./clock.ts";
 import { SessionInstances, type SessionRef } from "./instances.ts";
+import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
@@ -125,11 +128,15 @@ export interface UpstreamStatus {
   lastSeen: number | undefined;
   reconnects: number;
   lastError: string | undefined;
+  /** The lists are those of an earlier connection: the upstream is not connected now. */
+  stale: boolean;
 }
 
 /** Options of {@link Supervisor}. */
 export interface SupervisorOptions {
   config: SupervisedConfig;
+  /** Lists to keep (stale) until the first connection: those of the instance this one replaces. */
+  lists?: UpstreamLists;
   /** Creates a fresh, unconnected client for a new upstream session. */
   createClient(handlers: InboundHandlers, capabilities?: JsonObject): UpstreamClient;
   /** Set for servers with one upstream instance per downstream session. */
@@ -140,6 +147,11 @@ export interface SupervisorOptions {
   onChange(): void;
   /** Receives what the supervisor does, for metrics. */
   events?: UpstreamEvents;
+  /**
+   * Hides secrets (URL credentials, tokens) in error text before it is kept for `/health`,
+   * logged or handed to a client.
+   */
+  redact?(text: string): string;
   /** Notifications not tied to a request; `sessionId` names the session of a per-session instance. */
   onNotification?(notification: JsonRpcNotification, sessionId?: string): void;
   /** Server→client requests not tied to a request of ours, likewise. */
@@ -151,18 +163,6 @@ export interface SupervisorOptions {
 }
 
 type Wake = "refresh" | "check" | "closed";
-
-const MAX_PAGES = 100;
-
-/** What one upstream lists. */
-export interface UpstreamLists {
-  tools: JsonObject[];
-  prompts: JsonObject[];
-  resources: JsonObject[];
-  templates: JsonObject[];
-}
-
-const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
 
 const LIST_CHANGED = new Set([
   "notifications/tools/list_changed",
@@ -177,6 +177,9 @@ export class Supervisor {
   #lists: UpstreamLists = EMPTY_LISTS;
   #capabilities: JsonObject = {};
   #backoffMs = 0;
+  /** When the backoff started, and when it ends (a call may bring the end forward). */
+  #backoffFrom = 0;
+  #retryAt = 0;
   #phase: UpstreamPhase = "connecting";
   #lastSeen: number | undefined;
   #lastError: string | undefined;
@@ -192,6 +195,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#lists = options.lists ?? EMPTY_LISTS;
     this.#guards = this.#makeGuards(options.config);
     if (options.perSession) {
       this.#instances = new SessionInstances({
@@ -264,12 +268,12 @@ export class Supervisor {
     return this.#options.config.name;
   }
 
-  /** The tools of the last successful listing; empty while down. */
+  /** The tools of the last successful listing, kept while the upstream is down. */
   get tools(): readonly JsonObject[] {
     return this.#lists.tools;
   }
 
-  /** Everything the upstream listed (tools, prompts, resources, templates); empty while down. */
+  /** Everything the upstream last listed (tools, prompts, resources, templates). */
   get lists(): UpstreamLists {
     return this.#lists;
   }
@@ -291,6 +295,7 @@ export class Supervisor {
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,
       lastError: this.#lastError,
+      stale: this.#phase !== "connected" && this.#lists !== EMPTY_LISTS,
     };
   }
 
@@ -323,13 +328,7 @@ export class Supervisor {
     params: JsonObject | undefined,
     options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
-    if (!this.client) {
-      throw new GatewayError(
-        "upstream_disconnected",
-        this.name,
-        `Upstream '${this.name}' is disconnected${this.#lastError ? `: ${this.#lastError}` : ""}`,
-      );
-    }
+    if (!this.client) throw this.#unavailable();
     const wait = this.#guards.bucket.take();
     if (wait > 0) {
       throw new GatewayError(
@@ -341,10 +340,15 @@ export class Supervisor {
         },
       );
     }
-    const run = await this.#guards.limit.run(
-      () => this.#attempt(method, params, options),
-      options.signal,
-    );
+    let run: { value: JsonObject } | undefined;
+    try {
+      run = await this.#guards.limit.run(
+        () => this.#attempt(method, params, options),
+        options.signal,
+      );
+    } catch (error) {
+      throw this.#redacted(error);
+    }
     if (!run) {
       const { max_concurrent, max_queue } = this.#options.config;
       throw new GatewayError(
@@ -370,7 +374,7 @@ export class Supervisor {
       (method === "tools/call" &&
         (idempotent === true || guards.retryTools(String(params?.name ?? ""))));
     for (let attempt = 1;; attempt++) {
-      guards.breaker.admit();
+      const probe = guards.breaker.admit();
       try {
         const client = this.#instances && session
           ? await this.#instances.get(
@@ -396,7 +400,15 @@ export class Supervisor {
         if (
           !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
           (error.status ?? 500) < 500
-        ) throw error;
+        ) {
+          // An answer (a JSON-RPC error, a 4xx) shows the upstream works; a cancelled call or a
+          // refusal of the gateway's own tells nothing, but must not keep the probe slot.
+          const answered = error instanceof McpError ||
+            (error instanceof GatewayError && error.status !== undefined);
+          if (answered) guards.breaker.success();
+          else if (probe) guards.breaker.abandon();
+          throw error;
+        }
         guards.breaker.failure();
         if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
           this.#wake("check");
@@ -432,7 +444,7 @@ export class Supervisor {
         if (this.#failures > 0 || this.#reconnects > 0) this.#options.events?.reconnected(false);
         this.#failures++;
         this.#reconnects++;
-        this.#lastError = describeError(error);
+        this.#lastError = this.#redact(describeError(error));
         await this.#drop();
         this.#settle();
         const { reconnect } = this.#options.config;
@@ -451,21 +463,68 @@ export class Supervisor {
           retry_ms: wait,
           error: this.#lastError,
         });
-        this.#setPhase("backoff");
-        this.#backoffMs = wait;
-        try {
-          await clock.sleep(wait, signal);
-          this.#options.events?.backedOff(wait / 1000);
-        } catch {
-          // Stopped while waiting.
-        }
-        this.#backoffMs = 0;
+        await this.#backOff(wait, signal);
         if (!signal.aborted) this.#setPhase("connecting");
       }
     }
     await this.#drop();
     await this.#instances?.closeAll();
     if (this.#phase !== "failed") this.#setPhase("stopped");
+  }
+
+  /** Waits `wait` ms before the next attempt, or less when a call asks for the upstream. */
+  async #backOff(wait: number, signal: AbortSignal): Promise<void> {
+    const { clock } = this.#options;
+    this.#backoffFrom = clock.now();
+    this.#retryAt = this.#backoffFrom + wait;
+    this.#backoffMs = wait;
+    this.#setPhase("backoff");
+    for (let left = wait; left > 0 && !signal.aborted; left = this.#retryAt - clock.now()) {
+      await this.#sleep(left, signal);
+    }
+    if (!signal.aborted) this.#options.events?.backedOff((clock.now() - this.#backoffFrom) / 1000);
+    this.#backoffMs = 0;
+  }
+
+  /**
+   * A call wants the upstream while it waits to reconnect: the next attempt comes at most
+   * `backoff_base_ms` after the last one, so a recovered upstream is not left waiting for a long
+   * backoff (the attempts still come no faster than that).
+   */
+  #demand(): void {
+    if (this.#phase !== "backoff") return;
+    const soon = this.#backoffFrom + this.#options.config.reconnect.backoff_base_ms;
+    if (soon >= this.#retryAt) return;
+    this.#retryAt = soon;
+    this.#backoffMs = soon - this.#backoffFrom;
+    this.#wakeup?.();
+  }
+
+  /** The error of a call while the upstream is not connected; it names when to try again. */
+  #unavailable(): GatewayError {
+    this.#demand();
+    const name = this.name;
+    const last = this.#lastError === undefined ? "" : `; last error: ${this.#lastError}`;
+    if (this.#phase === "failed" || this.#phase === "stopped") {
+      const why = this.#phase === "failed"
+        ? `the gateway gave up after ${this.#failures} failed attempts (reconnect.max_attempts)`
+        : "it was stopped";
+      return new GatewayError(
+        "upstream_unavailable",
+        name,
+        `Cannot reach upstream '${name}': ${why}${last}`,
+      );
+    }
+    const retryAfterMs = Math.max(this.#retryAt - this.#options.clock.now(), 100);
+    const state = this.#phase === "backoff"
+      ? `it is down and reconnecting (next attempt in ${retryAfterMs} ms)`
+      : "it is connecting";
+    return new GatewayError(
+      "upstream_unavailable",
+      name,
+      `Cannot reach upstream '${name}' now: ${state}${last}`,
+      { retryAfterMs },
+    );
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
@@ -488,12 +547,13 @@ export class Supervisor {
     this.#capabilities = init.capabilities;
     this.#lists = await this.#timed(
       (ok, s) => events?.refreshed(ok, s),
-      () => this.#listAll(client, init.capabilities, signal),
+      () => listAll(client, init.capabilities, this.#listOptions(signal)),
     );
     events?.checked(true);
     if (this.#failures > 0) events?.reconnected(true);
     this.#lastSeen = this.#options.clock.now();
     this.#lastError = undefined;
+    this.#guards.breaker.reset();
     if (this.#failures > 0) {
       this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
     }
@@ -524,14 +584,21 @@ export class Supervisor {
         await client.request("ping", undefined, { timeoutMs: config.timeout * 1000, signal });
         this.#lastSeen = clock.now();
         this.#options.events?.checked(true);
+        this.#guards.breaker.recovered();
         continue;
       }
       const lists = await this.#timed(
         (ok, s) => this.#options.events?.refreshed(ok, s),
-        () => this.#listAll(client, client.initializeResult?.capabilities ?? {}, signal),
+        () =>
+          listAll(
+            client,
+            client.initializeResult?.capabilities ?? {},
+            this.#listOptions(signal),
+          ),
       );
       this.#lastSeen = clock.now();
       this.#options.events?.checked(true);
+      this.#guards.breaker.recovered();
       if (JSON.stringify(lists) !== JSON.stringify(this.#lists)) {
         this.#lists = lists;
         this.#options.onChange();
@@ -539,64 +606,9 @@ export class Supervisor {
     }
   }
 
-  async #listAll(
-    client: UpstreamClient,
-    capabilities: JsonObject,
-    signal: AbortSignal,
-  ): Promise<UpstreamLists> {
-    const list = (method: string, key: string, id: string) =>
-      this.#list(client, method, key, id, signal);
-    const resources = capabilities.resources !== undefined;
-    return {
-      tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
-      prompts: capabilities.prompts === undefined
-        ? []
-        : await list("prompts/list", "prompts", "name"),
-      resources: resources ? await list("resources/list", "resources", "uri") : [],
-      templates: resources
-        ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
-        : [],
-    };
-  }
-
-  /** Reads every page of one list; items without their identifying string are skipped. */
-  async #list(
-    client: UpstreamClient,
-    method: string,
-    key: string,
-    id: string,
-    signal: AbortSignal,
-  ): Promise<JsonObject[]> {
-    const items: JsonObject[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      let result: JsonObject;
-      try {
-        result = await client.request(method, cursor === undefined ? undefined : { cursor }, {
-          timeoutMs: this.#options.config.timeout * 1000,
-          signal,
-        });
-      } catch (error) {
-        // A server may declare resources without templates: an unknown method is an empty list.
-        if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
-        throw error;
-      }
-      const list = result[key];
-      if (!Array.isArray(list)) {
-        throw new GatewayError(
-          "upstream_protocol_error",
-          this.name,
-          `Upstream '${this.name}' answered ${method} without a ${key} array`,
-        );
-      }
-      for (const item of list) {
-        if (isJsonObject(item) && typeof item[id] === "string") items.push(item);
-        else this.#options.log.warn(`upstream listed an item without a ${id}; skipped`, { method });
-      }
-      if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
-      cursor = result.nextCursor;
-    }
-    return items;
+  #listOptions(signal: AbortSignal): ListOptions {
+    const { config, log } = this.#options;
+    return { server: this.name, timeoutMs: config.timeout * 1000, log, signal };
   }
 
   /** Runs `work`, reporting whether it succeeded and how long it took. */
@@ -613,6 +625,22 @@ export class Supervisor {
       report(false, (this.#options.clock.now() - started) / 1000);
       throw error;
     }
+  }
+
+  #redact(text: string): string {
+    return this.#options.redact?.(text) ?? text;
+  }
+
+  /** The error with its message redacted (a new error only when the message changes). */
+  #redacted(error: unknown): unknown {
+    if (!(error instanceof GatewayError) && !(error instanceof McpError)) return error;
+    const message = this.#redact(error.message);
+    if (message === error.message) return error;
+    if (error instanceof McpError) return new McpError(error.code, message, error.data);
+    return new GatewayError(error.code, error.server, message, {
+      ...(error.status === undefined ? {} : { status: error.status }),
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    });
   }
 
   #onRequest(
@@ -638,6 +666,11 @@ export class Supervisor {
 
   async #waitForWake(ms: number, signal: AbortSignal): Promise<void> {
     if (this.#pending.size > 0) return;
+    await this.#sleep(ms, signal);
+  }
+
+  /** Sleeps `ms`, or until {@link #wakeup} is called or `signal` aborts. */
+  async #sleep(ms: number, signal: AbortSignal): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.#wakeup = resolve;
     const stop = new AbortController();
@@ -652,11 +685,10 @@ export class Supervisor {
     }
   }
 
-  /** Closes the current session and forgets its tools; a lost connection is announced. */
+  /** Closes the current session (its lists stay, stale); a lost connection is announced. */
   async #drop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#lists = EMPTY_LISTS;
     if (this.#phase === "connected") this.#setPhase("connecting");
     await client?.close().catch(() => {});
   }

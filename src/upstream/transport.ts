@@ -1,6 +1,7 @@
 /** The seam between the JSON-RPC peer and the wire: one interface for every upstream transport. */
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { GatewayError } from "../mcp/errors.ts";
+import { redactUrl } from "../config/net.ts";
 import { describeError, type Logger } from "../log.ts";
 
 /** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
@@ -68,4 +69,14 @@ export function unreachable(server: string, error: unknown): GatewayError {
     `Cannot reach upstream '${server}': ${describeError(error)}`,
     { cause: error },
   );
+}
+
+/**
+ * For an answer that redirects: where it points, redacted, as a note for an error message. HTTP
+ * transports never follow redirects, which would carry the configured headers (credentials)
+ * wherever they point.
+ */
+export function redirectNote(res: Response): string {
+  const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+  return location === null ? "" : ` (a redirect to '${redactUrl(location)}', not followed)`;
 }

@@ -5,7 +5,7 @@
  */
 import { parseConfig } from "../../src/config/mod.ts";
 import { createGateway, type Gateway } from "../../src/gateway.ts";
-import { silentLogger } from "../../src/log.ts";
+import { type Logger, silentLogger } from "../../src/log.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
 import { waitFor } from "./wait.ts";
 
@@ -22,18 +22,20 @@ export interface RunningGateway extends AsyncDisposable {
 }
 
 /**
- * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway and waits until it
- * is ready. `rewrite()` changes the text the next reload reads; `env` may be changed in place.
+ * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway (logging to `log`,
+ * by default nowhere) and waits until it is ready. `rewrite()` changes the text the next reload
+ * reads; `env` may be changed in place.
  */
 export async function startGateway(
   yaml: string,
   env: Record<string, string> = {},
+  log: Logger = silentLogger,
 ): Promise<RunningGateway> {
   let text = yaml;
   const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
   const gateway = createGateway(load(), {
     version: "test",
-    log: silentLogger,
+    log,
     loadConfig: () => Promise.resolve(load()),
   });
   await gateway.ready();

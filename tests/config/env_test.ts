@@ -140,3 +140,30 @@ Deno.test("validateConfig() checks the environment of valid parts when others ar
     "c.yaml:8:10: servers[1].url: url 'nope' is not an absolute http: or https: URL",
   ]);
 });
+
+Deno.test("parseConfig() lists every variable the config reads secrets from in secret_env", () => {
+  const text = yaml`
+    mcp:
+      auth:
+        mode: keys
+        clients:
+          - { name: ci, key_env: CI_KEY }
+          - { name: other, key_sha256: ${"a".repeat(64)} }
+    servers:
+      - name: a
+        url: http://a
+        auth: { type: bearer, token_env: A_TOKEN }
+        headers: { X-Team: "t-\${TEAM}" }
+      - name: b
+        command: run-b
+        env: { B_KEY: "\${B_SOURCE}", PLAIN: "x" }
+  `;
+  const env = envOf({ CI_KEY: "k", A_TOKEN: "t", TEAM: "1", B_SOURCE: "s" });
+  deepEqual(parseConfig(text, "c.yaml", env).secret_env, [
+    "A_TOKEN",
+    "B_SOURCE",
+    "CI_KEY",
+    "MCPSTEAD_BEARER_TOKEN",
+    "TEAM",
+  ]);
+});

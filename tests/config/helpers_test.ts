@@ -58,9 +58,13 @@ Deno.test("isHttpUrl() accepts only absolute http: and https: URLs", () => {
   equal(isHttpUrl("https://"), false);
 });
 
-Deno.test("redactUrl() hides user information", () => {
+Deno.test("redactUrl() hides the user name, the password and every query value", () => {
   equal(redactUrl("https://user:pw@host/x"), "https://***@host/x");
-  equal(redactUrl("https://host/x?a=b@c"), "https://host/x?a=b@c");
+  equal(redactUrl("https://t0ken@host/x"), "https://***@host/x");
+  equal(redactUrl("https://host/x?a=b@c"), "https://host/x?a=***");
+  equal(redactUrl("https://host/x?api_key=s3&api_key=t&q"), "https://host/x?api_key=***&q=***");
+  equal(redactUrl("https://host/x#frag"), "https://host/x#frag");
+  equal(redactUrl("http://u:p@[::1:/x?k=v"), "http://***@[::1:/x?k=***");
   equal(redactUrl("not a url"), "not a url");
 });
 

@@ -33,6 +33,7 @@ const DEFAULTS: Config = {
   servers: [],
   metrics: { enabled: true },
   logging: { level: "info", format: "auto" },
+  secret_env: ["MCPSTEAD_BEARER_TOKEN"],
 };
 
 const SERVER_DEFAULTS = {
@@ -96,6 +97,7 @@ Deno.test("loadConfig() loads a Rust mcpstead config unchanged", async () => {
   const config = await loadConfig(path, { env });
   deepEqual(config, {
     ...DEFAULTS,
+    secret_env: ["EXAMPLE_KEY", "MCPSTEAD_BEARER_TOKEN", "WORKFLOW_TOKEN"],
     host: "0.0.0.0",
     mcp: { ...DEFAULTS.mcp, auth: { mode: "bearer", token: "downstream-secret" } },
     servers: [

@@ -179,3 +179,25 @@ Deno.test("reloading while 20 clients call in a loop fails no call", async () =>
   assert.deepEqual(failures, []);
   assert.ok(calls > 100, `only ${calls} calls`);
 });
+
+Deno.test("a reload that restarts a server keeps its tools listed and sends list_changed only for a real change", async () => {
+  await using a = await startHttpFixture({ name: "a" });
+  await using b = await startHttpFixture({ name: "b" });
+  await using gw = await startGateway(`servers:\n${upstream("a", a.url)}${upstream("b", b.url)}`);
+  await waitFor(() => gw.gateway.health().status === "ok");
+  await using client = await connectClient(gw.url);
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+  const names = async () => (await client.listTools()).tools.map((t) => t.name);
+  const before = await names();
+  gw.rewrite(
+    `servers:\n${upstream("a", a.url, "    headers: { X-New: '1' }\n")}${upstream("b", b.url)}`,
+  );
+  assert.deepEqual((await reload(gw.base)).body.servers.restarted, ["a"]);
+  assert.deepEqual(await names(), before, "a's tools stay listed while it reconnects");
+  await waitFor(() => gw.gateway.health().status === "ok", "a to reconnect");
+  gw.rewrite(`servers:\n${upstream("a", a.url, "    headers: { X-New: '1' }\n")}`);
+  await reload(gw.base);
+  await waitFor(() => changed > 0, "list_changed for the removed server");
+  assert.equal(changed, 1, "the restart of a sent none");
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { startRawFixture } from "../fixtures/raw_server.ts";
 import { connectClient } from "../_support/client.ts";
+import { ToolListChangedNotificationSchema } from "../_support/sdk.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
 import { spawnFixture } from "../_support/process.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -33,27 +34,65 @@ Deno.test("an upstream killed mid-call fails the call at once, not at the client
   const elapsed = performance.now() - started;
   assert.ok(elapsed < 3_000, `failed after ${elapsed.toFixed(0)} ms`);
   await waitFor(() => !gw.gateway.health().servers[0]!.connected, "the upstream to be marked down");
-  assert.equal(gw.gateway.catalog().size, 0, "its tools are withdrawn");
+  const [down] = (await (await fetch(`${gw.base}/health`)).json()).servers;
+  assert.equal(down.tools_stale, true, "its last tools are kept, marked stale");
+  const names = (await client.listTools()).tools.map((t) => t.name);
+  assert.ok(names.includes("kid__echo"), "its tools are still listed");
 });
 
-Deno.test("an upstream that comes back gets its tools back without a gateway restart", async () => {
+Deno.test("during an outage an upstream's tools stay known and answer upstream_unavailable; it is served again without a restart", async () => {
   const first = await startHttpFixture({ name: "back" });
   const port = first.port;
-  await using gw = await startGateway(`servers:\n${upstream("back", first.url, FAST_RECONNECT)}`);
+  await using gw = await startGateway(
+    `servers:\n${upstream("back", first.url, "    reconnect: { backoff_base_ms: 300 }\n")}`,
+  );
   await waitFor(() => gw.gateway.catalog().size > 0);
-  await first.close();
   await using client = await connectClient(gw.url);
-  await assert.rejects(client.callTool({ name: "back__echo", arguments: { text: "x" } }));
-  await waitFor(() => gw.gateway.catalog().size === 0, "tools to vanish");
-  const health = gw.gateway.health();
-  assert.equal(health.status, "degraded");
-  assert.equal(health.servers[0]!.connected, false);
-  assert.match(String(health.servers[0]!.last_error), /back/);
-  await using _restarted = await startHttpFixture({ name: "back", port });
-  await waitFor(() => gw.gateway.catalog().size > 0, "tools to come back", { timeoutMs: 5_000 });
-  const result = await client.callTool({ name: "back__echo", arguments: { text: "again" } });
-  assert.equal((result.content as Array<{ text: string }>)[0]!.text, "back:again");
-  assert.ok((gw.gateway.health().servers[0]!.reconnects as number) >= 1);
+  let listChanged = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void listChanged++);
+  await first.close();
+  const health = async () => (await (await fetch(`${gw.base}/health`)).json());
+  await waitFor(async () => (await health()).servers[0].connected === false, "the outage");
+  const error = await client.callTool({ name: "back__echo", arguments: { text: "x" } }).then(
+    () => assert.fail("the call succeeded"),
+    (error: Error & { code: number; data: { reason: string; retry_after_ms: number } }) => error,
+  );
+  assert.equal(error.code, -32000);
+  assert.equal(error.data.reason, "upstream_unavailable");
+  assert.ok(error.data.retry_after_ms > 0 && error.data.retry_after_ms <= 300);
+  assert.match(error.message, /Cannot reach upstream 'back' now: it is (down|connecting)/);
+  const rest = await fetch(`${gw.base}/api/tools/back__echo`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"text":"x"}',
+  });
+  assert.equal(rest.status, 503);
+  assert.ok(Number(rest.headers.get("retry-after")) >= 1);
+  assert.match((await rest.json()).error.message, /Cannot reach upstream 'back' now/);
+  const down = await health();
+  assert.equal(down.status, "degraded");
+  assert.equal(down.servers[0].tools_stale, true);
+  assert.match(down.servers[0].last_error, /back/);
+  const names = (await client.listTools()).tools.map((t) => t.name);
+  assert.ok(names.includes("back__echo"), "a known tool is not unknown during the outage");
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^mcpstead_tool_call_errors_total\{server="back",tool="back__echo",reason="upstream_unavailable"\} 2$/m,
+    "the MCP and the REST call count under the server's own label",
+  );
+  {
+    await using _same = await startHttpFixture({ name: "back", port });
+    await waitFor(async () => (await health()).servers[0].connected, "the reconnect");
+    const result = await client.callTool({ name: "back__echo", arguments: { text: "again" } });
+    assert.equal((result.content as Array<{ text: string }>)[0]!.text, "back:again");
+    assert.equal((await health()).servers[0].tools_stale, false);
+  }
+  await waitFor(async () => (await health()).servers[0].connected === false, "the second outage");
+  await using _changed = await startHttpFixture({ name: "back", port, tools: ["added"] });
+  await waitFor(() => listChanged > 0, "list_changed for the new tool", { timeoutMs: 5_000 });
+  assert.equal(listChanged, 1, "two outages sent nothing; the changed tool set sent one notice");
+  assert.ok((await client.listTools()).tools.some((t) => t.name === "back__added"));
 });
 
 Deno.test("GET /health reports every upstream in mcpstead's shape without secrets", async () => {
@@ -83,6 +122,7 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
     "required",
     "state",
     "tools_count",
+    "tools_stale",
     "transport",
     "url",
   ]);

@@ -66,7 +66,7 @@ Deno.test("a stdio child that ignores SIGTERM is killed, with its whole process 
   assert.deepEqual(unreaped([child.pid]), [], "the child was reaped");
 });
 
-Deno.test("a stdio child writing garbage on stdout gets a clear error and a restart, not a crash", async () => {
+Deno.test("a stdio child writing garbage on stdout gets a clear error that does not quote it, and a restart", async () => {
   const marker = crypto.randomUUID();
   const lines: string[] = [];
   const config = parseConfig(
@@ -85,7 +85,10 @@ Deno.test("a stdio child writing garbage on stdout gets a clear error and a rest
   try {
     await waitFor(() => gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
     await using client = await connectClient(`http://127.0.0.1:${server.addr.port}/mcp`);
-    await client.callTool({ name: "noisy__garbage", arguments: {} }).catch(() => {});
+    await assert.rejects(client.callTool({ name: "noisy__garbage", arguments: {} }), {
+      message: "MCP error -32000: Upstream 'noisy' wrote a line that is not JSON-RPC on stdout " +
+        "(30 bytes)",
+    });
     await waitFor(() => lines.some((l) => l.includes("garbage on stdout")), "the error log");
     await waitFor(
       () => gateway.health().servers[0]!.connected === true && gateway.catalog().size > 0,
@@ -107,6 +110,8 @@ Deno.test("a stdio child writing garbage on stdout gets a clear error and a rest
       logged.some((l) => /not JSON-RPC on stdout/.test(String(l.error ?? ""))),
       "the reason is logged",
     );
+    const quoting: string | undefined = lines.find((l) => l.includes("GARBAGE-SECRET"));
+    assert.equal(quoting, undefined, "the line is logged at debug only");
   } finally {
     await server.shutdown();
   }
@@ -124,4 +129,28 @@ Deno.test("a stdio child gets only PATH and its configured env, unless inherit_e
   assert.deepEqual(clean, ["DENO_DIR", "NO_COLOR", "PATH"]);
   const full = text(await client.callTool({ name: "full__env", arguments: {} })).split(",");
   assert.ok(full.includes("HOME") && full.length > 3, full.join(","));
+});
+
+Deno.test("a child's colourful download chatter is logged as a few clean lines", async () => {
+  const tiny = new URL("../fixtures/tiny_stdio.sh", import.meta.url).pathname;
+  const script = `i=0; while [ $i -lt 113 ]; do ` +
+    `printf '\\033[0m\\033[32mDownload\\033[0m https://registry.npmjs.org/p-%s\\n' $i >&2; ` +
+    `i=$((i+1)); done; printf '\\033[1mtiny\\033[0m ready\\n' >&2; exec sh ${tiny}`;
+  const lines: string[] = [];
+  await using _gw = await startGateway(
+    `servers:\n  - name: chatty\n    command: sh\n    args: ["-c", ${JSON.stringify(script)}]\n`,
+    {},
+    createLogger({ level: "debug", format: "json", write: (l) => lines.push(l) }),
+  );
+  await waitFor(() => lines.some((l) => l.includes("tiny ready")), "the last stderr line");
+  const stderr = lines.map((l) => JSON.parse(l)).filter((l) => l.msg.startsWith("upstream stderr"));
+  const info = stderr.filter((l) => l.level === "info");
+  // One summary, or two when the child's first answer was read between its stderr lines.
+  assert.ok(info.length <= 4, JSON.stringify(info));
+  assert.equal(info[0]!.line, "Download https://registry.npmjs.org/p-0");
+  assert.equal(info.at(-1)!.line, "tiny ready");
+  const held = info.slice(1, -1).map((l) => l.lines as number);
+  assert.equal(held.reduce((a, b) => a + b, 0), 112);
+  assert.equal(stderr.filter((l) => l.level === "debug").length, 112);
+  assert.ok(!lines.some((l) => l.includes("\\u001b")), "no control sequences are logged");
 });

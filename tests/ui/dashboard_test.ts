@@ -61,6 +61,11 @@ Deno.test({
       assert.ok(seconds < 5, `turned red after ${seconds.toFixed(1)} s`);
       assert.equal(await page.locator("#overall").textContent(), "degraded");
       assert.match(
+        (await page.locator('.card[data-server="kid"] .meta').first().textContent()) ?? "",
+        /\d+ tools \(stale: from before it went down\)/,
+        "its tools are kept and marked stale",
+      );
+      assert.match(
         (await page.locator('.card[data-server="kid"] .error').textContent()) ?? "",
         /kid/,
       );

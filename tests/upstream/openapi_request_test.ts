@@ -88,6 +88,35 @@ Deno.test("buildRequest() names missing required arguments and refuses line brea
   });
 });
 
+Deno.test("buildRequest() refuses path arguments that climb out of the base path with dot segments", () => {
+  const base = "https://api.example.com/v1/tenants/42";
+  const files = operation("/{dir}/{name}", "get", {
+    parameters: [param("dir", "path", { required: true }), param("name", "path")],
+  });
+  assert.deepEqual(buildRequest(base, files, { dir: "..", name: "admin" }), {
+    error: "the path '/../admin' has a '.' or '..' segment, which is not allowed",
+  });
+  assert.deepEqual(buildRequest(base, files, { dir: "docs", name: "." }), {
+    error: "the path '/docs/.' has a '.' or '..' segment, which is not allowed",
+  });
+  const joined = operation("/files/{a}{b}", "get", {
+    parameters: [param("a", "path", { required: true }), param("b", "path", { required: true })],
+  });
+  assert.deepEqual(buildRequest(base, joined, { a: ".", b: "." }), {
+    error: "the path '/files/..' has a '.' or '..' segment, which is not allowed",
+  });
+  const encoded = buildRequest(base, files, { dir: "%2e%2e", name: "..x" });
+  assert.deepEqual(encoded, {
+    url: `${base}/%252e%252e/..x`,
+    headers: {},
+    body: undefined,
+  }, "an encoded dot is sent as text, not as a segment the URL parser resolves");
+  const escaping = operation("/..\\other", "get", {});
+  assert.deepEqual(buildRequest(base, escaping, {}), {
+    error: "the path '/..\\other' leads outside the API's base path '/v1/tenants/42'",
+  });
+});
+
 Deno.test("toolResult() gives 2xx bodies as text, JSON objects as structuredContent, others as isError", () => {
   const plain = operation("/a", "get", {});
   const typed = operation("/b", "get", {
@@ -125,8 +154,12 @@ Deno.test("toolResult() gives 2xx bodies as text, JSON objects as structuredCont
     toolResult(typed, new Response(null, { status: 422, statusText: "Unprocessable" }), "bad"),
     { content: [{ type: "text", text: "HTTP 422 Unprocessable: bad" }], isError: true },
   );
-  assert.deepEqual(toolResult(plain, response(302, { location: "https://elsewhere/" }), ""), {
-    content: [{ type: "text", text: "HTTP 302 (Location: https://elsewhere/)" }],
+  const moved = response(302, { location: "https://u:p@elsewhere/?key=k" });
+  assert.deepEqual(toolResult(plain, moved, ""), {
+    content: [{
+      type: "text",
+      text: "HTTP 302 (a redirect to 'https://***@elsewhere/?key=***', not followed)",
+    }],
     isError: true,
   });
 });

@@ -169,7 +169,7 @@ Deno.test("OpenApiTransport names the server and the document when the document 
       fetch: () => Promise.resolve(new Response("gone", { status: 404, statusText: "Not Found" })),
     },
     "Cannot load the OpenAPI document of upstream 'api' from " +
-      "'https://api.example.com/openapi.json': HTTP 404 Not Found",
+      "'https://***@api.example.com/openapi.json?key=***': HTTP 404 Not Found",
   );
   await failure(
     {
@@ -198,4 +198,23 @@ Deno.test("OpenApiTransport names the server and the document when the document 
     "Cannot load the OpenAPI document of upstream 'api' from '/srv/api.yaml': " +
       "servers[0].url '/v1' gives no http: or https: URL relative to the document (set base_url)",
   );
+});
+
+Deno.test("OpenApiTransport follows no redirect of its document, and names where one points", async () => {
+  const inits: RequestInit[] = [];
+  const { client } = connect({
+    fetch: (_url, init) => {
+      inits.push(init);
+      return Promise.resolve(
+        new Response(null, { status: 301, headers: { location: "https://cdn.example/d?sig=s1" } }),
+      );
+    },
+  });
+  await assert.rejects(client.connect(), {
+    name: "GatewayError",
+    message: "Cannot load the OpenAPI document of upstream 'api' from " +
+      `'${DOCUMENT_URL}': HTTP 301 (a redirect to 'https://cdn.example/d?sig=***', not followed)`,
+  });
+  assert.deepEqual(inits.map((init) => init.redirect), ["manual"]);
+  await client.close();
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { JsonObject } from "../../src/mcp/jsonrpc.ts";
 import { silentLogger } from "../../src/log.ts";
 import { RpcClient } from "../../src/upstream/rpc_client.ts";
-import { Supervisor } from "../../src/upstream/supervisor.ts";
+import { GatewayError } from "../../src/mcp/errors.ts";
+import { type SupervisedConfig, Supervisor } from "../../src/upstream/supervisor.ts";
 import { FakeClock, settle } from "../_support/fake_clock.ts";
 import { type Script, ScriptedTransport, toolServer } from "../_support/scripted_transport.ts";
 
@@ -18,6 +19,7 @@ interface Harness {
 function start(
   scriptFor: (attempt: number) => Script,
   reconnect = { max_attempts: 0, backoff_base_ms: 1000, backoff_max_ms: 8000 },
+  config: Partial<SupervisedConfig> = {},
 ): Harness {
   const clock = new FakeClock();
   const transports: ScriptedTransport[] = [];
@@ -33,6 +35,7 @@ function start(
       rate_limit: { requests_per_second: 0, burst: 0 },
       max_concurrent: 0,
       max_queue: 0,
+      ...config,
     },
     clock,
     log: silentLogger,
@@ -132,17 +135,56 @@ Deno.test("Supervisor marks a failed upstream down, backs off with jitter and re
   await h.done;
 });
 
-Deno.test("Supervisor clears tools when the connection is lost, and they come back", async () => {
+Deno.test("Supervisor keeps a lost upstream's tools, marked stale, and answers its calls upstream_unavailable", async () => {
   const h = start(() => toolServer(() => [tool("a")]));
   await settle();
   assert.equal(h.supervisor.tools.length, 1);
+  assert.equal(h.supervisor.status().stale, false);
   h.transports[0]!.fail(new Error("stream lost"));
   await settle();
-  assert.equal(h.supervisor.tools.length, 0);
-  assert.equal(h.supervisor.status().connected, false);
+  assert.deepEqual(h.supervisor.tools.map((t) => t.name), ["a"]);
+  const status = h.supervisor.status();
+  assert.equal(status.connected, false);
+  assert.equal(status.stale, true);
+  await assert.rejects(
+    h.supervisor.request("tools/call", { name: "a" }, {}),
+    (error) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.code, "upstream_unavailable");
+      assert.equal(error.retryAfterMs, 750);
+      assert.equal(
+        error.message,
+        "Cannot reach upstream 'up' now: it is down and reconnecting (next attempt in 750 ms); " +
+          "last error: stream lost",
+      );
+      return true;
+    },
+  );
   await h.clock.advance(1_000);
   assert.equal(h.supervisor.status().connected, true);
+  assert.equal(h.supervisor.status().stale, false);
   assert.equal(h.supervisor.tools.length, 1);
+  h.stop.abort();
+  await h.done;
+});
+
+Deno.test("Supervisor brings a long backoff forward to backoff_base_ms when a call asks for the upstream", async () => {
+  const h = start((attempt) => (attempt <= 3 ? down : toolServer(() => [tool("a")])));
+  await settle();
+  await h.clock.advance(750);
+  await h.clock.advance(1_500);
+  assert.equal(h.transports.length, 3);
+  assert.equal(h.supervisor.status().backoffMs, 3_000, "the third failure waits 3 s");
+  await h.clock.advance(400);
+  await assert.rejects(h.supervisor.request("tools/call", { name: "a" }, {}), {
+    code: "upstream_unavailable",
+    retryAfterMs: 600,
+  });
+  await h.clock.advance(599);
+  assert.equal(h.transports.length, 3);
+  await h.clock.advance(1);
+  assert.equal(h.transports.length, 4, "the attempt came 1 s after the last one, not 3 s");
+  assert.equal(h.supervisor.status().connected, true);
   h.stop.abort();
   await h.done;
 });
@@ -178,6 +220,99 @@ Deno.test("Supervisor drops listed tools that have no name", async () => {
   const h = start(() => toolServer(() => [tool("a"), { description: "nameless" }, { name: 3 }]));
   await settle();
   assert.deepEqual(h.supervisor.tools.map((t) => t.name), ["a"]);
+  h.stop.abort();
+  await h.done;
+});
+
+const BREAKER = { circuit_breaker: { failures: 2, window_seconds: 60, open_seconds: 30 } };
+const failing = (error: () => Error): Script =>
+  toolServer(() => [tool("a")], (request) => {
+    if (request.method === "tools/call") throw error();
+    return undefined;
+  });
+const http502 = () => new GatewayError("upstream_http_error", "up", "HTTP 502", { status: 502 });
+
+Deno.test("Supervisor closes an open circuit when the upstream reconnects", async () => {
+  const h = start(
+    (attempt) =>
+      attempt === 1 ? failing(http502) : toolServer(() => [tool("a")], () => ({ ok: true })),
+    undefined,
+    BREAKER,
+  );
+  await settle();
+  const call = () => h.supervisor.request("tools/call", { name: "a" }, {});
+  await assert.rejects(call(), { code: "upstream_http_error" });
+  await assert.rejects(call(), { code: "upstream_http_error" });
+  await assert.rejects(call(), { code: "upstream_circuit_open" });
+  assert.equal(h.supervisor.circuit, "open");
+  h.transports[0]!.fail(new Error("restarted"));
+  await h.clock.advance(1_000);
+  assert.equal(h.supervisor.status().connected, true);
+  assert.equal(h.supervisor.circuit, "closed");
+  assert.deepEqual(await call(), { ok: true });
+  h.stop.abort();
+  await h.done;
+});
+
+Deno.test("Supervisor ends every half-open probe: a cancelled one frees the slot, a 4xx closes the circuit", async () => {
+  let mode: "502" | "hang" | "404" | "ok" = "502";
+  const h = start(
+    () =>
+      toolServer(() => [tool("a")], (request) => {
+        if (request.method !== "tools/call") return undefined;
+        if (mode === "502") throw http502();
+        if (mode === "404") {
+          throw new GatewayError("upstream_http_error", "up", "HTTP 404", { status: 404 });
+        }
+        if (mode === "ok") return { ok: true };
+        return new Promise(() => {});
+      }),
+    undefined,
+    BREAKER,
+  );
+  await settle();
+  const call = (signal?: AbortSignal) =>
+    h.supervisor.request("tools/call", { name: "a" }, signal ? { signal } : {});
+  await assert.rejects(call(), { code: "upstream_http_error" });
+  await assert.rejects(call(), { code: "upstream_http_error" });
+  await h.clock.advance(30_000);
+  assert.equal(h.supervisor.circuit, "half_open");
+  mode = "hang";
+  const cancel = new AbortController();
+  const probe = call(cancel.signal);
+  await settle();
+  cancel.abort(new Error("the client cancelled"));
+  await assert.rejects(probe, { code: "upstream_cancelled" });
+  mode = "404";
+  await assert.rejects(call(), { code: "upstream_http_error", status: 404 });
+  assert.equal(h.supervisor.circuit, "closed", "an answer, even a 4xx, shows the upstream works");
+  mode = "ok";
+  assert.deepEqual(await call(), { ok: true });
+  h.stop.abort();
+  await h.done;
+});
+
+Deno.test("Supervisor lets an open circuit probe at once when a health check succeeds", async () => {
+  let calls = 0;
+  const h = start(
+    () =>
+      toolServer(() => [tool("a")], (request) => {
+        if (request.method !== "tools/call") return undefined;
+        if (++calls <= 2) throw new GatewayError("upstream_unreachable", "up", "reset");
+        return { ok: true };
+      }),
+    undefined,
+    BREAKER,
+  );
+  await settle();
+  const call = () => h.supervisor.request("tools/call", { name: "a" }, {});
+  await assert.rejects(call(), { code: "upstream_unreachable" });
+  await assert.rejects(call(), { code: "upstream_unreachable" });
+  await settle();
+  assert.ok(h.transports[0]!.methods().includes("ping"), "the failures woke a health check");
+  assert.equal(h.supervisor.circuit, "half_open", "the open time ended with the check");
+  assert.deepEqual(await call(), { ok: true });
+  assert.equal(h.supervisor.circuit, "closed");
   h.stop.abort();
   await h.done;
 });

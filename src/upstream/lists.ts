@@ -1,0 +1,87 @@
+/** Reading what an upstream offers: its tools, prompts, resources and resource templates. */
+import { GatewayError, McpError } from "../mcp/errors.ts";
+import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import type { Logger } from "../log.ts";
+import type { UpstreamClient } from "./supervisor.ts";
+
+/** What one upstream lists. */
+export interface UpstreamLists {
+  tools: JsonObject[];
+  prompts: JsonObject[];
+  resources: JsonObject[];
+  templates: JsonObject[];
+}
+
+/** The lists of an upstream that never connected. */
+export const EMPTY_LISTS: UpstreamLists = { tools: [], prompts: [], resources: [], templates: [] };
+
+/** How the lists are read. */
+export interface ListOptions {
+  server: string;
+  timeoutMs: number;
+  log: Logger;
+  signal: AbortSignal;
+}
+
+const MAX_PAGES = 100;
+
+/** Reads every list the upstream declared a capability for, each with all its pages. */
+export async function listAll(
+  client: UpstreamClient,
+  capabilities: JsonObject,
+  options: ListOptions,
+): Promise<UpstreamLists> {
+  const list = (method: string, key: string, id: string) =>
+    listPages(client, method, key, id, options);
+  const resources = capabilities.resources !== undefined;
+  return {
+    tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
+    prompts: capabilities.prompts === undefined
+      ? []
+      : await list("prompts/list", "prompts", "name"),
+    resources: resources ? await list("resources/list", "resources", "uri") : [],
+    templates: resources
+      ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
+      : [],
+  };
+}
+
+/** Reads every page of one list; items without their identifying string are skipped. */
+async function listPages(
+  client: UpstreamClient,
+  method: string,
+  key: string,
+  id: string,
+  { server, timeoutMs, log, signal }: ListOptions,
+): Promise<JsonObject[]> {
+  const items: JsonObject[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    let result: JsonObject;
+    try {
+      result = await client.request(method, cursor === undefined ? undefined : { cursor }, {
+        timeoutMs,
+        signal,
+      });
+    } catch (error) {
+      // A server may declare resources without templates: an unknown method is an empty list.
+      if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
+      throw error;
+    }
+    const list = result[key];
+    if (!Array.isArray(list)) {
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Upstream '${server}' answered ${method} without a ${key} array`,
+      );
+    }
+    for (const item of list) {
+      if (isJsonObject(item) && typeof item[id] === "string") items.push(item);
+      else log.warn(`upstream listed an item without a ${id}; skipped`, { method });
+    }
+    if (typeof result.nextCursor !== "string" || result.nextCursor === "") break;
+    cursor = result.nextCursor;
+  }
+  return items;
+}
