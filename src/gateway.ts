@@ -423,6 +423,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         name: server.name,
         ...target(server),
         transport: status.transport ?? null,
+        era: status.era ?? null,
+        protocol_version: status.protocolVersion ?? null,
         required: server.required,
         connected: status.connected,
         state: status.phase,

@@ -13,11 +13,12 @@ import {
 import { GatewayError, invalidParams, McpError } from "../mcp/errors.ts";
 import { globMatcher } from "../mcp/glob.ts";
 import { negotiateVersion } from "../mcp/protocol.ts";
-import { withoutReservedMeta } from "../mcp/era.ts";
+import { isModernVersion, withoutReservedMeta } from "../mcp/era.ts";
+import { fulfilForLegacy } from "../core/input_fulfil.ts";
 import { type Catalog, InvalidCursorError, paginate, type Route } from "../upstream/catalog.ts";
 import { callMetaTool, isMetaTool, META_TOOLS, type MetaSources } from "./meta_tools.ts";
 import { ToolIndex } from "./search.ts";
-import type { Supervisor } from "../upstream/supervisor.ts";
+import type { Supervisor, UpstreamRequestOptions } from "../upstream/supervisor.ts";
 import type { Identity } from "../http/auth.ts";
 import { isLogLevel, logLevelAllows } from "../mcp/log_levels.ts";
 import type { Subscriptions } from "./subscriptions.ts";
@@ -87,6 +88,11 @@ export interface Dispatcher {
   tools(identity: Identity | undefined): readonly JsonObject[];
   /** Whether `identity` may call the tool of exposed name `name`, and it exists. */
   mayCall(name: string, identity: Identity | undefined): boolean;
+  /**
+   * The era of the upstream a `tools/call`, `prompts/get` or `resources/read` goes to (a
+   * 2026-07-28 client's retry carries that upstream's own requestState when it is modern).
+   */
+  upstreamEra(method: string, params: JsonObject): "legacy" | "modern" | undefined;
   /** Handles a client notification other than cancellation. */
   notification(
     method: string,
@@ -127,21 +133,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   /** Sends a request to the upstream that owns `route`, relaying what it says meanwhile. */
-  const forward = (
+  const forward = async (
     route: Route,
     method: string,
     params: JsonObject,
     context: CallContext,
     idempotent = false,
-  ) => {
+    toolSchema?: unknown,
+  ): Promise<JsonObject> => {
     const supervisor = upstreams.supervisor(route.server);
     if (!supervisor) throw invalidParams(`Unknown server: '${route.server}'`);
     // The gateway owns the reserved _meta keys on every hop (a client's envelope is not the upstream's).
-    return supervisor.request(method, withoutReservedMeta(params), {
+    const sent = withoutReservedMeta(params);
+    const options: UpstreamRequestOptions = {
       signal: context.signal,
       session: { id: context.sessionId, capabilities: context.clientCapabilities },
       owner: context.sessionId,
       idempotent,
+      clientCapabilities: context.clientCapabilities,
+      logLevel: context.state.logLevel,
+      ...(toolSchema === undefined ? {} : { toolSchema }),
       onNotification: (notification) => {
         if (
           notification.method === "notifications/message" &&
@@ -156,7 +167,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             : { method: request.method, params: request.params },
           signal,
         ),
-    });
+    };
+    const result = await supervisor.request(method, sent, options);
+    if (result.resultType === undefined || isModernVersion(context.protocolVersion)) return result;
+    return await fulfilForLegacy(
+      result,
+      (extra) => supervisor.request(method, { ...sent, ...extra }, options),
+      context.ask,
+      context.signal,
+    );
   };
 
   const list = (
@@ -227,7 +246,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       options.onToolCall?.(route.server, name, outcome, (performance.now() - started) / 1000);
     const annotations = catalog().toolInfo(name)?.annotations;
     const idempotent = isJsonObject(annotations) && annotations.idempotentHint === true;
-    return forward(route, "tools/call", { ...params, name: route.name }, context, idempotent).then(
+    const schema = catalog().toolInfo(name)?.inputSchema;
+    return forward(
+      route,
+      "tools/call",
+      { ...params, name: route.name },
+      context,
+      idempotent,
+      schema,
+    ).then(
       (result) => {
         done(result.isError === true ? "upstream_returned_error" : "ok");
         return exposeToolResult(
@@ -414,7 +441,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       context.state.logLevel = level;
       const shared = mostVerbose(options.sessionLogLevels()) ?? level;
       await Promise.all(
-        upstreams.supervisors().filter((s) => s.capabilities.logging !== undefined && s.client).map(
+        // A 2026-07-28 upstream takes the level with each request instead.
+        upstreams.supervisors().filter((s) =>
+          s.capabilities.logging !== undefined && s.client && s.client.era !== "modern"
+        ).map(
           (s) =>
             forward({ server: s.name, name: "" }, "logging/setLevel", {
               level: s.perSession ? level : shared,
@@ -429,6 +459,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return {
     tools: (identity) => visible("tools", "name", catalog().tools, identity),
     mayCall: (name, identity) => allowed("tools", name, identity) !== undefined,
+    upstreamEra(method, params) {
+      const current = catalog();
+      const route = method === "tools/call" && typeof params.name === "string"
+        ? current.tool(params.name)
+        : method === "prompts/get" && typeof params.name === "string"
+        ? current.prompt(params.name)
+        : method === "resources/read" && typeof params.uri === "string"
+        ? current.resource(params.uri)
+        : undefined;
+      return route === undefined ? undefined : upstreams.supervisor(route.server)?.client?.era;
+    },
     initialize(params) {
       const capabilities: JsonObject = { tools: { listChanged: true }, logging: {} };
       if (offered("prompts")) capabilities.prompts = { listChanged: true };

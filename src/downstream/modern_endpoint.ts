@@ -163,6 +163,10 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       capabilities: envelope.clientCapabilities,
     };
     const { requestState, inputResponses, ...rest } = params;
+    if (dispatcher.upstreamEra(method, params) === "modern") {
+      // A modern upstream's own input_required and requestState pass through untouched.
+      return dispatcher.handle(method, params, context(refuseAsk, signal));
+    }
     if (requestState !== undefined) {
       return options.flows.resume(requestState, inputResponses, flowCaller, signal);
     }

@@ -44,6 +44,18 @@ export function isModernVersion(version: string): boolean {
   return VERSION_SHAPE.test(version) && version >= MODERN_PROTOCOL_VERSION;
 }
 
+/** Error codes only a modern server answers with (spec 2026-07-28: basic/index, error codes). */
+const MODERN_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.HeaderMismatch,
+  ErrorCode.MissingRequiredClientCapability,
+  ErrorCode.UnsupportedProtocolVersion,
+]);
+
+/** Whether a JSON-RPC error code shows that its sender speaks the modern era. */
+export function isModernError(code: number): boolean {
+  return MODERN_ERRORS.has(code);
+}
+
 /** What one modern request declares about its client. */
 export interface Envelope {
   protocolVersion: string;

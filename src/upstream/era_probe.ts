@@ -6,7 +6,7 @@
  * means legacy; an authentication refusal or a network failure is an error, not a verdict.
  */
 import { GatewayError, McpError } from "../mcp/errors.ts";
-import { isModernVersion, MODERN_VERSIONS } from "../mcp/era.ts";
+import { isModernError, isModernVersion, MODERN_VERSIONS } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 
 /** The verdict of one probe. */
@@ -14,13 +14,6 @@ export type EraVerdict =
   | { era: "modern"; version: string; discover: JsonObject }
   | { era: "legacy"; evidence: string }
   | { era: "failed"; error: Error };
-
-/** Error codes only a modern server answers with (spec 2026-07-28: basic/index, error codes). */
-const MODERN_ERRORS: ReadonlySet<number> = new Set([
-  ErrorCode.HeaderMismatch,
-  ErrorCode.MissingRequiredClientCapability,
-  ErrorCode.UnsupportedProtocolVersion,
-]);
 
 /** Judges the outcome of a `server/discover` request: its result, or what it threw. */
 export function judgeDiscover(outcome: { result: JsonObject } | { error: unknown }): EraVerdict {
@@ -92,7 +85,7 @@ function judgeRpcError(error: McpError): EraVerdict {
       ),
     };
   }
-  if (MODERN_ERRORS.has(error.code)) {
+  if (isModernError(error.code)) {
     return {
       era: "failed",
       error: new Error(`it refused server/discover: ${error.message} (${error.code})`),
