@@ -67,8 +67,10 @@ USER mcpstead:mcpstead
 
 # Inside a container 127.0.0.1 is the container's own loopback: a published port arrives on the
 # container's network interface, so the mounted config must listen with `host: 0.0.0.0`. Keep
-# the exposure small on the host side instead, e.g. `-p 127.0.0.1:8766:8766`; Origin checks and
-# `mcp.auth.mode: bearer` (MCPSTEAD_BEARER_TOKEN) still apply.
+# the exposure small on the host side instead, e.g. `-p 127.0.0.1:8766:8766`. The gateway refuses
+# to listen beyond loopback without auth unless the config also says
+# `mcp.allow_unauthenticated_remote: true`; Host/Origin checks and `mcp.auth.mode: bearer`
+# (MCPSTEAD_BEARER_TOKEN) still apply.
 EXPOSE 8766
 
 # No curl in the image: deno itself probes /health (deno eval may use the network).

@@ -13,6 +13,7 @@ import {
   validateConfig,
 } from "./src/config/mod.ts";
 import { createGateway } from "./src/gateway.ts";
+import { remoteExposure } from "./src/http/origin.ts";
 import { createLogger, describeError, type Logger } from "./src/log.ts";
 import { completionScript, helpText, SHELLS } from "./src/cli_text.ts";
 import {
@@ -170,6 +171,11 @@ async function check(path: string): Promise<number> {
     for (const error of errors) fail(error.message);
     return 1;
   }
+  const exposure = remoteExposure(config.host, config.mcp);
+  if (exposure?.level === "error") {
+    fail(`${path}: Cannot start: ${exposure.message}`);
+    return 1;
+  }
   let out = `${path}: ok\nlisten: ${config.host}:${config.port}  auth: ${config.mcp.auth.mode}\n`;
   out += config.servers.length === 0
     ? "upstreams: none\n"
@@ -231,6 +237,11 @@ async function serve(
   format: "auto" | "json" | "pretty",
   watch: boolean,
 ): Promise<number> {
+  const exposure = remoteExposure(config.host, config.mcp);
+  if (exposure?.level === "error") {
+    fail(`Cannot start: ${exposure.message}`);
+    return 1;
+  }
   const chosen = config.logging.format !== "auto" && format === "auto"
     ? config.logging.format
     : format;
@@ -238,6 +249,7 @@ async function serve(
     level: config.logging.level,
     format: chosen === "auto" ? (Deno.stderr.isTerminal() ? "pretty" : "json") : chosen,
   });
+  if (exposure) log.warn(exposure.message);
   if (config.servers.some((s) => s.command !== undefined) && !canSignalProcessGroups()) {
     log.warn(
       "stdio upstreams run with a restricted --allow-run: Deno lets mcpstead signal a process " +

@@ -73,6 +73,8 @@ chmod 755 "$work/tiny_stdio.sh"
 cat >"$work/config.yaml" <<'EOF'
 host: 0.0.0.0
 port: 8766
+mcp:
+  allow_unauthenticated_remote: true # published on the host's loopback only (-p 127.0.0.1:...)
 servers:
   - name: tiny
     command: /opt/upstream/tiny_stdio.sh

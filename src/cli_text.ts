@@ -81,7 +81,8 @@ ROUTES
   GET /health            upstream status as JSON
   GET /metrics           Prometheus metrics
   GET /ui                dashboard
-  POST /-/reload         reload the config (also SIGHUP); 400 with the reason on a bad file
+  POST /-/reload         reload the config (also SIGHUP): an admin, Content-Type
+                         application/json and the body {}; 400 with the reason on a bad file
 
 EXIT STATUS
   Exit codes: 0 ok, 1 config or startup error (also a missing Deno permission, named with the

@@ -24,7 +24,7 @@ import {
 import { createDispatcher } from "./downstream/dispatch.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
-import { createRestApi } from "./downstream/rest.ts";
+import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { Listeners } from "./downstream/listen.ts";
@@ -33,6 +33,8 @@ import { InputFlows } from "./core/input_flows.ts";
 import { RequestStateCodec } from "./core/request_state.ts";
 import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
+import { ClientLimits } from "./downstream/client_limits.ts";
+import { unchangedIdentities } from "./downstream/auth_changes.ts";
 import { Subscriptions } from "./downstream/subscriptions.ts";
 import {
   type Authenticator,
@@ -43,14 +45,15 @@ import {
   keysAuthenticator,
   unauthorized,
 } from "./http/auth.ts";
+import { refuseGuarded } from "./http/admission.ts";
 import { withCors } from "./http/cors.ts";
 import { DASHBOARD_HTML } from "./http/dashboard.ts";
-import { createOriginGuard } from "./http/origin.ts";
+import { createOriginGuard, remoteExposure } from "./http/origin.ts";
+import { createReloadRoute } from "./http/reload_route.ts";
 import { createRouter, type Handler, json, plain } from "./http/router.ts";
 import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
 import { describeError, type Logger, redactingLogger, silentLogger } from "./log.ts";
 import { Catalog } from "./upstream/catalog.ts";
-import { TokenBucket } from "./upstream/limits.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { FetchLike } from "./upstream/transport.ts";
@@ -141,20 +144,21 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   let running: Running[] = [];
   let reloading: Promise<unknown> = Promise.resolve();
   const subscriptions = new Subscriptions();
-  /** Rate limits of clients (by identity) and of anonymous sessions (by session id). */
-  const clientBuckets = new Map<string, TokenBucket>();
+  /** Rate limits of clients: by identity, anonymous session (/mcp) or address (REST). */
+  const clientLimits = new ClientLimits(config.mcp.rate_limit, clock);
   const supervisors = () => running.map((r) => r.supervisor);
   const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
   const sessions = new SessionStore({
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
+    unusedTtlMs: config.mcp.session.unused_ttl_seconds * 1000,
     log,
     onEnd: (session, reason) => {
       metrics.sessionTerminations.inc({ reason });
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
-      clientBuckets.delete(session.id);
+      clientLimits.forget(session.id);
       for (const supervisor of supervisors()) supervisor.releaseSession(session.id);
     },
   });
@@ -267,28 +271,27 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       },
     });
     const authenticate = createAuthenticator(current.mcp.auth);
-    const limitClient = (key: string) => {
-      let bucket = clientBuckets.get(key);
-      if (!bucket) clientBuckets.set(key, bucket = new TokenBucket(current.mcp.rate_limit, clock));
-      return bucket.take();
-    };
+    const limitClient = (key: string) => clientLimits.take(key);
     const guard = createOriginGuard({
       bindHost: current.host,
+      allowedHosts: current.mcp.allowed_hosts,
       allowedOrigins: current.mcp.allowed_origins,
     });
+    const admission = {
+      guard,
+      authenticate,
+      maxHeaderBytes: current.mcp.limits.max_header_bytes,
+      onAuth: countAuth,
+    };
     const rest = createRestApi({
       dispatcher,
       catalog: () => catalog,
-      admission: {
-        guard,
-        authenticate,
-        maxHeaderBytes: current.mcp.limits.max_header_bytes,
-        onAuth: countAuth,
-      },
+      admission,
       bodyLimits: {
         maxBodyBytes: current.mcp.max_body_bytes,
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
         maxJsonDepth: current.mcp.limits.max_json_depth,
+        maxJsonValues: current.mcp.limits.max_json_values,
       },
       limitClient,
       onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
@@ -324,8 +327,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       authenticate,
       maxBodyBytes: current.mcp.max_body_bytes,
       maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
+      maxSessions: current.mcp.limits.max_sessions,
+      maxInitializeBytes: current.mcp.limits.max_initialize_bytes,
       limits: {
         maxJsonDepth: current.mcp.limits.max_json_depth,
+        maxJsonValues: current.mcp.limits.max_json_values,
         maxHeaderBytes: current.mcp.limits.max_header_bytes,
         bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
         streamBufferBytes: current.mcp.limits.stream_buffer_bytes,
@@ -347,7 +353,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         sessionCreated: () => metrics.sessionsTotal.inc(),
       },
     });
-    return { endpoint, authenticate, rest, dispatcher };
+    return { endpoint, authenticate, rest, dispatcher, guard, admission };
   };
   let front = buildFront(config);
 
@@ -366,6 +372,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       return { ...existing, config: server };
     });
     const restartRequired = diff.restartRequired;
+    const unchanged = unchangedIdentities(config.mcp.auth, next.mcp.auth);
     config = {
       ...next,
       host: config.host,
@@ -375,7 +382,10 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     };
     front = buildFront(config);
     redact = createRedactor(configSecrets(config));
-    clientBuckets.clear();
+    for (const session of [...sessions.values()]) {
+      if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
+    }
+    clientLimits.reset(config.mcp.rate_limit);
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
     metrics.lastReload.set(clock.now() / 1000);
@@ -408,6 +418,14 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         metrics.reloads.inc({ result: "error" });
         log.error("config reload failed; keeping the running config", { error });
         throw error;
+      }
+      const exposure = remoteExposure(config.host, next.mcp);
+      if (exposure?.level === "error") {
+        metrics.reloads.inc({ result: "error" });
+        log.error("config reload refused; keeping the running config", {
+          reason: exposure.message,
+        });
+        throw new Error(`Cannot reload: ${exposure.message}`);
       }
       return apply(next);
     });
@@ -455,37 +473,50 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       scheme: front.authenticate?.scheme,
     });
 
+  /** Runs `handler` only for requests that pass the Host/Origin guard. */
+  const guarded = (handler: Handler): Handler => (req, info) => {
+    const refusal = front.guard(req);
+    return refusal ? refuseGuarded(refusal, refuseJson) : handler(req, info);
+  };
+  /** CORS for allowed origins; its preflight answers are guarded like the rest. */
+  const cors = (handlers: Record<string, Handler>) => {
+    const routes = withCors(() => config.mcp.allowed_origins, handlers);
+    return { ...routes, OPTIONS: guarded(routes.OPTIONS!) };
+  };
+
   const handler = createRouter({
-    "/mcp": withCors(() => config.mcp.allowed_origins, {
+    "/mcp": cors({
       POST: (req, info) => front.endpoint.post(req, info),
       GET: (req, info) => front.endpoint.get(req, info),
       DELETE: (req, info) => front.endpoint.delete(req, info),
     }),
-    "/api/*": withCors(() => config.mcp.allowed_origins, {
+    "/api/*": cors({
       POST: (req, info) => front.rest.call(req, info),
     }),
-    "/openapi.json": withCors(() => config.mcp.allowed_origins, {
+    "/openapi.json": cors({
       GET: (req) => {
         const admitted = front.rest.admit(req);
         if (admitted instanceof Response) return admitted;
         return json(200, openApi(admitted.identity));
       },
     }),
-    "/health": { GET: () => json(200, health()) },
+    "/health": { GET: guarded(() => json(200, health())) },
     "/metrics": {
-      GET: () =>
+      GET: guarded(() =>
         config.metrics.enabled
           ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
-          : plain(404, "metrics disabled"),
+          : plain(404, "metrics disabled")
+      ),
     },
     "/ui": {
-      GET: () =>
+      GET: guarded(() =>
         new Response(DASHBOARD_HTML, {
           headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
-        }),
+        })
+      ),
     },
     "/ui/tools": {
-      GET: (req) => {
+      GET: guarded((req) => {
         const auth = front.authenticate?.(req);
         if (auth && !auth.ok) return unauthorized(front.authenticate!.scheme);
         return json(200, {
@@ -494,20 +525,20 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
             description: t.description ?? null,
           })),
         });
-      },
+      }),
     },
     "/-/reload": {
-      POST: async (req) => {
-        await req.body?.cancel();
-        if (front.authenticate && !front.authenticate(req).ok) {
-          return unauthorized(front.authenticate.scheme);
-        }
-        try {
-          return json(200, await reload());
-        } catch (error) {
-          return plain(400, error instanceof ConfigError ? error.message : describeError(error));
-        }
-      },
+      POST: createReloadRoute({
+        admission: () => front.admission,
+        isAdmin: (identity) => config.mcp.auth.mode === "bearer" || identity.admin === true,
+        reload: async () => {
+          try {
+            return json(200, await reload());
+          } catch (error) {
+            return plain(400, error instanceof ConfigError ? error.message : describeError(error));
+          }
+        },
+      }),
     },
   });
 
@@ -599,11 +630,21 @@ function createAuthenticator(auth: Config["mcp"]["auth"]): Authenticator | undef
       return bearerAuthenticator(auth.token);
     case "keys":
       return keysAuthenticator(
-        auth.clients.map((c) => ({ name: c.name, keySha256: c.keySha256, scopes: c })),
+        auth.clients.map((c) => ({
+          name: c.name,
+          admin: c.admin,
+          keySha256: c.keySha256,
+          scopes: c,
+        })),
       );
     case "basic":
       return basicAuthenticator(
-        auth.users.map((u) => ({ name: u.name, passwordSha256: u.passwordSha256, scopes: u })),
+        auth.users.map((u) => ({
+          name: u.name,
+          admin: u.admin,
+          passwordSha256: u.passwordSha256,
+          scopes: u,
+        })),
       );
   }
 }

@@ -142,6 +142,24 @@ Deno.test("bearer mode without MCPSTEAD_BEARER_TOKEN fails at startup", async ()
   assert.match(stderr, /MCPSTEAD_BEARER_TOKEN/);
 });
 
+Deno.test("a non-loopback bind without auth is refused at startup and by check unless declared", async () => {
+  const path = await configFile("host: 0.0.0.0\nport: 0\n");
+  const start = await run(["--config", path]);
+  assert.equal(start.code, 1);
+  assert.match(
+    start.stderr,
+    /^mcpstead: Cannot start: host '0\.0\.0\.0' accepts connections from other machines and mcp\.auth\.mode is 'none'.*mcp\.allow_unauthenticated_remote: true/,
+  );
+  assert.doesNotMatch(start.stderr, /listening/);
+  const check = await run(["check", "--config", path]);
+  assert.equal(check.code, 1);
+  assert.match(check.stderr, /Cannot start: host '0\.0\.0\.0' accepts connections/);
+  const declared = await configFile(
+    "host: 0.0.0.0\nport: 0\nmcp:\n  allow_unauthenticated_remote: true\n",
+  );
+  assert.equal((await run(["check", "--config", declared])).code, 0);
+});
+
 Deno.test("a required upstream that cannot connect stops startup with exit 1", async () => {
   const path = await configFile(
     "port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",

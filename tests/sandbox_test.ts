@@ -100,7 +100,11 @@ Deno.test("sandboxed: HTTP and stdio upstreams serve initialize, list and call; 
   );
   // A reload that needs a host the flags do not grant is refused, naming the flag.
   await Deno.writeTextFile(config, `${base}  - name: far\n    url: http://127.0.0.1:9/mcp\n`);
-  const reload = await fetch(`http://${gateway.address}/-/reload`, { method: "POST", ...auth });
+  const reload = await fetch(`http://${gateway.address}/-/reload`, {
+    method: "POST",
+    headers: { ...auth.headers, "content-type": "application/json" },
+    body: "{}",
+  });
   assert.equal(reload.status, 400);
   assert.match(
     await reload.text(),

@@ -133,6 +133,7 @@ export function resolveDownstreamAuth(
 ): DownstreamAuth {
   const scopes = (c: ClientIdentity) => ({
     name: c.name,
+    admin: c.admin,
     tools: c.tools,
     prompts: c.prompts,
     resources: c.resources,

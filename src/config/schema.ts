@@ -376,12 +376,15 @@ export const mcpSchema = section({
   auth: mcpAuthSchema,
   session: section({
     idle_ttl_seconds: seconds(3600, 1),
+    unused_ttl_seconds: seconds(60, 1),
     gc_interval_seconds: seconds(60, 1),
     shutdown_grace_seconds: seconds(5, 1),
   }),
   max_body_bytes: emptyIsAbsent(z.int().min(1024).default(4_194_304)),
   page_size: emptyIsAbsent(z.int().min(1).max(10_000).default(500)),
   allowed_origins: emptyIsAbsent(z.array(originSchema).default([])),
+  allowed_hosts: emptyIsAbsent(z.array(hostSchema).default([])),
+  allow_unauthenticated_remote: flag(false),
   rate_limit: rateLimitSchema,
   limits: limitsSchema,
   tools_mode: emptyIsAbsent(z.enum(["direct", "meta", "both"]).default("direct")),
@@ -469,9 +472,10 @@ export interface Scope {
   deny: string[];
 }
 
-/** A named downstream client and its scopes. */
+/** A named downstream client, its scopes, and whether it may reload the config. */
 export interface ClientIdentity {
   name: string;
+  admin: boolean;
   tools: Scope;
   prompts: Scope;
   resources: Scope;

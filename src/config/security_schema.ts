@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { isEnvName } from "./env.ts";
-import { count, emptyIsAbsent, forbidden, millis, seconds, section } from "./fields.ts";
+import { count, emptyIsAbsent, flag, forbidden, millis, seconds, section } from "./fields.ts";
 import { quote } from "./format.ts";
 
 const globs = (fallback: string[]) => emptyIsAbsent(z.array(z.string().min(1)).default(fallback));
@@ -36,6 +36,7 @@ export const clientSchema = z.strictObject({
   key: forbidden(
     "a plaintext key is not allowed in the file: name an environment variable in key_env, or give key_sha256",
   ),
+  admin: flag(false),
   ...scopes,
 }).superRefine((client, ctx) => {
   if ((client.key_env === undefined) === (client.key_sha256 === undefined)) {
@@ -56,15 +57,19 @@ export const userSchema = z.strictObject({
   password: forbidden(
     "a plaintext password is not allowed in the file: give password_sha256 (sha256sum of the password)",
   ),
+  admin: flag(false),
   ...scopes,
 });
 
 /** Limits on what clients may send. */
 export const limitsSchema = section({
   max_json_depth: emptyIsAbsent(z.int().min(2).max(1000).default(64)),
+  max_json_values: emptyIsAbsent(z.int().min(100).default(100_000)),
   max_batch: emptyIsAbsent(z.int().min(1).max(10_000).default(100)),
   max_header_bytes: emptyIsAbsent(z.int().min(1024).default(16_384)),
   max_sessions_per_client: count(100),
+  max_sessions: emptyIsAbsent(z.int().min(1).default(10_000)),
+  max_initialize_bytes: emptyIsAbsent(z.int().min(1024).default(65_536)),
   body_timeout_seconds: seconds(30, 1),
   stream_buffer_bytes: emptyIsAbsent(z.int().min(4096).default(1_048_576)),
 });

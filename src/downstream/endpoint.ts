@@ -12,23 +12,26 @@ import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
 import {
   ErrorCode,
   isJsonObject as isObject,
-  isRequestId as isId,
   type Json,
   type JsonObject,
-  type JsonRpcId,
+  type JsonRpcErrorObject,
 } from "../mcp/jsonrpc.ts";
 import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
-import { classify } from "../mcp/era.ts";
+import { classify, isModernVersion } from "../mcp/era.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import type { Logger } from "../log.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
 import {
   askClient,
   attachStream,
+  type RequestKey,
   sendUnsolicited,
   type Session,
+  type SessionCaps,
   type SessionStore,
 } from "./sessions.ts";
+import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
+import { hasInexactId, isRequestKey as isId, parseExactIds, wireId } from "./request_ids.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Options of {@link createMcpEndpoint}. */
@@ -41,11 +44,16 @@ export interface EndpointOptions {
   maxBodyBytes: number;
   /** Most sessions one identity may hold (0: no limit). */
   maxSessionsPerClient: number;
+  /** Most sessions in all, whatever the auth mode. */
+  maxSessions: number;
+  /** Largest `initialize` body (a request without a session id is read under this cap). */
+  maxInitializeBytes: number;
   /** Takes a token of a client's (or anonymous session's) rate limit; the wait in ms when none is left. */
   limitClient?(key: string): number;
   /** Limits on what clients send and how fast they read. */
   limits: {
     maxJsonDepth: number;
+    maxJsonValues: number;
     maxHeaderBytes: number;
     bodyTimeoutMs: number;
     /** Bytes an SSE stream may hold for a client that does not read; beyond that it is closed. */
@@ -102,7 +110,13 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.limits.bodyTimeoutMs,
     maxJsonDepth: options.limits.maxJsonDepth,
+    maxJsonValues: options.limits.maxJsonValues,
   };
+  const initializeLimits = {
+    ...bodyLimits,
+    maxBodyBytes: Math.min(options.maxBodyBytes, options.maxInitializeBytes),
+  };
+  const sessionCaps = { perClient: options.maxSessionsPerClient, total: options.maxSessions };
 
   /** The request's session; a session is bound to the identity that opened it (spec: security). */
   const lookup = (req: Request, identity: Identity | undefined): Session | Response => {
@@ -123,13 +137,34 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     return session;
   };
 
+  /**
+   * Serves one request. `identity` is the request's own (its credentials were just checked
+   * against the current config), so scopes narrowed by a reload apply to open sessions at once.
+   */
   const serveRequest = async (
     session: Session,
+    identity: Identity | undefined,
     message: JsonObject,
     accepts: Accepts,
   ): Promise<Response> => {
-    const id = message.id as JsonRpcId;
-    const client = session.identity?.name;
+    const key = message.id as RequestKey;
+    const id = wireId(key);
+    if (session.inflight.has(key)) {
+      return reply(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id,
+          error: {
+            code: ErrorCode.InvalidRequest,
+            message: `Invalid Request: id ${
+              JSON.stringify(id)
+            } is already used by a request in flight in this session`,
+          },
+        }),
+        accepts,
+      );
+    }
+    const client = identity?.name;
     const wait = options.limitClient?.(client ?? session.id) ?? 0;
     if (wait > 0) {
       observer?.message(message.method, false, 0, client);
@@ -148,8 +183,9 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         accepts,
       );
     }
+    session.used = true;
     const controller = new AbortController();
-    session.inflight.set(id, controller);
+    session.inflight.set(key, controller);
     const live: { channel?: SseChannel } = {};
     const early: string[] = [];
     const streamNeeded = Promise.withResolvers<"stream">();
@@ -164,7 +200,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       sessionId: session.id,
       protocolVersion: session.protocolVersion,
       clientCapabilities: session.clientCapabilities,
-      identity: session.identity,
+      identity,
       state: session,
       signal: controller.signal,
       notify: (notification) => send(JSON.stringify(notification)),
@@ -184,19 +220,23 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         }
         return JSON.stringify({ jsonrpc: "2.0", id, error: rpcError });
       },
-    ).finally(() => session.inflight.delete(id));
+    ).finally(() => session.inflight.delete(key));
     if (accepts.json) {
       const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
       if (first !== "stream") return new Response(first, { headers: JSON_HEADERS });
     }
+    const bufferBytes = options.limits.streamBufferBytes;
     const channel = live.channel = new SseChannel({
-      bufferBytes: options.limits.streamBufferBytes,
+      bufferBytes,
+      // The answer cannot follow what the client left unread: end the stream with an error it
+      // can read instead of the answer, and stop the call.
+      onOverflow: () => {
+        channel.sendLast(JSON.stringify({ jsonrpc: "2.0", id, error: tooSlow(bufferBytes) }));
+        controller.abort();
+      },
     });
     for (const json of early) channel.send(json);
-    done.then((json) => {
-      channel.send(json);
-      channel.close();
-    });
+    done.then((json) => channel.sendLast(json));
     return new Response(channel.body, { headers: SSE_HEADERS });
   };
 
@@ -219,7 +259,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     const params = paramsOf(message);
     if (message.method === "notifications/cancelled") {
       const requestId = params?.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") {
+      if (isId(requestId)) {
         session.inflight.get(requestId)?.abort();
       }
       return;
@@ -235,16 +275,6 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     if (!options.accepting()) {
       return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
     }
-    if (
-      identity && options.maxSessionsPerClient > 0 &&
-      sessions.ownedBy(identity.name) >= options.maxSessionsPerClient
-    ) {
-      return httpError(
-        429,
-        ErrorCode.InvalidRequest,
-        `Too Many Requests: client '${identity.name}' already has ${options.maxSessionsPerClient} sessions; end one (DELETE) first`,
-      );
-    }
     if (!isId(message.id)) {
       return httpError(
         400,
@@ -252,12 +282,14 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         "Invalid Request: initialize must be a request with an id",
       );
     }
+    const full = sessions.makeRoom(identity?.name, sessionCaps);
+    if (full !== undefined) return sessionsFull(full, identity, sessionCaps);
     const params = paramsOf(message) ?? {};
     const result = dispatcher.initialize(params);
     const session = sessions.create({
       protocolVersion: result.protocolVersion as string,
-      clientCapabilities: isObject(params.capabilities) ? params.capabilities : {},
-      clientInfo: isObject(params.clientInfo) ? params.clientInfo : {},
+      clientCapabilities: keptCapabilities(params.capabilities),
+      clientInfo: keptClientInfo(params.clientInfo),
       identity,
     });
     log.debug("session created", {
@@ -267,12 +299,13 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
     });
     observer?.sessionCreated();
     observer?.message("initialize", true, 0);
-    const json = JSON.stringify({ jsonrpc: "2.0", id: message.id, result });
+    const json = JSON.stringify({ jsonrpc: "2.0", id: wireId(message.id), result });
     return reply(json, accepts, { "mcp-session-id": session.id });
   };
 
   const batch = async (
     session: Session,
+    identity: Identity | undefined,
     messages: unknown[],
     accepts: Accepts,
   ): Promise<Response> => {
@@ -298,7 +331,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
       if (typeof message.method !== "string") return void onResponse(session, message);
       if (!("id" in message)) return void onNotification(session, message);
       if (!isId(message.id)) return invalidRequest(message);
-      const res = await serveRequest(session, message, { json: true, sse: false });
+      const res = await serveRequest(session, identity, message, { json: true, sse: false });
       return await res.text();
     }));
     const bodies = answers.filter((a): a is string => a !== undefined);
@@ -325,16 +358,20 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           "Not Acceptable: Accept must include application/json or text/event-stream",
         );
       }
-      const read = await readJsonBody(req, bodyLimits, httpError);
+      // Only initialize is capped small; a 2026-07-28 request has no session but its full limit.
+      const sessionless = !req.headers.has("mcp-session-id") &&
+        !isModernVersion(req.headers.get("mcp-protocol-version")?.trim() ?? "");
+      const limits = sessionless ? initializeLimits : bodyLimits;
+      const read = await readJsonBody(req, limits, httpError);
       if (read instanceof Response) {
         if (read.status === 400) observer?.message("invalid", false, 0);
         return read;
       }
-      const body = read.value;
+      const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
       const era = classify(body, req.headers.get("mcp-protocol-version"));
       if (era.era === "refused") {
         const { status, code, message, data } = era.refusal;
-        const id = isObject(body) && isId(body.id) ? body.id : null;
+        const id = isObject(body) && isId(body.id) ? wireId(body.id) : null;
         return rpcErrorResponse(status, id, code, message, data);
       }
       if (era.era === "modern" && options.modern) {
@@ -344,11 +381,18 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         }, accepts);
       }
       if (isObject(body) && body.method === "initialize" && body.jsonrpc === "2.0") {
+        if (read.text.length > initializeLimits.maxBodyBytes) {
+          return httpError(
+            413,
+            ErrorCode.InvalidRequest,
+            `Payload Too Large: initialize is limited to ${initializeLimits.maxBodyBytes} bytes (mcp.limits.max_initialize_bytes)`,
+          );
+        }
         return initialize(body, accepts, admitted.identity);
       }
       const found = lookup(req, admitted.identity);
       if (found instanceof Response) return found;
-      if (Array.isArray(body)) return batch(found, body, accepts);
+      if (Array.isArray(body)) return batch(found, admitted.identity, body, accepts);
       if (!isObject(body) || body.jsonrpc !== "2.0") {
         return httpError(
           400,
@@ -369,7 +413,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
             "Invalid Request: id must be a string or a number",
           );
         }
-        return serveRequest(found, body, accepts);
+        return serveRequest(found, admitted.identity, body, accepts);
       }
       if (("result" in body || "error" in body) && "id" in body) {
         onResponse(found, body);
@@ -408,6 +452,7 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
           if (found.stream === channel) found.stream = undefined;
         },
       });
+      found.used = true;
       attachStream(found, channel);
       observer?.message("listen", true, 0);
       return new Response(channel.body, { headers: SSE_HEADERS });
@@ -425,6 +470,27 @@ export function createMcpEndpoint(options: EndpointOptions): McpEndpoint {
         : httpError(404, -32001, "Session not found");
     },
   };
+}
+
+/** The error that ends an answer stream whose client stopped reading. */
+function tooSlow(bufferBytes: number): JsonRpcErrorObject {
+  return {
+    code: ErrorCode.UpstreamError,
+    message: `Cannot stream the answer: the client left more than ${bufferBytes} bytes unread ` +
+      "(mcp.limits.stream_buffer_bytes); the call was cancelled",
+  };
+}
+
+/** The 429 answer when a session cap is full of sessions with calls in flight. */
+function sessionsFull(
+  cap: "client" | "gateway",
+  identity: Identity | undefined,
+  caps: SessionCaps,
+): Response {
+  const message = cap === "client"
+    ? `Too Many Requests: all ${caps.perClient} sessions of client '${identity?.name}' have calls in flight (mcp.limits.max_sessions_per_client); retry when one ends`
+    : `Too Many Requests: all ${caps.total} sessions the gateway holds have calls in flight (mcp.limits.max_sessions); retry when one ends`;
+  return httpError(429, ErrorCode.InvalidRequest, message);
 }
 
 /** The request's session id, or the 400 answer when it has none. */
@@ -466,8 +532,7 @@ function parseAccept(header: string | null): Accepts {
 function reply(json: string, accepts: Accepts, headers: Record<string, string> = {}): Response {
   if (accepts.json) return new Response(json, { headers: { ...JSON_HEADERS, ...headers } });
   const channel = new SseChannel();
-  channel.send(json);
-  channel.close();
+  channel.sendLast(json);
   return new Response(channel.body, { headers: { ...SSE_HEADERS, ...headers } });
 }
 
@@ -483,7 +548,7 @@ function principalOf(identity: Identity | undefined, remoteAddr: string | undefi
 
 function rpcErrorResponse(
   status: number,
-  id: JsonRpcId | null,
+  id: ReturnType<typeof wireId> | null,
   code: number,
   message: string,
   data: Json | undefined,
@@ -503,7 +568,7 @@ function httpError(status: number, code: number, message: string): Response {
 }
 
 function invalidRequest(message: unknown, reason = "not a JSON-RPC 2.0 request"): string {
-  const id = isObject(message) && isId(message.id) ? message.id : null;
+  const id = isObject(message) && isId(message.id) ? wireId(message.id) : null;
   return JSON.stringify({
     jsonrpc: "2.0",
     id,

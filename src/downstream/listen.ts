@@ -5,7 +5,8 @@
  * ends a stream gracefully with a `complete` result, for example at shutdown.
  */
 import { META } from "../mcp/era.ts";
-import { isJsonObject, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
+import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import type { wireId } from "./request_ids.ts";
 import type { SseChannel } from "./sse_channel.ts";
 
 /** What one stream opted in to. */
@@ -30,7 +31,8 @@ const FLAG_OF: Readonly<Record<ListKind, keyof ListenFilter>> = {
 export interface Listener {
   /** The key that stands for this stream where subscriptions are kept (like a session id). */
   readonly key: string;
-  readonly id: JsonRpcId;
+  /** The listen request's id, as it goes on the wire. */
+  readonly id: ReturnType<typeof wireId>;
   readonly principal: string;
   readonly filter: ListenFilter;
   readonly channel: SseChannel;
@@ -80,7 +82,7 @@ export class Listeners {
    * message). The caller calls {@link forget} when the channel closes.
    */
   open(
-    id: JsonRpcId,
+    id: ReturnType<typeof wireId>,
     principal: string,
     honored: ListenFilter,
     channel: SseChannel,
@@ -97,7 +99,10 @@ export class Listeners {
     channel.send(JSON.stringify({
       jsonrpc: "2.0",
       method: "notifications/subscriptions/acknowledged",
-      params: { _meta: { [META.subscriptionId]: id }, notifications: honored as JsonObject },
+      params: {
+        _meta: { [META.subscriptionId]: id as JsonObject[string] },
+        notifications: honored as JsonObject,
+      },
     }));
     return listener;
   }

@@ -24,6 +24,8 @@ import type { FlowCaller, InputFlows } from "../core/input_flows.ts";
 import { type Accepts, answerRequest, JSON_HEADERS } from "./answer.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
 import { type Listeners, readFilter } from "./listen.ts";
+import { wireId } from "./request_ids.ts";
+import type { RequestKey } from "./sessions.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** Methods 2026-07-28 removed; a modern request for one is answered 404 -32601. */
@@ -181,7 +183,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     message: JsonObject,
     caller: ModernCaller,
   ): Response => {
-    const id = message.id as JsonRpcId;
+    const id = wireId(message.id as RequestKey);
     if (!options.listeners.hasRoom(caller.principal)) {
       return rpcError(
         200,
@@ -211,7 +213,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
   return async (message, envelope, req, caller, accepts) => {
     const started = performance.now();
     const method = message.method as string;
-    const id = message.id as JsonRpcId | undefined;
+    const id = message.id === undefined ? undefined : wireId(message.id as RequestKey);
     const client = caller.identity?.name;
     const refusal = ladder(message, envelope, req.headers, options);
     if (refusal) {
@@ -312,7 +314,7 @@ function refuseAsk(request: { method: string }): Promise<JsonObject> {
 
 function rpcError(
   status: number,
-  id: JsonRpcId | null,
+  id: ReturnType<typeof wireId> | null,
   code: number,
   message: string,
   data?: unknown,

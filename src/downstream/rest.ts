@@ -24,6 +24,7 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
 import type { Catalog } from "../upstream/catalog.ts";
 import type { CallContext, Dispatcher } from "./dispatch.ts";
+import { addressOf } from "./client_limits.ts";
 import { closestNames } from "./search.ts";
 
 /** Options of {@link createRestApi}. */
@@ -87,7 +88,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
       return refuseJson(503, ErrorCode.InvalidRequest, "Service Unavailable: shutting down");
     }
     const { identity } = admitted;
-    const client = identity?.name ?? `address:${info.remoteAddr ?? "unknown"}`;
+    const client = identity?.name ?? `address:${addressOf(info.remoteAddr ?? "unknown")}`;
     const wait = options.limitClient?.(client) ?? 0;
     if (wait > 0) {
       options.onRateLimited?.(identity?.name ?? "anonymous");

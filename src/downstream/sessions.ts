@@ -6,25 +6,35 @@ import type { Logger } from "../log.ts";
 import type { Identity } from "../http/auth.ts";
 import type { SseChannel } from "./sse_channel.ts";
 
-/** Why a session ended, as a bounded metrics label. */
-export type EndReason = "client_delete" | "idle_timeout" | "gateway_shutdown";
+/**
+ * Why a session ended, as a bounded metrics label: `evicted` is an idle session ended to make
+ * room under a session cap; `auth_changed` one whose identity a reload removed or changed.
+ */
+export type EndReason =
+  | "client_delete"
+  | "idle_timeout"
+  | "evicted"
+  | "auth_changed"
+  | "gateway_shutdown";
 
 /** One downstream client session. */
 export interface Session {
   readonly id: string;
   readonly protocolVersion: string;
   readonly clientCapabilities: JsonObject;
-  readonly clientInfo: JsonObject;
+  readonly clientInfo: { name?: string; version?: string };
   /** Who opened the session (when auth is on); only they may use it. */
   readonly identity: Identity | undefined;
   readonly createdAt: number;
   lastActivity: number;
+  /** Whether the client made a request or opened its stream since `initialize`. */
+  used: boolean;
   /** The open GET stream for messages not tied to a request. */
   stream: SseChannel | undefined;
   /** Messages not tied to a request that arrived while no GET stream was open. */
   readonly outbox: string[];
   /** Requests being served, by downstream id, so `notifications/cancelled` can stop them. */
-  readonly inflight: Map<JsonRpcId, AbortController>;
+  readonly inflight: Map<RequestKey, AbortController>;
   /** The minimum log level the client asked for with `logging/setLevel`, if it did. */
   logLevel: string | undefined;
   /** Exposed resource URIs the client subscribed to. */
@@ -54,11 +64,17 @@ export function attachStream(session: Session, channel: SseChannel): void {
   for (const json of session.outbox.splice(0)) channel.send(json);
 }
 
-/** What a client declared in `initialize`. */
+/**
+ * A request id as the endpoint keeps it: an integer beyond 2^53 is a bigint holding the digits
+ * the client sent, which a JSON number would round.
+ */
+export type RequestKey = JsonRpcId | bigint;
+
+/** What a client declared in `initialize` (already reduced to what the gateway keeps). */
 export interface SessionInit {
   protocolVersion: string;
   clientCapabilities: JsonObject;
-  clientInfo: JsonObject;
+  clientInfo: { name?: string; version?: string };
   identity: Identity | undefined;
 }
 
@@ -66,8 +82,16 @@ export interface SessionInit {
 export interface SessionStoreOptions {
   clock: Clock;
   idleTtlMs: number;
+  /** How long a session that made no request after `initialize` is kept. */
+  unusedTtlMs: number;
   log: Logger;
   onEnd?(session: Session, reason: EndReason): void;
+}
+
+/** Session caps: per identity (0: none) and in all. */
+export interface SessionCaps {
+  perClient: number;
+  total: number;
 }
 
 /** The live sessions. */
@@ -98,6 +122,7 @@ export class SessionStore {
       ...init,
       createdAt: now,
       lastActivity: now,
+      used: false,
       stream: undefined,
       outbox: [],
       inflight: new Map(),
@@ -116,6 +141,38 @@ export class SessionStore {
     return this.#owned.get(name) ?? 0;
   }
 
+  /**
+   * Makes room for one more session of `owner` (undefined: anonymous) under `caps`, by ending
+   * the least recently used sessions that have no call in flight. Returns which cap is full of
+   * busy sessions, or undefined when there is room.
+   */
+  makeRoom(owner: string | undefined, caps: SessionCaps): "client" | "gateway" | undefined {
+    if (owner !== undefined && caps.perClient > 0) {
+      while (this.ownedBy(owner) >= caps.perClient) {
+        const victim = this.#leastRecentlyUsed(owner);
+        if (!victim) return "client";
+        this.end(victim.id, "evicted");
+      }
+    }
+    while (this.#sessions.size >= caps.total) {
+      const victim = this.#leastRecentlyUsed(undefined);
+      if (!victim) return "gateway";
+      this.end(victim.id, "evicted");
+    }
+    return undefined;
+  }
+
+  /** The idle session (of `owner`, when given) to end first, if any. */
+  #leastRecentlyUsed(owner: string | undefined): Session | undefined {
+    let best: Session | undefined;
+    for (const session of this.#sessions.values()) {
+      if (session.inflight.size > 0) continue;
+      if (owner !== undefined && session.identity?.name !== owner) continue;
+      if (!best || session.lastActivity < best.lastActivity) best = session;
+    }
+    return best;
+  }
+
   /** Looks a session up and marks it active. */
   touch(id: string): Session | undefined {
     const session = this.#sessions.get(id);
@@ -129,7 +186,9 @@ export class SessionStore {
     if (!session) return false;
     this.#sessions.delete(id);
     if (session.identity) {
-      this.#owned.set(session.identity.name, this.ownedBy(session.identity.name) - 1);
+      const left = this.ownedBy(session.identity.name) - 1;
+      if (left > 0) this.#owned.set(session.identity.name, left);
+      else this.#owned.delete(session.identity.name);
     }
     session.ended.abort();
     for (const controller of session.inflight.values()) controller.abort();
@@ -140,12 +199,18 @@ export class SessionStore {
     return true;
   }
 
-  /** Ends every session idle for longer than the TTL; a session with work in flight or an open stream is not idle. */
+  /**
+   * Ends every session idle for longer than its TTL (the short one until it made a request); a
+   * session with work in flight or an open stream is not idle.
+   */
   sweep(): number {
-    const cutoff = this.#options.clock.now() - this.#options.idleTtlMs;
+    const now = this.#options.clock.now();
     let evicted = 0;
     for (const session of [...this.#sessions.values()]) {
-      if (session.lastActivity >= cutoff || session.inflight.size > 0 || session.stream) continue;
+      const ttl = session.used ? this.#options.idleTtlMs : this.#options.unusedTtlMs;
+      if (now - session.lastActivity <= ttl || session.inflight.size > 0 || session.stream) {
+        continue;
+      }
       this.end(session.id, "idle_timeout");
       evicted++;
     }

@@ -10,7 +10,27 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "cache-control": "no-cache",
 };
 
-/** A writable SSE stream with a keep-alive comment while idle. */
+/** Options of {@link SseChannel}. */
+export interface SseChannelOptions {
+  keepAliveMs?: number;
+  onClose?: () => void;
+  /**
+   * Bytes that may wait for a client that does not read, besides one message larger than that
+   * (which waits until the client reads it). Past that the client is too slow.
+   */
+  bufferBytes?: number;
+  /**
+   * Called instead of closing when a message does not fit (an answer stream ends with an error
+   * the client can read, via {@link SseChannel.sendLast}).
+   */
+  onOverflow?: () => void;
+}
+
+/**
+ * A writable SSE stream with a keep-alive comment while idle. Nothing written is dropped
+ * silently: a message either waits in the buffer, or the client is too slow and the stream ends
+ * (`slowClient`), or, for the last message (an answer), it is always queued.
+ */
 export class SseChannel {
   /** The body to answer with. */
   readonly body: ReadableStream<Uint8Array>;
@@ -20,13 +40,15 @@ export class SseChannel {
   slowClient = false;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   readonly #onClose: (() => void) | undefined;
+  readonly #onOverflow: (() => void) | undefined;
+  readonly #limit: number;
+  /** Size of the one message over the limit that may be queued (0: none). */
+  #oversized = 0;
 
-  /**
-   * `bufferBytes` bounds what waits for a client that does not read: past it the stream is
-   * closed (the client may reconnect) instead of growing without end.
-   */
-  constructor(options: { keepAliveMs?: number; onClose?: () => void; bufferBytes?: number } = {}) {
+  constructor(options: SseChannelOptions = {}) {
     this.#onClose = options.onClose;
+    this.#onOverflow = options.onOverflow;
+    this.#limit = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
     this.body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -34,7 +56,7 @@ export class SseChannel {
         },
         cancel: () => this.#finish(),
       },
-      new ByteLengthQueuingStrategy({ highWaterMark: options.bufferBytes ?? DEFAULT_BUFFER_BYTES }),
+      new ByteLengthQueuingStrategy({ highWaterMark: this.#limit }),
     );
     if (options.keepAliveMs) {
       this.#keepAlive = setInterval(() => this.#write(": keepalive\n\n"), options.keepAliveMs);
@@ -46,12 +68,19 @@ export class SseChannel {
     return this.#closed;
   }
 
-  /** Writes one JSON-RPC message as an event; false when the stream is gone. */
+  /** Writes one JSON-RPC message as an event; false when the stream is gone or the client too slow. */
   send(json: string): boolean {
     return this.#write(encodeSseMessage(json));
   }
 
-  /** Ends the stream. */
+  /** Writes the last message whatever the buffer holds, then ends the stream once it is read. */
+  sendLast(json: string): boolean {
+    const sent = this.#write(encodeSseMessage(json), true);
+    this.close();
+    return sent;
+  }
+
+  /** Ends the stream (what is queued is still delivered). */
   close(): void {
     if (this.#closed) return;
     try {
@@ -62,13 +91,19 @@ export class SseChannel {
     this.#finish();
   }
 
-  #write(text: string): boolean {
+  #write(text: string, last = false): boolean {
     if (this.#closed) return false;
     const bytes = encoder.encode(text);
-    if ((this.#controller.desiredSize ?? 0) < bytes.byteLength) {
-      this.slowClient = true;
-      this.close();
-      return false;
+    const queued = this.#limit - (this.#controller.desiredSize ?? 0);
+    // The queue holds less than the oversized message: the client has read it.
+    if (this.#oversized > queued) this.#oversized = 0;
+    if (!last) {
+      if (bytes.byteLength > this.#limit) {
+        if (this.#oversized > 0) return this.#overflow();
+        this.#oversized = bytes.byteLength;
+      } else if (queued - this.#oversized + bytes.byteLength > this.#limit) {
+        return this.#overflow();
+      }
     }
     try {
       this.#controller.enqueue(bytes);
@@ -77,6 +112,13 @@ export class SseChannel {
       this.#finish();
       return false;
     }
+  }
+
+  #overflow(): false {
+    this.slowClient = true;
+    if (this.#onOverflow) this.#onOverflow();
+    else this.close();
+    return false;
   }
 
   #finish(): void {

@@ -5,7 +5,8 @@
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
 import { BodyTooLargeError, readCappedBody } from "./body.ts";
-import type { OriginGuard } from "./origin.ts";
+import { type JsonShapeLimits, jsonShapeProblem } from "./json_shape.ts";
+import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
 
 /** Builds a refusal in the caller's body format from an HTTP status, a JSON-RPC code and a message. */
@@ -22,13 +23,18 @@ export interface AdmissionOptions {
 }
 
 /** Limits on a JSON request body. */
-export interface JsonBodyLimits {
+export interface JsonBodyLimits extends JsonShapeLimits {
   maxBodyBytes: number;
   bodyTimeoutMs: number;
-  maxJsonDepth: number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The answer to a request the Host/Origin guard refused, in the caller's body format. */
+export function refuseGuarded(refusal: GuardRefusal, refuse: Refuse): Response {
+  const title = refusal.status === 400 ? "Bad Request" : "Forbidden";
+  return refuse(refusal.status, ErrorCode.InvalidRequest, `${title}: ${refusal.reason}`);
+}
 
 /** Header size, Host/Origin guard, then authentication: who is asking, or the refusal. */
 export function admit(
@@ -43,8 +49,8 @@ export function admit(
       `Request Header Fields Too Large: over ${options.maxHeaderBytes} bytes`,
     );
   }
-  const reason = options.guard(req);
-  if (reason !== undefined) return refuse(403, ErrorCode.InvalidRequest, `Forbidden: ${reason}`);
+  const refusal = options.guard(req);
+  if (refusal !== undefined) return refuseGuarded(refusal, refuse);
   if (!options.authenticate) return { identity: undefined };
   const result = options.authenticate(req);
   options.onAuth?.(result);
@@ -53,17 +59,18 @@ export function admit(
 
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
- * (parse error or too deep) when it is not acceptable JSON.
+ * when it is not acceptable JSON (malformed, too deep or too many values: checked before it is
+ * parsed). The text is returned as well.
  */
 export async function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
-): Promise<{ value: unknown } | Response> {
-  let value: unknown;
+): Promise<{ value: unknown; text: string } | Response> {
+  let bytes: Uint8Array;
   try {
     const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
-    value = JSON.parse(decoder.decode(await readCappedBody(req, limits.maxBodyBytes, deadline)));
+    bytes = await readCappedBody(req, limits.maxBodyBytes, deadline);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
@@ -75,30 +82,22 @@ export async function readJsonBody(
         "Request Timeout: the body did not arrive in time",
       );
     }
-    return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
+    return unreadable(refuse);
   }
-  if (deeperThan(value, limits.maxJsonDepth)) {
-    return refuse(
-      400,
-      ErrorCode.InvalidRequest,
-      `Invalid Request: JSON nested deeper than ${limits.maxJsonDepth} levels`,
-    );
+  const problem = jsonShapeProblem(bytes, limits);
+  if (problem !== undefined) {
+    return refuse(400, ErrorCode.InvalidRequest, `Invalid Request: ${problem}`);
   }
-  return { value };
+  try {
+    const text = decoder.decode(bytes);
+    return { value: JSON.parse(text), text };
+  } catch {
+    return unreadable(refuse);
+  }
 }
 
-/** Whether a parsed JSON value nests deeper than `limit` (checked without recursion). */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== "object" || item === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      stack.push([child, depth + 1]);
-    }
-  }
-  return false;
+function unreadable(refuse: Refuse): Response {
+  return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
 }
 
 /** The size of the request's header fields, as sent. */

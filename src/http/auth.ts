@@ -18,6 +18,8 @@ export interface ScopeGlobs {
 /** Who made a request, and what they may use (no scopes: everything). */
 export interface Identity {
   name: string;
+  /** May reload the config (`admin: true` on a client or user). */
+  admin?: boolean;
   scopes?: { tools: ScopeGlobs; prompts: ScopeGlobs; resources: ScopeGlobs };
 }
 

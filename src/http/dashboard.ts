@@ -148,13 +148,13 @@ export const DASHBOARD_HTML = `<!doctype html>
 
   $("reload").addEventListener("click", async () => {
     $("notice").textContent = "reloading…";
-    const res = await fetch("/-/reload", { method: "POST", headers: auth() });
+    const res = await fetch("/-/reload", { method: "POST", headers: { ...auth(), "content-type": "application/json" }, body: "{}" });
     if (res.ok) {
       const s = await res.json();
       $("notice").textContent = "reloaded: +" + s.added + " −" + s.removed + " ↻" + s.restarted + " ✎" + s.updated +
         (s.restart_required.length ? " (restart needed for " + s.restart_required.join(", ") + ")" : "");
     } else {
-      $("notice").textContent = res.status === 401 ? "reload refused: wrong or missing token" : "reload failed: " + (await res.text());
+      $("notice").textContent = res.status === 401 ? "reload refused: wrong or missing token" : "reload refused: " + (await res.text());
     }
     refresh();
   });

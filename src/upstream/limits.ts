@@ -23,6 +23,12 @@ export class TokenBucket {
     this.#at = clock.now();
   }
 
+  /** Whether the bucket has refilled completely, so a new one would behave the same. */
+  get full(): boolean {
+    const refilled = this.#tokens + ((this.#clock.now() - this.#at) / 1000) * this.#rate;
+    return refilled >= this.#capacity;
+  }
+
   /** Takes a token; returns 0 when granted, or how many milliseconds until one is available. */
   take(): number {
     if (this.#rate <= 0) return 0;

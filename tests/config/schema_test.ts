@@ -61,7 +61,14 @@ Deno.test("parseConfig() forbids mcp.auth.bearer_token, even with mode none", ()
 });
 
 Deno.test("parseConfig() requires positive session durations", () => {
-  for (const key of ["idle_ttl_seconds", "gc_interval_seconds", "shutdown_grace_seconds"]) {
+  for (
+    const key of [
+      "idle_ttl_seconds",
+      "unused_ttl_seconds",
+      "gc_interval_seconds",
+      "shutdown_grace_seconds",
+    ]
+  ) {
     assertRejects(
       `mcp:\n  session:\n    ${key}: 0\n`,
       `c.yaml:3:${key.length + 7}: mcp.session.${key}: must be at least 1, got 0`,
@@ -69,6 +76,7 @@ Deno.test("parseConfig() requires positive session durations", () => {
   }
   deepEqual(parse("mcp: {session: {idle_ttl_seconds: 10}}\n").mcp.session, {
     idle_ttl_seconds: 10,
+    unused_ttl_seconds: 60,
     gc_interval_seconds: 60,
     shutdown_grace_seconds: 5,
   });

@@ -3,7 +3,7 @@ import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch
 import { SseChannel } from "../../src/downstream/sse_channel.ts";
 import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
 import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
-import { bearerAuthenticator } from "../../src/http/auth.ts";
+import { type Authenticator, bearerAuthenticator, type Identity } from "../../src/http/auth.ts";
 import { createOriginGuard } from "../../src/http/origin.ts";
 import { createRouter } from "../../src/http/router.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -11,18 +11,29 @@ import { negotiateVersion } from "../../src/mcp/protocol.ts";
 import { Catalog } from "../../src/upstream/catalog.ts";
 import { Subscriptions } from "../../src/downstream/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
+import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
 
 interface Setup {
   dispatcher?: Dispatcher;
   token?: string;
+  authenticate?: Authenticator;
   accepting?: () => boolean;
   maxBodyBytes?: number;
+  maxInitializeBytes?: number;
+  maxSessions?: number;
+  maxSessionsPerClient?: number;
+  unusedTtlMs?: number;
+  streamBufferBytes?: number;
 }
 
 function setup(options: Setup = {}) {
   const clock = new FakeClock();
-  const sessions = new SessionStore({ clock, idleTtlMs: 60_000, log: silentLogger });
+  const sessions = new SessionStore({
+    clock,
+    idleTtlMs: 60_000,
+    unusedTtlMs: options.unusedTtlMs ?? 60_000,
+    log: silentLogger,
+  });
   const dispatcher = options.dispatcher ?? createDispatcher({
     upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
     subscriptions: new Subscriptions(),
@@ -35,15 +46,19 @@ function setup(options: Setup = {}) {
   const endpoint = createMcpEndpoint({
     sessions,
     dispatcher,
-    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedOrigins: [] }),
-    authenticate: options.token ? bearerAuthenticator(options.token) : undefined,
+    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
+    authenticate: options.authenticate ??
+      (options.token ? bearerAuthenticator(options.token) : undefined),
     maxBodyBytes: options.maxBodyBytes ?? 4096,
-    maxSessionsPerClient: 0,
+    maxSessionsPerClient: options.maxSessionsPerClient ?? 0,
+    maxSessions: options.maxSessions ?? 1000,
+    maxInitializeBytes: options.maxInitializeBytes ?? 4096,
     limits: {
       maxJsonDepth: 8,
+      maxJsonValues: 1000,
       maxHeaderBytes: 4096,
       bodyTimeoutMs: 1000,
-      streamBufferBytes: 1 << 20,
+      streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
     },
     maxBatchSize: 3,
     keepAliveMs: 60_000,
@@ -240,6 +255,18 @@ function streamingDispatcher(): Dispatcher {
         });
         await new Promise((resolve) => setTimeout(resolve, 5));
         return { done: true };
+      }
+      if (method === "big") return { text: "b".repeat(1_500_000) };
+      if (method === "flood") {
+        for (let i = 0; i < 100; i++) {
+          context.notify({
+            jsonrpc: "2.0",
+            method: "notifications/progress",
+            params: { progressToken: "p", progress: i, message: "m".repeat(200) },
+          });
+        }
+        await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
+        return { aborted: context.signal.aborted };
       }
       if (method === "wait") {
         await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
@@ -464,4 +491,292 @@ Deno.test("an SSE stream whose client does not read is closed once its buffer is
   assert.ok(sent > 10 && sent < 50, `${sent} messages before the stream was closed`);
   assert.equal(channel.slowClient, true);
   assert.equal(channel.closed, true);
+});
+
+Deno.test("initialize keeps only the client's name and version (cut) and its known capabilities", async () => {
+  const { handler, sessions } = setup({ maxBodyBytes: 1 << 20, maxInitializeBytes: 1 << 20 });
+  const res = await postJsonRpc(
+    handler,
+    rpc(1, "initialize", {
+      protocolVersion: "2025-11-25",
+      clientInfo: { name: "n".repeat(1000), version: "1.2", title: "t".repeat(5000), extra: [1] },
+      capabilities: {
+        roots: { listChanged: true, junk: "x".repeat(5000) },
+        sampling: { context: { deep: "x".repeat(5000) }, tools: {}, junk: 1 },
+        elicitation: { form: {}, url: "not an object" },
+        experimental: { anything: "x".repeat(5000) },
+        tasks: { requests: {} },
+      },
+    }),
+  );
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  const session = [...sessions.values()][0]!;
+  assert.deepEqual(session.clientInfo, { name: "n".repeat(256), version: "1.2" });
+  assert.deepEqual(session.clientCapabilities, {
+    roots: { listChanged: true },
+    sampling: { context: {}, tools: {} },
+    elicitation: { form: {} },
+  });
+});
+
+Deno.test("an initialize body over the initialize cap gets 413, with or without a session id", async () => {
+  const { handler } = setup({ maxBodyBytes: 1 << 20, maxInitializeBytes: 2048 });
+  const big = rpc(1, "initialize", { clientInfo: { name: "x".repeat(3000) } });
+  const fresh = await postJsonRpc(handler, big);
+  assert.equal(fresh.status, 413);
+  assert.match((await fresh.json()).error.message, /more than the 2048 byte limit/);
+  const { sessionId } = await initialize(handler);
+  const within = await postJsonRpc(handler, big, { "mcp-session-id": sessionId });
+  assert.equal(within.status, 413);
+  assert.match(
+    (await within.json()).error.message,
+    /initialize is limited to 2048 bytes \(mcp\.limits\.max_initialize_bytes\)/,
+  );
+  const call = await postJsonRpc(handler, rpc(2, "ping", { pad: "y".repeat(3000) }), {
+    "mcp-session-id": sessionId,
+  });
+  assert.equal(call.status, 200, "other requests keep the body limit");
+  await call.body?.cancel();
+});
+
+const ping = async (handler: Handler, sessionId: string, headers: Record<string, string> = {}) => {
+  const res = await postJsonRpc(handler, rpc(1, "ping"), {
+    ...headers,
+    "mcp-session-id": sessionId,
+  });
+  await res.body?.cancel();
+  return res.status;
+};
+
+Deno.test("at the global session cap (auth off) initialize ends the least recently used idle session", async () => {
+  const { handler, clock, sessions } = setup({
+    dispatcher: streamingDispatcher(),
+    maxSessions: 3,
+  });
+  const a = await initialize(handler);
+  await clock.advance(1000);
+  const b = await initialize(handler);
+  await clock.advance(1000);
+  const c = await initialize(handler);
+  await clock.advance(1000);
+  assert.equal(await ping(handler, a.sessionId), 200, "a is now the most recently used");
+  const d = await initialize(handler);
+  assert.equal(sessions.size, 3);
+  assert.equal(await ping(handler, b.sessionId), 404, "b was the least recently used");
+  for (const { sessionId } of [a, c, d]) assert.equal(await ping(handler, sessionId), 200);
+  const waits = [a, c, d].map(({ sessionId }) =>
+    postJsonRpc(handler, rpc(9, "wait"), { "mcp-session-id": sessionId })
+  );
+  await clock.advance(0);
+  const refused = await postJsonRpc(handler, rpc(1, "initialize", {}));
+  assert.equal(refused.status, 429);
+  assert.equal(
+    (await refused.json()).error.message,
+    "Too Many Requests: all 3 sessions the gateway holds have calls in flight (mcp.limits.max_sessions); retry when one ends",
+  );
+  sessions.endAll("gateway_shutdown");
+  await Promise.all(waits.map(async (w) => (await w).body?.cancel()));
+});
+
+Deno.test("at a client's session cap initialize ends its least recently used idle session", async () => {
+  const { handler, clock } = setup({ token: "t", maxSessionsPerClient: 2 });
+  const auth = { authorization: "Bearer t" };
+  const streaming = await initialize(handler, auth);
+  const stream = await handler(
+    new Request("http://127.0.0.1/mcp", {
+      headers: { ...auth, accept: "text/event-stream", "mcp-session-id": streaming.sessionId },
+    }),
+  );
+  await clock.advance(1000);
+  const other = await initialize(handler, auth);
+  const third = await initialize(handler, auth);
+  assert.equal(await ping(handler, streaming.sessionId, auth), 404, "an open stream is no call");
+  assert.deepEqual(await readSseEvents(stream), [], "its stream ended");
+  assert.equal(await ping(handler, other.sessionId, auth), 200);
+  assert.equal(await ping(handler, third.sessionId, auth), 200);
+});
+
+Deno.test("a session that made no request after initialize ends after the short unused TTL", async () => {
+  const { handler, clock, sessions } = setup({ unusedTtlMs: 5_000 });
+  const unused = await initialize(handler);
+  const used = await initialize(handler);
+  assert.equal(await ping(handler, used.sessionId), 200);
+  await clock.advance(6_000);
+  assert.equal(sessions.sweep(), 1);
+  assert.equal(await ping(handler, unused.sessionId), 404);
+  assert.equal(await ping(handler, used.sessionId), 200);
+  await clock.advance(61_000);
+  assert.equal(sessions.sweep(), 1, "a used session keeps the idle TTL");
+});
+
+Deno.test("a request is served with its own identity's current scopes, not the session's first ones", async () => {
+  const scopes = (allow: string[]) => ({
+    tools: { allow, deny: [] },
+    prompts: { allow: ["*"], deny: [] },
+    resources: { allow: ["*"], deny: [] },
+  });
+  let current: Identity = { name: "ci", scopes: scopes(["*"]) };
+  const authenticate: Authenticator = Object.assign(
+    () => ({ ok: true as const, identity: current }),
+    { scheme: "Bearer" as const },
+  );
+  const seen: Array<Identity | undefined> = [];
+  const dispatcher = streamingDispatcher();
+  const { handler } = setup({
+    authenticate,
+    dispatcher: {
+      ...dispatcher,
+      handle(method, params, context) {
+        seen.push(context.identity);
+        return dispatcher.handle(method, params, context);
+      },
+    },
+  });
+  const { sessionId } = await initialize(handler);
+  current = { name: "ci", scopes: scopes(["narrow__*"]) };
+  await (await postJsonRpc(handler, rpc(1, "x"), { "mcp-session-id": sessionId })).body?.cancel();
+  assert.deepEqual(seen.map((identity) => identity?.scopes?.tools.allow), [["narrow__*"]]);
+});
+
+Deno.test("an answer larger than the stream buffer reaches a client that accepts only SSE", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const res = await postJsonRpc(handler, rpc(4, "big"), {
+    "mcp-session-id": sessionId,
+    accept: "text/event-stream",
+  });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const events = await readSseEvents(res);
+  assert.equal(events.length, 1);
+  assert.equal(JSON.parse(events[0]!.data).result.text.length, 1_500_000);
+});
+
+Deno.test("an answer stream whose client stops reading ends with an error it can read, and the call stops", async () => {
+  let aborted = false;
+  const dispatcher = streamingDispatcher();
+  const { handler } = setup({
+    streamBufferBytes: 4096,
+    dispatcher: {
+      ...dispatcher,
+      async handle(method, params, context) {
+        context.signal.addEventListener("abort", () => aborted = true);
+        return await dispatcher.handle(method, params, context);
+      },
+    },
+  });
+  const { sessionId } = await initialize(handler);
+  const res = await postJsonRpc(handler, rpc(6, "flood"), { "mcp-session-id": sessionId });
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const messages = (await readSseEvents(res)).map((e) => JSON.parse(e.data));
+  const last = messages.at(-1);
+  assert.equal(last.id, 6);
+  assert.match(
+    last.error.message,
+    /^Cannot stream the answer: the client left more than 4096 bytes unread/,
+  );
+  assert.ok(messages.length > 5 && messages.length < 40, `${messages.length} events`);
+  assert.equal(aborted, true);
+});
+
+Deno.test("SseChannel sends one message larger than its buffer once, and refuses a second while the first is unread", async () => {
+  const channel = new SseChannel({ bufferBytes: 4096 });
+  const big = JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "x".repeat(10_000) } });
+  assert.equal(channel.send(big), true);
+  assert.equal(channel.send('{"jsonrpc":"2.0","method":"small"}'), true);
+  assert.equal(channel.send(big), false);
+  assert.equal(channel.slowClient, true);
+  const events = await readSseEvents(new Response(channel.body));
+  assert.deepEqual(events.map((e) => e.data.length), [big.length, 34]);
+});
+
+Deno.test("SseChannel takes a new large message once the client read the previous one", async () => {
+  const channel = new SseChannel({ bufferBytes: 4096 });
+  const reader = channel.body.getReader();
+  const big = JSON.stringify({ jsonrpc: "2.0", method: "n", params: { pad: "x".repeat(10_000) } });
+  assert.equal(channel.send(big), true);
+  await reader.read();
+  assert.equal(channel.send(big), true);
+  assert.equal(channel.slowClient, false);
+  await reader.cancel();
+});
+
+Deno.test("a request whose id is already in flight in the session is refused with -32600", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const { sessionId } = await initialize(handler);
+  const headers = { "mcp-session-id": sessionId, accept: "application/json" };
+  const first = postJsonRpc(handler, rpc(9, "wait"), headers);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(await (await postJsonRpc(handler, rpc(9, "x"), headers)).json(), {
+    jsonrpc: "2.0",
+    id: 9,
+    error: {
+      code: -32600,
+      message: "Invalid Request: id 9 is already used by a request in flight in this session",
+    },
+  });
+  const other = await postJsonRpc(handler, rpc("9" as unknown as number, "x"), headers);
+  assert.deepEqual((await other.json()).result, { echo: null }, "the string '9' is another id");
+  await postJsonRpc(handler, {
+    jsonrpc: "2.0",
+    method: "notifications/cancelled",
+    params: { requestId: 9 },
+  }, headers);
+  assert.deepEqual((await (await first).json()).result, { aborted: true });
+  assert.deepEqual((await (await postJsonRpc(handler, rpc(9, "x"), headers)).json()).result, {
+    echo: null,
+  }, "the id is free again once answered");
+});
+
+Deno.test("ids beyond 2^53 come back with the digits sent, and are told apart and cancelled exactly", async () => {
+  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const init = await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740995,"method":"initialize","params":{"protocolVersion":"2025-03-26"}}',
+  );
+  assert.match(await init.text(), /^\{"jsonrpc":"2.0","id":9007199254740995,"result":/);
+  const headers = {
+    "mcp-session-id": init.headers.get("mcp-session-id")!,
+    accept: "application/json",
+  };
+  const pending = postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740993,"method":"wait"}',
+    headers,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const neighbour = await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","id":9007199254740992,"method":"x"}',
+    headers,
+  );
+  assert.equal(
+    await neighbour.text(),
+    '{"jsonrpc":"2.0","id":9007199254740992,"result":{"echo":null}}',
+  );
+  const batch = await postJsonRpc(
+    handler,
+    '[{"jsonrpc":"2.0","id":-12345678901234567890,"method":"x"},{"jsonrpc":"2.0","id":2,"method":"x"}]',
+    headers,
+  );
+  assert.match(await batch.text(), /^\[\{"jsonrpc":"2.0","id":-12345678901234567890,"result"/);
+  await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740992}}',
+    headers,
+  );
+  const raced = await Promise.race([
+    pending.then(() => "answered"),
+    new Promise((r) => setTimeout(() => r("waiting"), 20)),
+  ]);
+  assert.equal(raced, "waiting", "a neighbouring id cancels nothing");
+  await postJsonRpc(
+    handler,
+    '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740993}}',
+    headers,
+  );
+  assert.equal(
+    await (await pending).text(),
+    '{"jsonrpc":"2.0","id":9007199254740993,"result":{"aborted":true}}',
+  );
 });

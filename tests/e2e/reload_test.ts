@@ -6,7 +6,11 @@ import { ToolListChangedNotificationSchema } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const reload = async (base: string, headers: Record<string, string> = {}) => {
-  const res = await fetch(`${base}/-/reload`, { method: "POST", headers });
+  const res = await fetch(`${base}/-/reload`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: "{}",
+  });
   return {
     status: res.status,
     body: res.headers.get("content-type")?.includes("json") ? await res.json() : await res.text(),

@@ -163,3 +163,31 @@ Deno.test("REST: the caller's rate limit answers 429 with Retry-After", async ()
   assert.deepEqual(statuses.slice(0, 2), [200, 200]);
   assert.ok(statuses.slice(2).includes(429), `statuses ${statuses}`);
 });
+
+Deno.test("REST without auth: the rate limit holds per address, whatever port each connection uses", async () => {
+  await using s = await gatewayOver("  rate_limit: { requests_per_second: 1, burst: 2 }");
+  const statuses = [];
+  for (let port = 40_000; port < 40_004; port++) {
+    const res = await s.gw.gateway.handler(
+      new Request("http://127.0.0.1:8766/api/tools/a__echo", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"text":"x"}',
+      }),
+      { remoteAddr: `10.1.2.3:${port}` },
+    );
+    statuses.push(res.status);
+    await res.body?.cancel();
+  }
+  assert.deepEqual(statuses, [200, 200, 429, 429]);
+  const other = await s.gw.gateway.handler(
+    new Request("http://127.0.0.1:8766/api/tools/a__echo", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"text":"x"}',
+    }),
+    { remoteAddr: "10.9.9.9:40000" },
+  );
+  assert.equal(other.status, 200, "another address has its own bucket");
+  await other.body?.cancel();
+});

@@ -111,7 +111,7 @@ Deno.test("a wrong or missing key is 401, and a session cannot be used by anothe
   await stolen.body?.cancel();
 });
 
-Deno.test("HTTP Basic users authenticate against password hashes, and sessions per client are capped", async () => {
+Deno.test("HTTP Basic users authenticate against password hashes; a full session cap evicts the least recently used idle session", async () => {
   await using up = await startHttpFixture({ name: "up" });
   await using gw = await startGateway(`mcp:
   auth:
@@ -135,16 +135,39 @@ ${upstream("up", up.url)}`);
   assert.match(denied.headers.get("www-authenticate")!, /^Basic realm="mcpstead"/);
   await denied.body?.cancel();
   const headers = { authorization: basic("ana", "correct horse") };
-  await initialize(gw.url, headers);
-  await initialize(gw.url, headers);
-  const third = await postJsonRpc(gw.url, {
+  const call = (sessionId: string, name: string, args: Record<string, unknown>) =>
+    postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name, arguments: args },
+    }, { ...headers, "mcp-session-id": sessionId, accept: "application/json" });
+  const first = await initialize(gw.url, headers);
+  const second = await initialize(gw.url, headers);
+  await (await call(second.sessionId, "up__echo", { text: "x" })).body?.cancel();
+  const third = await initialize(gw.url, headers);
+  const gone = await call(first.sessionId, "up__echo", { text: "x" });
+  assert.equal(gone.status, 404, "the least recently used session was ended");
+  await gone.body?.cancel();
+  const busy = [second, third].map(({ sessionId }) => call(sessionId, "up__slow", { ms: 1500 }));
+  await waitFor(() => up.executions.get("slow") === 2);
+  const refused = await postJsonRpc(gw.url, {
     jsonrpc: "2.0",
     id: 1,
     method: "initialize",
     params: {},
   }, headers);
-  assert.equal(third.status, 429);
-  assert.match((await third.json()).error.message, /client 'ana' already has 2 sessions/);
+  assert.equal(refused.status, 429);
+  assert.match(
+    (await refused.json()).error.message,
+    /all 2 sessions of client 'ana' have calls in flight/,
+  );
+  await Promise.all(busy.map(async (res) => (await res).body?.cancel()));
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^mcpstead_downstream_session_terminations_total\{reason="evicted"\} 1$/m,
+  );
 });
 
 Deno.test("a client's burst is rate limited with 429 and Retry-After without slowing another client", async () => {
@@ -236,4 +259,59 @@ Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", a
   assert.equal(evil.status, 403);
   assert.equal(evil.headers.get("access-control-allow-origin"), null);
   await evil.body?.cancel();
+});
+
+Deno.test("a reload that narrows a key's scopes applies to its open session; other keys' sessions live on", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  const config = (readerTools: string) =>
+    `mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: reader
+        key_sha256: ${sha("reader-key")}
+        tools: { allow: ${readerTools} }
+      - name: writer
+        key_sha256: ${sha("writer-key")}
+servers:
+${upstream("up", up.url)}`;
+  await using gw = await startGateway(config('["up__*"]'));
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const reader = { authorization: "Bearer reader-key" };
+  const writer = { authorization: "Bearer writer-key" };
+  const call = (headers: Record<string, string>, sessionId: string) =>
+    postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "up__echo", arguments: { text: "x" } },
+    }, { ...headers, "mcp-session-id": sessionId, accept: "application/json" });
+  const readerSession = await initialize(gw.url, reader);
+  const writerSession = await initialize(gw.url, writer);
+  assert.equal((await call(reader, readerSession.sessionId)).status, 200);
+
+  gw.rewrite(config('["up__add"]'));
+  const res = await fetch(`${gw.base}/-/reload`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  assert.equal(res.status, 401, "reload needs an admin");
+  await res.body?.cancel();
+  await gw.gateway.reload();
+
+  const stale = await call(reader, readerSession.sessionId);
+  assert.equal(stale.status, 404, "the session opened under the wider scope is ended");
+  await stale.body?.cancel();
+  const fresh = await initialize(gw.url, reader);
+  const denied = await (await call(reader, fresh.sessionId)).json();
+  assert.match(denied.error.message, /Unknown tool: 'up__echo'/);
+  const kept = await call(writer, writerSession.sessionId);
+  assert.equal(kept.status, 200, "an unchanged identity keeps its session");
+  assert.match(JSON.stringify(await kept.json()), /up:x/);
+  const metrics = await (await fetch(`${gw.base}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^mcpstead_downstream_session_terminations_total\{reason="auth_changed"\} 1$/m,
+  );
 });

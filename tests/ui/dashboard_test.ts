@@ -14,7 +14,8 @@ const haveChromium = (() => {
 })();
 
 Deno.test({
-  name: "/ui shows upstreams, tools and rates, and turns a killed upstream red within seconds",
+  name:
+    "/ui shows upstreams, tools and rates, reloads the config, and turns a killed upstream red within seconds",
   ignore: !haveChromium && Deno.env.get("CI") === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -54,6 +55,10 @@ Deno.test({
       await page.locator("#search").fill("adds two");
       await page.waitForFunction('document.querySelectorAll("#tools tr").length === 1');
       assert.equal(await page.locator("#tools tr td.tool").textContent(), "kid__add");
+      await page.locator("#reload").click();
+      await page.waitForFunction(
+        'document.querySelector("#notice").textContent.startsWith("reloaded:")',
+      );
       await child.kill("SIGKILL");
       const killedAt = performance.now();
       await page.waitForSelector('.card[data-server="kid"][data-state="down"]', { timeout: 5000 });
