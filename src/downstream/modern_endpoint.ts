@@ -18,7 +18,7 @@ import {
   type Refusal,
   unsupportedVersion,
 } from "../mcp/era.ts";
-import { ErrorCode, isJsonObject, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
+import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
 import type { FlowCaller, InputFlows } from "../core/input_flows.ts";
 import { type Accepts, answerRequest, JSON_HEADERS } from "./answer.ts";

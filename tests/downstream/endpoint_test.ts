@@ -246,6 +246,7 @@ function streamingDispatcher(): Dispatcher {
     }),
     tools: () => [],
     mayCall: () => false,
+    upstreamEra: () => undefined,
     async handle(method, params, context) {
       if (method === "notify") {
         context.notify({
