@@ -30,6 +30,7 @@ ${extraHead}  auth:
         resources: { allow: ["a+fixture://a/items/*"] }
       - name: full
         key_sha256: ${sha("full-key")}
+        admin: true
 `,
     until: (gateway) => gateway.catalog().resources.length === 2,
   });
@@ -173,7 +174,8 @@ Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' n
   );
   const reload = await fetch(`${s.gw.base}/-/reload`, {
     method: "POST",
-    headers: as("full-key").headers,
+    headers: { ...as("full-key").headers, "content-type": "application/json" },
+    body: "{}",
   });
   assert.equal(reload.status, 400);
   assert.match(
