@@ -92,6 +92,8 @@ interface Pending {
 }
 
 const HANDSHAKE = "initialize";
+/** How long a stdio server gets to answer the probe: a legacy one may just stay silent. */
+const STDIO_PROBE_MS = 5000;
 const DISCOVER = "server/discover";
 
 /** One upstream session seen as a JSON-RPC peer. */
@@ -191,7 +193,7 @@ export class RpcClient {
       transport: this.#options.probeTransport!(),
       clientInfo: this.#options.clientInfo,
       log: this.#options.log,
-      timeoutMs: this.#options.timeoutMs,
+      timeoutMs: Math.min(this.#options.timeoutMs, STDIO_PROBE_MS),
       era: "modern",
       ...(this.#options.capabilities ? { capabilities: this.#options.capabilities } : {}),
     });
