@@ -21,9 +21,10 @@ import {
   redactUrl,
   type ServerConfig,
 } from "./config/mod.ts";
-import { createDispatcher } from "./downstream/dispatch.ts";
+import { createDispatcher } from "./core/dispatcher.ts";
 import { createMcpEndpoint } from "./downstream/endpoint.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
+import { withMetaTools } from "./downstream/meta_tools.ts";
 import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
@@ -35,7 +36,7 @@ import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { ClientLimits } from "./downstream/client_limits.ts";
 import { unchangedIdentities } from "./downstream/auth_changes.ts";
-import { Subscriptions } from "./downstream/subscriptions.ts";
+import { Subscriptions } from "./core/subscriptions.ts";
 import {
   type Authenticator,
   type AuthResult,
@@ -252,15 +253,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   /** The request-facing parts, rebuilt from the config at start and at every reload. */
   const buildFront = (current: Config) => {
-    const dispatcher = createDispatcher({
+    const core = createDispatcher({
       upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
       subscriptions,
       sessionLogLevels: () =>
         [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
       serverInfo: { name: "mcpstead", version: deps.version },
       pageSize: current.mcp.page_size,
-      toolsMode: current.mcp.tools_mode,
-      pinned: current.mcp.pinned,
       onToolCall: (server, tool, outcome, seconds) => {
         metrics.toolCalls.inc({ server, tool });
         metrics.toolCallDuration.observe({ server, tool }, seconds);
@@ -269,6 +268,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
           metrics.rateLimited.inc({ scope: "upstream", name: server });
         }
       },
+    });
+    const dispatcher = withMetaTools(core, {
+      toolsMode: current.mcp.tools_mode,
+      pinned: current.mcp.pinned,
+      pageSize: current.mcp.page_size,
     });
     const authenticate = createAuthenticator(current.mcp.auth);
     const limitClient = (key: string) => clientLimits.take(key);

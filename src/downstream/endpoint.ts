@@ -20,7 +20,7 @@ import { allowsBatches, isSupportedVersion } from "../mcp/protocol.ts";
 import { classify, isModernVersion } from "../mcp/era.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import type { Logger } from "../log.ts";
-import type { CallContext, Dispatcher } from "./dispatch.ts";
+import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
 import {
   askClient,
   attachStream,

@@ -22,7 +22,7 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
 import type { FlowCaller, InputFlows } from "../core/input_flows.ts";
 import { type Accepts, answerRequest, JSON_HEADERS } from "./answer.ts";
-import type { CallContext, Dispatcher } from "./dispatch.ts";
+import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
 import { type Listeners, readFilter } from "./listen.ts";
 import { wireId } from "./request_ids.ts";
 import type { RequestKey } from "./sessions.ts";

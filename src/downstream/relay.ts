@@ -13,9 +13,9 @@ import {
 } from "../mcp/jsonrpc.ts";
 import type { Catalog } from "../upstream/catalog.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
-import { mayUseServer } from "./scopes.ts";
+import { mayUseServer } from "../core/scopes.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
-import type { Subscriptions } from "./subscriptions.ts";
+import type { Subscriptions } from "../core/subscriptions.ts";
 import type { ListKind } from "./listen.ts";
 
 /** Where relayed messages go. */

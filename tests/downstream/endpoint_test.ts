@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch.ts";
+import { createDispatcher, type Dispatcher } from "../../src/core/dispatcher.ts";
 import { SseChannel } from "../../src/downstream/sse_channel.ts";
 import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
 import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
@@ -9,7 +9,7 @@ import { createRouter } from "../../src/http/router.ts";
 import { silentLogger } from "../../src/log.ts";
 import { negotiateVersion } from "../../src/mcp/protocol.ts";
 import { Catalog } from "../../src/upstream/catalog.ts";
-import { Subscriptions } from "../../src/downstream/subscriptions.ts";
+import { Subscriptions } from "../../src/core/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
 
@@ -38,8 +38,6 @@ function setup(options: Setup = {}) {
     upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
     subscriptions: new Subscriptions(),
     sessionLogLevels: () => [],
-    toolsMode: "direct",
-    pinned: [],
     serverInfo: { name: "mcpstead", version: "test" },
     pageSize: 10,
   });
@@ -246,6 +244,8 @@ function streamingDispatcher(): Dispatcher {
     }),
     tools: () => [],
     mayCall: () => false,
+    serverOf: () => undefined,
+    servers: () => [],
     upstreamEra: () => undefined,
     async handle(method, params, context) {
       if (method === "notify") {
