@@ -21,7 +21,13 @@ import {
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
 import type { FlowCaller, InputFlows } from "../core/input_flows.ts";
-import { type Accepts, answerRequest, JSON_HEADERS } from "./answer.ts";
+import {
+  type Accepts,
+  answerRequest,
+  JSON_HEADERS,
+  rpcErrorResponse,
+  rpcErrorText,
+} from "./answer.ts";
 import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
 import { type Listeners, readFilter } from "./listen.ts";
 import { wireId } from "./request_ids.ts";
@@ -185,7 +191,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
   ): Response => {
     const id = wireId(message.id as RequestKey);
     if (!options.listeners.hasRoom(caller.principal)) {
-      return rpcError(
+      return rpcErrorResponse(
         200,
         id,
         ErrorCode.InternalError,
@@ -218,7 +224,13 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     const refusal = ladder(message, envelope, req.headers, options);
     if (refusal) {
       options.onMessage?.(method, false, 0, client);
-      return rpcError(refusal.status, id ?? null, refusal.code, refusal.message, refusal.data);
+      return rpcErrorResponse(
+        refusal.status,
+        id ?? null,
+        refusal.code,
+        refusal.message,
+        refusal.data,
+      );
     }
     if (id === undefined) return new Response(null, { status: 202 });
     const wait = options.limitClient?.(caller.principal) ?? 0;
@@ -243,10 +255,12 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     if (method === "subscriptions/listen") return listen(message, caller);
     const controller = new AbortController();
     return await answerRequest({
+      id,
       accepts,
       bufferBytes: options.streamBufferBytes,
       elsewhere: () => {},
       cancel: () => controller.abort(),
+      cancelOnClose: true,
     }, async (send) => {
       try {
         const result = await run(message, envelope, caller, send, controller.signal);
@@ -264,7 +278,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
           options.log.error("request failed", { method, error });
         }
         const status = STATUS_OF_ERROR.get(rpcError.code) ?? 200;
-        return { body: JSON.stringify({ jsonrpc: "2.0", id, error: rpcError }), status };
+        return { body: rpcErrorText(id, rpcError), status };
       }
     });
   };
@@ -310,18 +324,4 @@ function refuseAsk(request: { method: string }): Promise<JsonObject> {
       `Cannot ask the client '${request.method}' outside tools/call, prompts/get or resources/read`,
     ),
   );
-}
-
-function rpcError(
-  status: number,
-  id: ReturnType<typeof wireId> | null,
-  code: number,
-  message: string,
-  data?: unknown,
-): Response {
-  const error = data === undefined ? { code, message } : { code, message, data };
-  return new Response(JSON.stringify({ jsonrpc: "2.0", id, error }), {
-    status,
-    headers: JSON_HEADERS,
-  });
 }
