@@ -5,9 +5,10 @@
  * ends a stream gracefully with a `complete` result, for example at shutdown.
  */
 import { META } from "../mcp/era.ts";
-import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import { rpcErrorResponse } from "./answer.ts";
 import type { wireId } from "./request_ids.ts";
-import type { SseChannel } from "./sse_channel.ts";
+import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 
 /** What one stream opted in to. */
 export interface ListenFilter {
@@ -105,6 +106,42 @@ export class Listeners {
       },
     }));
     return listener;
+  }
+
+  /**
+   * Serves a `subscriptions/listen` request: an SSE stream acknowledged with the part of the
+   * filter the gateway honours (list kinds it offers), or -32603 past the caller's stream cap.
+   */
+  serve(
+    id: ReturnType<typeof wireId>,
+    principal: string,
+    params: unknown,
+    options: { offered: JsonObject; keepAliveMs: number; bufferBytes: number },
+  ): Response {
+    if (!this.hasRoom(principal)) {
+      return rpcErrorResponse(
+        200,
+        id,
+        ErrorCode.InternalError,
+        "Too many open subscriptions/listen streams for this client",
+      );
+    }
+    const requested = readFilter(isJsonObject(params) ? params : undefined);
+    const { offered } = options;
+    const honored: ListenFilter = {
+      ...(requested.toolsListChanged ? { toolsListChanged: true } : {}),
+      ...(requested.promptsListChanged && offered.prompts ? { promptsListChanged: true } : {}),
+      ...(requested.resourcesListChanged && offered.resources
+        ? { resourcesListChanged: true }
+        : {}),
+    };
+    const channel = new SseChannel({
+      keepAliveMs: options.keepAliveMs,
+      bufferBytes: options.bufferBytes,
+      onClose: () => this.forget(listener),
+    });
+    const listener = this.open(id, principal, honored, channel);
+    return new Response(channel.body, { headers: SSE_HEADERS });
   }
 
   /** Forgets a stream that ended. */

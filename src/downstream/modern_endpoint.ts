@@ -9,15 +9,8 @@
 import type { Identity } from "../http/auth.ts";
 import type { Logger } from "../log.ts";
 import { toJsonRpcError } from "../mcp/errors.ts";
-import {
-  checkParamHeaders,
-  checkStandardHeaders,
-  type Envelope,
-  META,
-  MODERN_VERSIONS,
-  type Refusal,
-  unsupportedVersion,
-} from "../mcp/era.ts";
+import { type Envelope, META } from "../mcp/era.ts";
+import { modernLadder } from "../mcp/era_ladder.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
 import type { FlowCaller, InputFlows } from "../core/input_flows.ts";
@@ -29,19 +22,9 @@ import {
   rpcErrorText,
 } from "./answer.ts";
 import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
-import { type Listeners, readFilter } from "./listen.ts";
+import type { Listeners } from "./listen.ts";
 import { wireId } from "./request_ids.ts";
 import type { RequestKey } from "./sessions.ts";
-import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
-
-/** Methods 2026-07-28 removed; a modern request for one is answered 404 -32601. */
-const REMOVED = new Set([
-  "initialize",
-  "ping",
-  "logging/setLevel",
-  "resources/subscribe",
-  "resources/unsubscribe",
-]);
 
 /** Requests whose result may be `input_required` (spec 2026-07-28: patterns/mrtr). */
 const MULTI_ROUND = new Map([["tools/call", "name"], ["prompts/get", "name"], [
@@ -185,43 +168,12 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     );
   };
 
-  const listen = (
-    message: JsonObject,
-    caller: ModernCaller,
-  ): Response => {
-    const id = wireId(message.id as RequestKey);
-    if (!options.listeners.hasRoom(caller.principal)) {
-      return rpcErrorResponse(
-        200,
-        id,
-        ErrorCode.InternalError,
-        "Too many open subscriptions/listen streams for this client",
-      );
-    }
-    const requested = readFilter(isJsonObject(message.params) ? message.params : undefined);
-    const offered = dispatcher.initialize({}).capabilities as JsonObject;
-    const honored = {
-      ...(requested.toolsListChanged ? { toolsListChanged: true } : {}),
-      ...(requested.promptsListChanged && offered.prompts ? { promptsListChanged: true } : {}),
-      ...(requested.resourcesListChanged && offered.resources
-        ? { resourcesListChanged: true }
-        : {}),
-    };
-    const channel = new SseChannel({
-      keepAliveMs: options.keepAliveMs,
-      bufferBytes: options.streamBufferBytes,
-      onClose: () => options.listeners.forget(listener),
-    });
-    const listener = options.listeners.open(id, caller.principal, honored, channel);
-    return new Response(channel.body, { headers: SSE_HEADERS });
-  };
-
   return async (message, envelope, req, caller, accepts) => {
     const started = performance.now();
     const method = message.method as string;
     const id = message.id === undefined ? undefined : wireId(message.id as RequestKey);
     const client = caller.identity?.name;
-    const refusal = ladder(message, envelope, req.headers, options);
+    const refusal = modernLadder(message, envelope, req.headers, options);
     if (refusal) {
       options.onMessage?.(method, false, 0, client);
       return rpcErrorResponse(
@@ -252,7 +204,13 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
         },
       );
     }
-    if (method === "subscriptions/listen") return listen(message, caller);
+    if (method === "subscriptions/listen") {
+      return options.listeners.serve(id!, caller.principal, message.params, {
+        offered: dispatcher.initialize({}).capabilities as JsonObject,
+        keepAliveMs: options.keepAliveMs,
+        bufferBytes: options.streamBufferBytes,
+      });
+    }
     const controller = new AbortController();
     return await answerRequest({
       id,
@@ -282,39 +240,6 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       }
     });
   };
-}
-
-/** The checks a modern request passes before it is served, in the order the spec's ladder has. */
-function ladder(
-  message: JsonObject,
-  envelope: Envelope,
-  headers: Headers,
-  options: ModernEndpointOptions,
-): Refusal | undefined {
-  const method = message.method as string;
-  const headerVersion = headers.get("mcp-protocol-version")?.trim();
-  if (headerVersion !== undefined && headerVersion !== envelope.protocolVersion) {
-    return checkStandardHeaders(method, undefined, envelope, headers);
-  }
-  if (!MODERN_VERSIONS.includes(envelope.protocolVersion)) {
-    return unsupportedVersion(envelope.protocolVersion, options.supportedVersions);
-  }
-  if (!("id" in message)) return undefined;
-  const params = isJsonObject(message.params) ? message.params : undefined;
-  const mismatch = checkStandardHeaders(method, params, envelope, headers);
-  if (mismatch) return mismatch;
-  if (REMOVED.has(method)) {
-    return {
-      status: 404,
-      code: ErrorCode.MethodNotFound,
-      message:
-        `Method not found: '${method}' does not exist in protocol version ${envelope.protocolVersion}`,
-    };
-  }
-  if (method === "tools/call" && typeof params?.name === "string") {
-    return checkParamHeaders(options.toolSchema(params.name), params.arguments, headers);
-  }
-  return undefined;
 }
 
 /** The answer to a server→client request from a call that cannot ask (no flow). */
