@@ -14,46 +14,37 @@
 import {
   type Config,
   type ConfigDiff,
-  ConfigError,
   configSecrets,
   createRedactor,
   diffConfigs,
-  redactUrl,
   type ServerConfig,
 } from "./config/mod.ts";
-import { createDispatcher } from "./downstream/dispatch.ts";
-import { createMcpEndpoint } from "./downstream/endpoint.ts";
+import { InputFlows } from "./core/input_flows.ts";
+import { RequestStateCodec } from "./core/request_state.ts";
+import { Subscriptions } from "./core/subscriptions.ts";
+import { unchangedIdentities } from "./downstream/auth_changes.ts";
+import { ClientLimits } from "./downstream/client_limits.ts";
+import { Listeners } from "./downstream/listen.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
-import { createRestApi, refuseJson } from "./downstream/rest.ts";
 import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
-import { ClientLimits } from "./downstream/client_limits.ts";
-import { unchangedIdentities } from "./downstream/auth_changes.ts";
-import { Subscriptions } from "./downstream/subscriptions.ts";
-import {
-  type Authenticator,
-  type AuthResult,
-  basicAuthenticator,
-  bearerAuthenticator,
-  type Identity,
-  keysAuthenticator,
-  unauthorized,
-} from "./http/auth.ts";
-import { refuseGuarded } from "./http/admission.ts";
-import { withCors } from "./http/cors.ts";
-import { DASHBOARD_HTML } from "./http/dashboard.ts";
-import { createOriginGuard, remoteExposure } from "./http/origin.ts";
-import { createReloadRoute } from "./http/reload_route.ts";
-import { createRouter, type Handler, json, plain } from "./http/router.ts";
-import { CONTENT_TYPE, createGatewayMetrics, methodLabel, render } from "./metrics/mod.ts";
-import { describeError, type Logger, redactingLogger, silentLogger } from "./log.ts";
-import { Catalog } from "./upstream/catalog.ts";
+import { buildFront } from "./front.ts";
+import { type HealthReport, healthReport } from "./health.ts";
+import type { Identity } from "./http/auth.ts";
+import { remoteExposure } from "./http/origin.ts";
+import type { Handler } from "./http/router.ts";
+import { createHttpRoutes } from "./http_routes.ts";
+import { type Logger, redactingLogger, silentLogger } from "./log.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
+import { CONTENT_TYPE, createGatewayMetrics, render } from "./metrics/mod.ts";
+import { createServerSupervisor } from "./servers.ts";
+import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
-import type { FetchLike } from "./upstream/transport.ts";
 import type { UpstreamLists } from "./upstream/lists.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
-import { createServerSupervisor } from "./servers.ts";
+import type { FetchLike } from "./upstream/transport.ts";
+
+export type { HealthReport } from "./health.ts";
 
 /** Injected seams of {@link createGateway}. */
 export interface GatewayDeps {
@@ -65,15 +56,6 @@ export interface GatewayDeps {
   fetchFor?(server: ServerConfig): FetchLike;
   /** Reads the config file again, for reloads (SIGHUP, `POST /-/reload`, `--watch`). */
   loadConfig?(): Promise<Config>;
-}
-
-/** A health report, as served by `GET /health`. */
-export interface HealthReport {
-  status: "ok" | "degraded";
-  version: string;
-  uptime_seconds: number;
-  sessions: number;
-  servers: Array<Record<string, unknown>>;
 }
 
 /** A running gateway. */
@@ -99,7 +81,9 @@ export interface Gateway extends AsyncDisposable {
   dispose(): Promise<void>;
 }
 
-const KEEPALIVE_MS = 25_000;
+/** How long a 2026-07-28 client has to retry a call that waits for its input. */
+const FLOW_TTL_MS = 600_000;
+const FLOW_SWEEP_MS = 5_000;
 const CIRCUIT_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
 
 /** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
@@ -155,6 +139,15 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const relayTargets = { sessions, subscriptions, catalog: () => catalog };
+  const flows = new InputFlows({
+    codec: new RequestStateCodec(RequestStateCodec.randomKey()),
+    clock,
+    node: crypto.randomUUID(),
+    ttlMs: FLOW_TTL_MS,
+    maxFlows: 10_000,
+    maxFlowsPerPrincipal: 100,
+  });
+  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
 
   const metrics = createGatewayMetrics({
     upstreams: () =>
@@ -196,7 +189,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
     const previous = catalog;
     catalog = next;
-    announceChanges(previous, next, sessions);
+    for (const kind of announceChanges(previous, next, sessions)) listeners.listChanged(kind);
   };
 
   /** Starts a server's supervisor; a restarted server starts with its old lists, stale. */
@@ -227,97 +220,19 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   running = config.servers.map((server) => start(server));
 
-  const countAuth = (result: AuthResult) => {
-    metrics.authAttempts.inc({ result: result.ok ? "success" : "failure" });
-    if (!result.ok) metrics.authFailures.inc({ reason: result.reason });
+  const frontParts = {
+    upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+    subscriptions,
+    sessions,
+    flows,
+    listeners,
+    clientLimits,
+    metrics,
+    log,
+    version: deps.version,
+    accepting: () => accepting,
   };
-
-  /** The request-facing parts, rebuilt from the config at start and at every reload. */
-  const buildFront = (current: Config) => {
-    const dispatcher = createDispatcher({
-      upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
-      subscriptions,
-      sessionLogLevels: () =>
-        [...sessions.values()].flatMap((s) => (s.logLevel === undefined ? [] : [s.logLevel])),
-      serverInfo: { name: "mcpstead", version: deps.version },
-      pageSize: current.mcp.page_size,
-      toolsMode: current.mcp.tools_mode,
-      pinned: current.mcp.pinned,
-      onToolCall: (server, tool, outcome, seconds) => {
-        metrics.toolCalls.inc({ server, tool });
-        metrics.toolCallDuration.observe({ server, tool }, seconds);
-        if (outcome !== "ok") metrics.toolCallErrors.inc({ server, tool, reason: outcome });
-        if (outcome === "upstream_rate_limited" || outcome === "upstream_busy") {
-          metrics.rateLimited.inc({ scope: "upstream", name: server });
-        }
-      },
-    });
-    const authenticate = createAuthenticator(current.mcp.auth);
-    const limitClient = (key: string) => clientLimits.take(key);
-    const guard = createOriginGuard({
-      bindHost: current.host,
-      allowedHosts: current.mcp.allowed_hosts,
-      allowedOrigins: current.mcp.allowed_origins,
-    });
-    const admission = {
-      guard,
-      authenticate,
-      maxHeaderBytes: current.mcp.limits.max_header_bytes,
-      onAuth: countAuth,
-    };
-    const rest = createRestApi({
-      dispatcher,
-      catalog: () => catalog,
-      admission,
-      bodyLimits: {
-        maxBodyBytes: current.mcp.max_body_bytes,
-        bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
-        maxJsonDepth: current.mcp.limits.max_json_depth,
-        maxJsonValues: current.mcp.limits.max_json_values,
-      },
-      limitClient,
-      onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
-      release: (sessionId) => {
-        for (const supervisor of supervisors()) supervisor.releaseSession(sessionId);
-      },
-      accepting: () => accepting,
-    });
-    const endpoint = createMcpEndpoint({
-      sessions,
-      dispatcher,
-      guard,
-      authenticate,
-      maxBodyBytes: current.mcp.max_body_bytes,
-      maxSessionsPerClient: current.mcp.limits.max_sessions_per_client,
-      maxSessions: current.mcp.limits.max_sessions,
-      maxInitializeBytes: current.mcp.limits.max_initialize_bytes,
-      limits: {
-        maxJsonDepth: current.mcp.limits.max_json_depth,
-        maxJsonValues: current.mcp.limits.max_json_values,
-        maxHeaderBytes: current.mcp.limits.max_header_bytes,
-        bodyTimeoutMs: current.mcp.limits.body_timeout_seconds * 1000,
-        streamBufferBytes: current.mcp.limits.stream_buffer_bytes,
-      },
-      limitClient,
-      maxBatchSize: current.mcp.limits.max_batch,
-      keepAliveMs: KEEPALIVE_MS,
-      log,
-      accepting: () => accepting,
-      observer: {
-        message(method, ok, seconds, client) {
-          const label = methodLabel(method);
-          metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
-          metrics.requestDuration.observe({ method: label }, seconds);
-          if (client !== undefined) metrics.clientRequests.inc({ client });
-        },
-        rateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
-        auth: countAuth,
-        sessionCreated: () => metrics.sessionsTotal.inc(),
-      },
-    });
-    return { endpoint, authenticate, rest, dispatcher, guard, admission };
-  };
-  let front = buildFront(config);
+  let front = buildFront(config, frontParts);
 
   const apply = async (next: Config): Promise<ReloadSummary> => {
     const diff = diffConfigs(config, next);
@@ -342,7 +257,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       logging: config.logging,
       mcp: { ...next.mcp, session: config.mcp.session },
     };
-    front = buildFront(config);
+    front = buildFront(config, frontParts);
     redact = createRedactor(configSecrets(config));
     for (const session of [...sessions.values()]) {
       if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
@@ -395,35 +310,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     return run;
   };
 
-  const health = (): HealthReport => {
-    const now = clock.now();
-    const servers = running.map(({ config: server, supervisor }) => {
-      const status = supervisor.status();
-      return {
-        name: server.name,
-        ...target(server),
-        transport: status.transport ?? null,
-        required: server.required,
-        connected: status.connected,
-        state: status.phase,
-        tools_count: status.toolsCount,
-        tools_stale: status.stale,
-        last_seen_seconds_ago: status.lastSeen === undefined
-          ? null
-          : (now - status.lastSeen) / 1000,
-        reconnects: status.reconnects,
-        last_error: status.lastError ?? null,
-        circuit: supervisor.circuit,
-      };
-    });
-    return {
-      status: servers.every((s) => s.connected) ? "ok" : "degraded",
+  const health = (): HealthReport =>
+    healthReport(running, {
       version: deps.version,
-      uptime_seconds: (now - startedAt) / 1000,
+      uptimeSeconds: (clock.now() - startedAt) / 1000,
       sessions: sessions.size,
-      servers,
-    };
-  };
+      now: clock.now(),
+    });
 
   const openApi = (identity?: Identity) =>
     openApiDocument({
@@ -433,83 +326,30 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       scheme: front.authenticate?.scheme,
     });
 
-  /** Runs `handler` only for requests that pass the Host/Origin guard. */
-  const guarded = (handler: Handler): Handler => (req, info) => {
-    const refusal = front.guard(req);
-    return refusal ? refuseGuarded(refusal, refuseJson) : handler(req, info);
-  };
-  /** CORS for allowed origins; its preflight answers are guarded like the rest. */
-  const cors = (handlers: Record<string, Handler>) => {
-    const routes = withCors(() => config.mcp.allowed_origins, handlers);
-    return { ...routes, OPTIONS: guarded(routes.OPTIONS!) };
-  };
-
-  const handler = createRouter({
-    "/mcp": cors({
-      POST: (req, info) => front.endpoint.post(req, info),
-      GET: (req, info) => front.endpoint.get(req, info),
-      DELETE: (req, info) => front.endpoint.delete(req, info),
-    }),
-    "/api/*": cors({
-      POST: (req, info) => front.rest.call(req, info),
-    }),
-    "/openapi.json": cors({
-      GET: (req) => {
-        const admitted = front.rest.admit(req);
-        if (admitted instanceof Response) return admitted;
-        return json(200, openApi(admitted.identity));
-      },
-    }),
-    "/health": { GET: guarded(() => json(200, health())) },
-    "/metrics": {
-      GET: guarded(() =>
-        config.metrics.enabled
-          ? new Response(render(metrics.registry), { headers: { "content-type": CONTENT_TYPE } })
-          : plain(404, "metrics disabled")
-      ),
-    },
-    "/ui": {
-      GET: guarded(() =>
-        new Response(DASHBOARD_HTML, {
-          headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
-        })
-      ),
-    },
-    "/ui/tools": {
-      GET: guarded((req) => {
-        const auth = front.authenticate?.(req);
-        if (auth && !auth.ok) return unauthorized(front.authenticate!.scheme);
-        return json(200, {
-          tools: front.dispatcher.tools(auth?.identity).map((t) => ({
-            name: t.name,
-            description: t.description ?? null,
-          })),
-        });
-      }),
-    },
-    "/-/reload": {
-      POST: createReloadRoute({
-        admission: () => front.admission,
-        isAdmin: (identity) => config.mcp.auth.mode === "bearer" || identity.admin === true,
-        reload: async () => {
-          try {
-            return json(200, await reload());
-          } catch (error) {
-            return plain(400, error instanceof ConfigError ? error.message : describeError(error));
-          }
-        },
-      }),
-    },
+  const handler = createHttpRoutes({
+    front: () => front,
+    allowedOrigins: () => config.mcp.allowed_origins,
+    bearerIsAdmin: () => config.mcp.auth.mode === "bearer",
+    health,
+    metrics: () =>
+      config.metrics.enabled
+        ? { text: render(metrics.registry), contentType: CONTENT_TYPE }
+        : undefined,
+    openApi,
+    reload,
   });
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
+  const flowGc = sweepFlows(flows, clock, stop.signal);
 
   const dispose = async () => {
     if (stop.signal.aborted) return;
     accepting = false;
     sessions.endAll("gateway_shutdown");
+    listeners.closeAll();
+    flows.endAll();
     stop.abort();
-    await Promise.allSettled([gc, ...running.map((r) => r.done)]);
+    await Promise.allSettled([gc, flowGc, ...running.map((r) => r.done)]);
   };
 
   return {
@@ -544,42 +384,14 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   };
 }
 
-/** What a server entry of `/health` names as its upstream. */
-function target(server: ServerConfig): Record<string, string> {
-  if (server.command !== undefined) return { command: server.command, protocol: server.protocol };
-  if (server.openapi === undefined) {
-    return { url: redactUrl(server.url!), protocol: server.protocol };
-  }
-  const document = redactUrl(server.openapi);
-  return server.base_url === undefined
-    ? { openapi: document }
-    : { openapi: document, base_url: redactUrl(server.base_url) };
-}
-
-/** The authenticator of a downstream auth mode; undefined when auth is off. */
-function createAuthenticator(auth: Config["mcp"]["auth"]): Authenticator | undefined {
-  switch (auth.mode) {
-    case "none":
-      return undefined;
-    case "bearer":
-      return bearerAuthenticator(auth.token);
-    case "keys":
-      return keysAuthenticator(
-        auth.clients.map((c) => ({
-          name: c.name,
-          admin: c.admin,
-          keySha256: c.keySha256,
-          scopes: c,
-        })),
-      );
-    case "basic":
-      return basicAuthenticator(
-        auth.users.map((u) => ({
-          name: u.name,
-          admin: u.admin,
-          passwordSha256: u.passwordSha256,
-          scopes: u,
-        })),
-      );
+/** Cancels input flows whose client did not come back, every few seconds until `signal` aborts. */
+async function sweepFlows(flows: InputFlows, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await clock.sleep(FLOW_SWEEP_MS, signal);
+    } catch {
+      return;
+    }
+    flows.sweep();
   }
 }

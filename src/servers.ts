@@ -28,6 +28,9 @@ import type {
  */
 const UPSTREAM_CAPABILITIES = { sampling: {}, elicitation: {} };
 
+/** How long the era an upstream spoke is trusted before it is probed again. */
+const ERA_MEMORY_MS = 600_000;
+
 /** What a server's supervisor is wired to. */
 export interface ServerContext {
   clock: Clock;
@@ -66,6 +69,16 @@ export function createServerSupervisor(
   const fetchImpl = context.fetchFor?.(server) ?? defaultFetch(server);
   const countBytes: ByteCounter = (direction, bytes) =>
     metrics.upstreamBytes.inc({ server: server.name, direction }, bytes);
+  const transport = () =>
+    createTransport(server, {
+      fetchImpl,
+      log,
+      version,
+      countBytes,
+      withheldEnv: context.secretEnv(),
+    });
+  /** The era the server spoke last, so new instances and reconnects need no probe for a while. */
+  let learned: { era: "legacy" | "modern"; until: number } | undefined;
   return new Supervisor({
     config: server,
     ...(lists === undefined ? {} : { lists }),
@@ -81,13 +94,18 @@ export function createServerSupervisor(
     createClient: (handlers, capabilities) =>
       new RpcClient({
         server: server.name,
-        transport: createTransport(server, {
-          fetchImpl,
-          log,
-          version,
-          countBytes,
-          withheldEnv: context.secretEnv(),
-        }),
+        transport: transport(),
+        era: server.protocol === "sse"
+          ? "legacy"
+          : learned !== undefined && learned.until > clock.now()
+          ? learned.era
+          : server.era,
+        ...(server.command !== undefined ? { probeTransport: transport } : {}),
+        onEra: (
+          era,
+        ) => (learned = era === undefined
+          ? undefined
+          : { era, until: clock.now() + ERA_MEMORY_MS }),
         onSessionReset: () =>
           metrics.sessionResets.inc({ server: server.name, reason: "unknown_session" }),
         clientInfo: { name: "mcpstead", version },

@@ -226,6 +226,7 @@ export const serverObjectSchema = z.strictObject({
   session: emptyIsAbsent(z.enum(["shared", "per_client"]).default("shared")),
   prefix: flag(true),
   protocol: emptyIsAbsent(z.enum(["auto", "streamable", "sse"]).default("auto")),
+  era: emptyIsAbsent(z.enum(["auto", "legacy", "modern"]).default("auto")),
   required: flag(false),
   timeout: emptyIsAbsent(z.number().gt(0).max(MAX_TIMER_SECONDS).default(60)),
   tls_skip_verify: flag(false),
@@ -274,6 +275,13 @@ export function refineServer(
         "(split it into two servers)",
     );
   }
+  if (server.protocol === "sse" && server.era === "modern") {
+    misplaced(
+      "era",
+      "era 'modern' (MCP 2026-07-28) needs Streamable HTTP; legacy SSE servers speak 2024-11-05 " +
+        "(use protocol: auto or streamable, or era: auto)",
+    );
+  }
   if (server.command !== undefined && server.session !== "shared") {
     misplaced(
       "session",
@@ -299,6 +307,7 @@ export function refineServer(
       session: server.session !== "shared",
       sharing: server.sharing !== "shared",
       protocol: server.protocol !== "auto",
+      era: server.era !== "auto",
       quirks: server.quirks.normalize_sse_events ||
         server.quirks.inject_accept_header !== DEFAULT_ACCEPT,
     };

@@ -3,6 +3,10 @@
  * call any of hundreds of upstream tools without every schema in its context. Search is ranked
  * (BM25, search.ts) and returns each hit's full input schema, so the model need not guess.
  */
+import type { Dispatcher } from "../core/dispatcher.ts";
+import type { CallContext } from "../core/context.ts";
+import { listPage } from "../core/lists.ts";
+import { globMatcher } from "../mcp/glob.ts";
 import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { closestNames, ToolIndex } from "./search.ts";
 
@@ -92,6 +96,61 @@ const NAMES = new Set(META_TOOLS.map((tool) => tool.name as string));
 /** Whether a name is one of the gateway tools. */
 export function isMetaTool(name: string): boolean {
   return NAMES.has(name);
+}
+
+/** How meta-tool mode is set up (`mcp.tools_mode`, `mcp.pinned`, `mcp.page_size`). */
+export interface MetaModeOptions {
+  toolsMode: "direct" | "meta" | "both";
+  pinned: readonly string[];
+  pageSize: number;
+}
+
+/**
+ * Meta-tool mode as a layer over the core: `tools/list` shows the gateway tools (with the pinned
+ * tools in `meta` mode, every tool in `both`), and a call of a gateway tool runs it; everything
+ * else, and every upstream tool it calls, goes through the core unchanged.
+ */
+export function withMetaTools(core: Dispatcher, options: MetaModeOptions): Dispatcher {
+  if (options.toolsMode === "direct") return core;
+  const pinned = globMatcher(options.pinned);
+  const indexes = new WeakMap<readonly JsonObject[], ToolIndex>();
+  const sources = (context: CallContext): MetaSources => ({
+    tools: () => core.tools(context.identity),
+    index: () => {
+      const all = core.tools(undefined);
+      let index = indexes.get(all);
+      if (!index) indexes.set(all, index = new ToolIndex(all));
+      return index;
+    },
+    serverOf: (name) => core.serverOf(name),
+    servers: () => core.servers(context.identity),
+    call: (name, args) => core.handle("tools/call", { name, arguments: args }, context),
+    allowed: (name) => core.mayCall(name, context.identity),
+  });
+  return {
+    ...core,
+    handle(method, params, context) {
+      try {
+        if (method === "tools/list") {
+          const tools = core.tools(context.identity);
+          const shown = options.toolsMode === "both"
+            ? tools
+            : tools.filter((tool) => pinned(tool.name as string));
+          return Promise.resolve(
+            listPage("tools", [...META_TOOLS, ...shown], params, options.pageSize),
+          );
+        }
+        const name = params?.name;
+        if (method === "tools/call" && typeof name === "string" && isMetaTool(name)) {
+          const args = isJsonObject(params?.arguments) ? params.arguments : {};
+          return callMetaTool(name, args, sources(context));
+        }
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return core.handle(method, params, context);
+    },
+  };
 }
 
 /** Runs a gateway tool. A wrong argument is a tool error (`isError`), as MCP asks of tools. */

@@ -12,10 +12,11 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import type { Catalog } from "../upstream/catalog.ts";
-import { logLevelAllows } from "./log_levels.ts";
-import { mayUseServer } from "./scopes.ts";
+import { logLevelAllows } from "../mcp/log_levels.ts";
+import { mayUseServer } from "../core/scopes.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
-import type { Subscriptions } from "./subscriptions.ts";
+import type { Subscriptions } from "../core/subscriptions.ts";
+import type { ListKind } from "./listen.ts";
 
 /** Where relayed messages go. */
 export interface RelayTargets {
@@ -29,9 +30,16 @@ const KINDS = [["tools", "tools"], ["prompts", "prompts"], ["resources", "resour
   "resources",
 ]] as const;
 
-/** Tells every session which lists changed between two catalogs (`notifications/<kind>/list_changed`). */
-export function announceChanges(previous: Catalog, next: Catalog, sessions: SessionStore): void {
-  const changed = new Set<string>();
+/**
+ * Tells every session which lists changed between two catalogs
+ * (`notifications/<kind>/list_changed`); returns the kinds that changed.
+ */
+export function announceChanges(
+  previous: Catalog,
+  next: Catalog,
+  sessions: SessionStore,
+): Set<ListKind> {
+  const changed = new Set<ListKind>();
   for (const [list, kind] of KINDS) {
     if (JSON.stringify(previous[list]) !== JSON.stringify(next[list])) changed.add(kind);
   }
@@ -39,6 +47,7 @@ export function announceChanges(previous: Catalog, next: Catalog, sessions: Sess
     const notice = JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` });
     for (const session of sessions.values()) sendUnsolicited(session, notice);
   }
+  return changed;
 }
 
 /** Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session instance. */

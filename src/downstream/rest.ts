@@ -23,7 +23,7 @@ import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
 import type { Catalog } from "../upstream/catalog.ts";
-import type { CallContext, Dispatcher } from "./dispatch.ts";
+import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
 import { addressOf } from "./client_limits.ts";
 import { closestNames } from "./search.ts";
 

@@ -44,6 +44,8 @@ export interface GatewayErrorOptions extends ErrorOptions {
   status?: number;
   /** For limits and open circuits: when trying again may succeed. */
   retryAfterMs?: number;
+  /** The JSON-RPC error code in the body of the upstream's HTTP error, if it sent one. */
+  rpcCode?: number;
 }
 
 /** An internal failure to reach or understand an upstream; clients see it as a -32000 error naming the upstream. */
@@ -57,6 +59,8 @@ export class GatewayError extends Error {
   readonly status: number | undefined;
   /** For limits and open circuits: when trying again may succeed. */
   readonly retryAfterMs: number | undefined;
+  /** The JSON-RPC error code in the body of the upstream's HTTP error, if it sent one. */
+  readonly rpcCode: number | undefined;
 
   constructor(
     code: GatewayErrorCode,
@@ -69,6 +73,7 @@ export class GatewayError extends Error {
     this.server = server;
     this.status = options?.status;
     this.retryAfterMs = options?.retryAfterMs;
+    this.rpcCode = options?.rpcCode;
   }
 }
 

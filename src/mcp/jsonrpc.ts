@@ -49,6 +49,12 @@ export const ErrorCode = {
   /** Implementation-defined: the gateway could not get an answer from an upstream. */
   UpstreamError: -32000,
   ResourceNotFound: -32002,
+  /** 2026-07-28: an HTTP header does not match the body, or a required one is missing. */
+  HeaderMismatch: -32020,
+  /** 2026-07-28: the request needs a client capability the client did not declare. */
+  MissingRequiredClientCapability: -32021,
+  /** 2026-07-28: the requested protocol version is not served; `data.supported` lists what is. */
+  UnsupportedProtocolVersion: -32022,
 } as const;
 
 /** Whether a value is a JSON object (not null, not an array). */

@@ -4,6 +4,7 @@
  */
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+import { isModernError } from "../mcp/era.ts";
 import type { Logger } from "../log.ts";
 import type { Deliver, MessageTransport } from "./transport.ts";
 
@@ -39,15 +40,23 @@ export class AutoTransport implements MessageTransport {
     return this.#current.open(deliver, onClose);
   }
 
-  async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
+  async send(
+    message: JsonRpcMessage,
+    signal: AbortSignal,
+    headers?: Record<string, string>,
+  ): Promise<void> {
     try {
-      await this.#current.send(message, signal);
+      await this.#current.send(message, signal, headers);
     } catch (error) {
       const isInitialize = "method" in message && message.method === "initialize";
       if (
         !isInitialize || this.#current.kind !== "streamable" || !(error instanceof GatewayError) ||
         error.status === undefined || !FALLBACK_STATUSES.has(error.status)
       ) throw error;
+      if (error.rpcCode !== undefined && isModernError(error.rpcCode)) {
+        // A 2026-07-28 server refused our 2025 handshake: legacy SSE would only hide why.
+        throw error;
+      }
       this.#log.info("upstream refused Streamable HTTP; trying legacy HTTP+SSE", {
         status: error.status,
       });

@@ -4,41 +4,34 @@
  * collide), progress tokens mapped both ways, deadlines, cancellation sent to this upstream
  * only, and one transparent re-initialize when the upstream expired our session.
  *
- * Which call a message belongs to: the one whose stream carried it (Streamable HTTP). On a
- * transport that cannot tell (stdio, legacy SSE), a server→client request goes to the call whose
- * progress token its `_meta` carries, else to the oldest call in flight when every call in
- * flight serves one downstream session, else it is refused (one client's request never reaches
- * another); a log message goes once to each downstream session with a call in flight, and to no
- * idle session. Resource updates and list changes always go to the shared handlers, which know
- * the subscribers and refresh the lists.
+ * Both eras: a legacy upstream gets `initialize` and a session; a 2026-07-28 upstream gets
+ * `server/discover` and every request carries the gateway's `_meta` envelope (with the caller's
+ * capabilities and log level). `era: auto` asks `server/discover` first and falls back to
+ * `initialize` on the answers a legacy server gives (era_probe.ts). What the upstream sends on
+ * its own is routed by inbound.ts.
  */
 import { GatewayError, McpError } from "../mcp/errors.ts";
+import { META, MODERN_PROTOCOL_VERSION, paramHeaders, withEnvelope } from "../mcp/era.ts";
 import type {
   JsonObject,
   JsonRpcMessage,
   JsonRpcNotification,
   JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
-import { ErrorCode, isJsonObject as isObject } from "../mcp/jsonrpc.ts";
+import { isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
 import { describeError, type Logger } from "../log.ts";
+import { type EraVerdict, judgeDiscover } from "./era_probe.ts";
+import { type InboundHandlers, InboundRouter, TOKEN_PREFIX } from "./inbound.ts";
 import { type MessageTransport, SessionExpiredError } from "./transport.ts";
 
-/** Receives notifications and server→client requests from the upstream. */
-export interface InboundHandlers {
-  /** A notification not tied to a request of ours (or whose request has no handler). */
-  onNotification?(notification: JsonRpcNotification): void;
-  /** A server→client request; the returned result (or thrown McpError) is sent back upstream. */
-  onRequest?(request: JsonRpcRequest, signal: AbortSignal): Promise<JsonObject>;
-  /** The transport closed while we did not ask it to. */
-  onClose?(error: Error | undefined): void;
-}
+export type { InboundHandlers } from "./inbound.ts";
 
 /** Per-request options. */
 export interface RequestOptions {
-  /** Cancels the request; the upstream is sent `notifications/cancelled`. */
+  /** Cancels the request; the upstream is told (`notifications/cancelled`, or the stream closes). */
   signal?: AbortSignal;
-  /** The deadline in milliseconds. */
+  /** The deadline in milliseconds; 0 for none (a `subscriptions/listen` stream). */
   timeoutMs: number;
   /** Notifications related to this request (progress carries the caller's original token). */
   onNotification?(notification: JsonRpcNotification): void;
@@ -46,9 +39,15 @@ export interface RequestOptions {
   onRequest?(request: JsonRpcRequest, signal: AbortSignal): Promise<JsonObject>;
   /** The downstream session the request serves: tells callers apart where the transport cannot. */
   owner?: string | undefined;
+  /** For a 2026-07-28 upstream: the capabilities of the client the request serves. */
+  clientCapabilities?: JsonObject;
+  /** For a 2026-07-28 upstream: the log level of the client the request serves. */
+  logLevel?: string | undefined;
+  /** For a 2026-07-28 upstream: the called tool's input schema (its `x-mcp-header` params). */
+  toolSchema?: unknown;
 }
 
-/** What the upstream answered to `initialize`. */
+/** What the upstream answered to `initialize` (or `server/discover`). */
 export interface InitializeResult {
   protocolVersion: string;
   capabilities: JsonObject;
@@ -56,17 +55,29 @@ export interface InitializeResult {
   instructions?: string;
 }
 
+/** Which era to speak: `auto` probes with `server/discover` first. */
+export type EraSetting = "auto" | "legacy" | "modern";
+
 /** Options of {@link RpcClient}. */
 export interface RpcClientOptions {
   server: string;
   transport: MessageTransport;
   clientInfo: { name: string; version: string };
-  /** Client capabilities declared to the upstream. */
+  /** Client capabilities declared to the upstream (a modern upstream gets them per request). */
   capabilities?: JsonObject;
   handlers?: InboundHandlers;
   log: Logger;
   /** Deadline of the handshake, in milliseconds. */
   timeoutMs: number;
+  /** Which era to speak; `legacy` when absent. */
+  era?: EraSetting;
+  /**
+   * For `auto` over stdio: a transport of its own for the probe, since a legacy server may not
+   * survive a `server/discover` before `initialize` (spec 2026-07-28: stdio, compatibility).
+   */
+  probeTransport?(): MessageTransport;
+  /** Learns which era the upstream turned out to speak (undefined: connecting failed, ask again). */
+  onEra?(era: "legacy" | "modern" | undefined): void;
   /** Called when the upstream expired our session and it is re-initialized. */
   onSessionReset?(): void;
 }
@@ -81,37 +92,37 @@ interface Pending {
 }
 
 const HANDSHAKE = "initialize";
-
-/** Our progress tokens upstream: a string, so an upstream's own numeric token never matches one. */
-const TOKEN_PREFIX = "mcpstead-";
-
-/** Notifications about the upstream as a whole, whatever stream carried them. */
-const SHARED = new Set([
-  "notifications/resources/updated",
-  "notifications/resources/list_changed",
-  "notifications/tools/list_changed",
-  "notifications/prompts/list_changed",
-]);
-
-/** The setting that gives each client its own upstream, per transport that cannot correlate. */
-const OWN_UPSTREAM: Partial<Record<MessageTransport["kind"], string>> = {
-  stdio: "sharing: per_session",
-  sse: "session: per_client",
-};
+/** How long a stdio server gets to answer the probe: a legacy one may just stay silent. */
+const STDIO_PROBE_MS = 5000;
+const DISCOVER = "server/discover";
 
 /** One upstream session seen as a JSON-RPC peer. */
 export class RpcClient {
   readonly #options: RpcClientOptions;
   readonly #pending = new Map<number, Pending>();
-  readonly #inbound = new Map<string | number, AbortController>();
+  readonly #inbound: InboundRouter;
   #nextId = 1;
   #generation = 0;
   #reinit: Promise<void> | undefined;
   #closed = false;
+  #opened = false;
   #initialized: InitializeResult | undefined;
+  /** The 2026-07-28 revision spoken, once the upstream turned out modern. */
+  #modern: string | undefined;
 
   constructor(options: RpcClientOptions) {
     this.#options = options;
+    this.#inbound = new InboundRouter({
+      server: options.server,
+      transport: options.transport,
+      handlers: options.handlers,
+      log: options.log,
+      calls: this.#pending,
+      answer: (response) =>
+        this.#closed
+          ? undefined
+          : options.transport.send(response, AbortSignal.timeout(options.timeoutMs)),
+    });
   }
 
   /** The transport in use. */
@@ -124,14 +135,95 @@ export class RpcClient {
     return this.#initialized;
   }
 
-  /** Opens the transport and performs initialize + notifications/initialized. */
+  /** The era spoken, once connected. */
+  get era(): "legacy" | "modern" | undefined {
+    if (this.#initialized === undefined) return undefined;
+    return this.#modern === undefined ? "legacy" : "modern";
+  }
+
+  /**
+   * Opens the transport and starts speaking: `server/discover` for a modern upstream,
+   * `initialize` + `notifications/initialized` for a legacy one (`auto` finds out which).
+   */
   async connect(signal?: AbortSignal): Promise<InitializeResult> {
-    await this.#options.transport.open(
-      (message, relatedTo) => this.#receive(message, relatedTo),
-      (error) => this.#onTransportClose(error),
-    );
+    try {
+      return await this.#connect(signal);
+    } catch (error) {
+      this.#options.onEra?.(undefined);
+      throw error;
+    }
+  }
+
+  async #connect(signal?: AbortSignal): Promise<InitializeResult> {
+    const era = this.#options.era ?? "legacy";
+    if (era !== "legacy") {
+      const verdict = this.#options.probeTransport && era === "auto"
+        ? await this.#probeSibling(signal)
+        : await this.probe(signal);
+      if (verdict.era === "modern") {
+        await this.#open();
+        this.#useModern(verdict.version, verdict.discover);
+        this.#options.onEra?.("modern");
+        return this.#initialized!;
+      }
+      if (verdict.era === "failed") throw this.#probeFailure(verdict.error);
+      if (era === "modern") {
+        throw new GatewayError(
+          "upstream_protocol_error",
+          this.#options.server,
+          `Upstream '${this.#options.server}' does not speak MCP 2026-07-28 (era: modern): ${verdict.evidence}`,
+        );
+      }
+      this.#options.log.debug("upstream speaks a 2025 revision", { evidence: verdict.evidence });
+    }
+    await this.#open();
     await this.#handshake(signal);
+    this.#options.onEra?.("legacy");
     return this.#initialized!;
+  }
+
+  /**
+   * Probes on a short-lived transport of its own: a modern answer means modern, anything else a
+   * started server says (an error, silence, an exit) means legacy; only a server that cannot be
+   * started at all is a failure.
+   */
+  async #probeSibling(signal?: AbortSignal): Promise<EraVerdict> {
+    const sibling = new RpcClient({
+      server: this.#options.server,
+      transport: this.#options.probeTransport!(),
+      clientInfo: this.#options.clientInfo,
+      log: this.#options.log,
+      timeoutMs: Math.min(this.#options.timeoutMs, STDIO_PROBE_MS),
+      era: "modern",
+      ...(this.#options.capabilities ? { capabilities: this.#options.capabilities } : {}),
+    });
+    try {
+      const verdict = await sibling.probe(signal);
+      if (
+        verdict.era !== "failed" || (verdict.error instanceof GatewayError &&
+          verdict.error.code === "upstream_unreachable")
+      ) return verdict;
+      return {
+        era: "legacy",
+        evidence: `it did not answer server/discover (${verdict.error.message})`,
+      };
+    } finally {
+      await sibling.close();
+    }
+  }
+
+  /** Asks `server/discover` (as a 2026-07-28 client) and judges which era the answer shows. */
+  async probe(signal?: AbortSignal): Promise<EraVerdict> {
+    await this.#open();
+    try {
+      const result = await this.#send(DISCOVER, undefined, {
+        timeoutMs: this.#options.timeoutMs,
+        ...(signal ? { signal } : {}),
+      }, MODERN_PROTOCOL_VERSION);
+      return judgeDiscover({ result });
+    } catch (error) {
+      return judgeDiscover({ error });
+    }
   }
 
   /** Sends a request and resolves with its result; upstream JSON-RPC errors reject as McpError, unchanged. */
@@ -147,6 +239,7 @@ export class RpcClient {
         `Upstream '${this.#options.server}' is closed`,
       );
     }
+    if (this.#modern !== undefined) return await this.#send(method, params, options, this.#modern);
     const generation = this.#generation;
     try {
       return await this.#send(method, params, options);
@@ -170,8 +263,12 @@ export class RpcClient {
     }
   }
 
-  /** Sends a notification. */
+  /**
+   * Sends a notification. A 2026-07-28 upstream over HTTP takes none (closing a stream is its
+   * cancellation, and roots changes are not announced), so nothing is sent to it there.
+   */
   async notify(method: string, params?: JsonObject): Promise<void> {
+    if (this.#modern !== undefined && this.#options.transport.kind !== "stdio") return;
     const message: JsonRpcNotification = params === undefined
       ? { jsonrpc: "2.0", method }
       : { jsonrpc: "2.0", method, params };
@@ -189,8 +286,42 @@ export class RpcClient {
         `Upstream '${this.#options.server}' was stopped`,
       ),
     );
-    for (const controller of this.#inbound.values()) controller.abort();
+    this.#inbound.abortAll();
     await this.#options.transport.close();
+  }
+
+  async #open(): Promise<void> {
+    if (this.#opened) return;
+    this.#opened = true;
+    await this.#options.transport.open(
+      (message, relatedTo) => this.#receive(message, relatedTo),
+      (error) => this.#onTransportClose(error),
+    );
+  }
+
+  #useModern(version: string, discover: JsonObject): void {
+    const meta = isObject(discover._meta) ? discover._meta : {};
+    const serverInfo = meta[META.serverInfo];
+    this.#modern = version;
+    this.#initialized = {
+      protocolVersion: version,
+      capabilities: isObject(discover.capabilities) ? discover.capabilities : {},
+      serverInfo: isObject(serverInfo) ? serverInfo : {},
+      ...(typeof discover.instructions === "string" ? { instructions: discover.instructions } : {}),
+    };
+    this.#options.transport.initialized(version);
+  }
+
+  /** The error of a probe whose answer says neither era: the real cause, as the upstream gave it. */
+  #probeFailure(error: Error): Error {
+    if (error instanceof GatewayError) return error;
+    const server = this.#options.server;
+    return new GatewayError(
+      "upstream_protocol_error",
+      server,
+      `Cannot speak to upstream '${server}': ${describeError(error)}`,
+      { cause: error },
+    );
   }
 
   async #handshake(signal?: AbortSignal): Promise<void> {
@@ -234,10 +365,23 @@ export class RpcClient {
     return this.#reinit;
   }
 
+  /** The gateway's envelope for one request to a 2026-07-28 upstream. */
+  #envelope(version: string, options: RequestOptions): JsonObject {
+    const envelope: JsonObject = {
+      [META.protocolVersion]: version,
+      [META.clientInfo]: this.#options.clientInfo,
+      [META.clientCapabilities]: options.clientCapabilities ?? this.#options.capabilities ?? {},
+    };
+    if (options.logLevel !== undefined) envelope[META.logLevel] = options.logLevel;
+    return envelope;
+  }
+
+  /** Sends one request, as a 2026-07-28 one when `modern` names the revision. */
   async #send(
     method: string,
     params: JsonObject | undefined,
     options: RequestOptions,
+    modern?: string,
   ): Promise<JsonObject> {
     const id = this.#nextId++;
     const server = this.#options.server;
@@ -252,10 +396,14 @@ export class RpcClient {
       pending.progressToken = meta.progressToken;
       outParams = { ...params, _meta: { ...meta, progressToken: `${TOKEN_PREFIX}${id}` } };
     }
+    if (modern !== undefined) outParams = withEnvelope(outParams, this.#envelope(modern, options));
     this.#pending.set(id, pending);
     const request: JsonRpcRequest = outParams === undefined
       ? { jsonrpc: "2.0", id, method }
       : { jsonrpc: "2.0", id, method, params: outParams };
+    const headers = modern !== undefined && options.toolSchema !== undefined
+      ? paramHeaders(options.toolSchema, params?.arguments)
+      : undefined;
     const work = new AbortController();
     pending.abort = () => work.abort();
     let timedOut = false;
@@ -276,7 +424,7 @@ export class RpcClient {
             `Request '${method}' to upstream '${server}' was cancelled`,
           ),
       );
-      if (method !== HANDSHAKE) {
+      if (method !== HANDSHAKE && method !== DISCOVER) {
         this.notify("notifications/cancelled", {
           requestId: id,
           reason: timedOut ? "timeout" : "cancelled by client",
@@ -285,14 +433,16 @@ export class RpcClient {
       }
     };
     const caller = options.signal;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      onAbort();
-    }, options.timeoutMs);
+    const timer = options.timeoutMs > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        onAbort();
+      }, options.timeoutMs)
+      : undefined;
     if (caller?.aborted) onAbort();
     else caller?.addEventListener("abort", onAbort, { once: true });
     try {
-      this.#options.transport.send(request, work.signal).catch(reject);
+      this.#options.transport.send(request, work.signal, headers).catch(reject);
       return await promise;
     } finally {
       clearTimeout(timer);
@@ -304,9 +454,9 @@ export class RpcClient {
   #receive(message: JsonRpcMessage, relatedTo?: number): void {
     if ("method" in message) {
       if ("id" in message && message.id !== undefined && message.id !== null) {
-        this.#serveInbound(message as JsonRpcRequest, relatedTo);
+        this.#inbound.request(message as JsonRpcRequest, relatedTo);
       } else {
-        this.#routeNotification(message, relatedTo);
+        this.#inbound.notification(message, relatedTo);
       }
       return;
     }
@@ -323,123 +473,6 @@ export class RpcClient {
     }
   }
 
-  #routeNotification(notification: JsonRpcNotification, relatedTo?: number): void {
-    if (notification.method === "notifications/progress") {
-      const pending = this.#byToken(notification.params?.progressToken);
-      if (pending?.progressToken === undefined) return;
-      pending.options.onNotification?.({
-        ...notification,
-        params: { ...notification.params, progressToken: pending.progressToken },
-      });
-      return;
-    }
-    if (notification.method === "notifications/cancelled") {
-      const requestId = notification.params?.requestId;
-      if (typeof requestId === "string" || typeof requestId === "number") {
-        this.#inbound.get(requestId)?.abort();
-      }
-      return;
-    }
-    const shared = this.#options.handlers?.onNotification;
-    if (SHARED.has(notification.method)) return shared?.(notification);
-    if (relatedTo !== undefined) {
-      const related = this.#pending.get(relatedTo)?.options.onNotification;
-      return related ? related(notification) : shared?.(notification);
-    }
-    const callers = notification.method === "notifications/message" &&
-        !this.#options.transport.correlates
-      ? this.#callers()
-      : [];
-    if (callers.length === 0) return shared?.(notification);
-    for (const caller of callers) caller.options.onNotification?.(notification);
-  }
-
-  /** The request of ours whose progress token (as we sent it upstream) is `token`. */
-  #byToken(token: unknown): Pending | undefined {
-    if (typeof token !== "string" || !token.startsWith(TOKEN_PREFIX)) return undefined;
-    const pending = this.#pending.get(Number(token.slice(TOKEN_PREFIX.length)));
-    return pending?.progressToken === undefined ? undefined : pending;
-  }
-
-  /**
-   * The oldest call in flight of each downstream session (of each call, when it names no
-   * owner); the gateway's own requests (listings, pings) relay nothing and do not count.
-   */
-  #callers(): Pending[] {
-    const oldest = new Map<unknown, Pending>();
-    for (const pending of this.#pending.values()) {
-      if (!pending.options.onRequest && !pending.options.onNotification) continue;
-      const owner = pending.options.owner ?? pending;
-      if (!oldest.has(owner)) oldest.set(owner, pending);
-    }
-    return [...oldest.values()];
-  }
-
-  /**
-   * The call a server→client request belongs to (undefined: none, the shared handlers answer);
-   * throws when calls of several downstream sessions are in flight and nothing tells them apart.
-   */
-  #askTarget(request: JsonRpcRequest, relatedTo: number | undefined): Pending | undefined {
-    if (relatedTo !== undefined) return this.#pending.get(relatedTo);
-    if (this.#options.transport.correlates) return undefined;
-    const meta = request.params?._meta;
-    const byToken = isObject(meta) ? this.#byToken(meta.progressToken) : undefined;
-    if (byToken?.options.onRequest) return byToken;
-    const callers = this.#callers();
-    if (callers.length <= 1) return callers[0];
-    const { server, transport } = this.#options;
-    throw new McpError(
-      ErrorCode.InvalidRequest,
-      `Cannot relay '${request.method}' from upstream '${server}': calls of ${callers.length} ` +
-        `clients are in flight and ${transport.kind} cannot tell which one asked; set ` +
-        `'${OWN_UPSTREAM[transport.kind]}' on server '${server}' so that each client gets its ` +
-        "own upstream",
-    );
-  }
-
-  #serveInbound(request: JsonRpcRequest, relatedTo?: number): void {
-    const controller = new AbortController();
-    this.#inbound.set(request.id, controller);
-    const answer = request.method === "ping"
-      ? Promise.resolve({})
-      : this.#ask(request, relatedTo, controller.signal);
-    answer.then(
-      (result) => ({ jsonrpc: "2.0" as const, id: request.id, result }),
-      (error) => ({
-        jsonrpc: "2.0" as const,
-        id: request.id,
-        error: error instanceof McpError
-          ? error.toJson()
-          : { code: ErrorCode.InternalError, message: "Internal error" },
-      }),
-    ).then((response) => {
-      this.#inbound.delete(request.id);
-      if (controller.signal.aborted || this.#closed) return;
-      return this.#options.transport.send(response, AbortSignal.timeout(this.#options.timeoutMs));
-    }).catch((error) =>
-      this.#options.log.warn("could not answer an upstream request", {
-        method: request.method,
-        error,
-      })
-    );
-  }
-
-  /** Has the client of the call the request belongs to (or the shared handlers) answer it. */
-  #ask(
-    request: JsonRpcRequest,
-    relatedTo: number | undefined,
-    signal: AbortSignal,
-  ): Promise<JsonObject> {
-    try {
-      const handler = this.#askTarget(request, relatedTo)?.options.onRequest ??
-        this.#options.handlers?.onRequest;
-      if (handler) return handler(request, signal);
-      throw new McpError(ErrorCode.MethodNotFound, `Method not found: '${request.method}'`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   #onTransportClose(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -452,7 +485,7 @@ export class RpcClient {
         error ? { cause: error } : undefined,
       ),
     );
-    for (const controller of this.#inbound.values()) controller.abort();
+    this.#inbound.abortAll();
     this.#options.handlers?.onClose?.(error);
   }
 

@@ -4,7 +4,13 @@
  * when an answer stream breaks after an event id, and a GET stream for unsolicited messages.
  */
 import { GatewayError } from "../mcp/errors.ts";
-import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
+import {
+  isJsonObject,
+  type JsonRpcErrorObject,
+  type JsonRpcMessage,
+  type JsonRpcRequest,
+} from "../mcp/jsonrpc.ts";
+import { encodeHeaderValue, isModernVersion, META } from "../mcp/era.ts";
 import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
 import { describeError } from "../log.ts";
 import { delay } from "./clock.ts";
@@ -24,6 +30,38 @@ export interface StreamableOptions extends HttpTransportOptions {
 }
 
 const IGNORED_EVENTS = new Set(["ping", "keepalive", "heartbeat"]);
+
+/** Requests whose `Mcp-Name` header mirrors `params.name` (or `params.uri`). */
+const NAMED = new Set(["tools/call", "prompts/get", "resources/read"]);
+
+/** The 2026-07-28 revision a message claims in its envelope, if any. */
+function modernVersionOf(message: JsonRpcMessage): string | undefined {
+  if (!("method" in message) || !isJsonObject(message.params)) return undefined;
+  const meta = message.params._meta;
+  const version = isJsonObject(meta) ? meta[META.protocolVersion] : undefined;
+  return typeof version === "string" ? version : undefined;
+}
+
+/** The JSON-RPC error in an HTTP error's body, if the body is one. */
+function errorBodyOf(text: string): JsonRpcErrorObject | undefined {
+  try {
+    const body = JSON.parse(text);
+    const error = isJsonObject(body) ? body.error : undefined;
+    if (!isJsonObject(error) || typeof error.code !== "number") return undefined;
+    const message = typeof error.message === "string" ? error.message : "";
+    return error.data === undefined
+      ? { code: error.code, message }
+      : { code: error.code, message, data: error.data };
+  } catch {
+    return undefined;
+  }
+}
+
+/** ` (supported: …)` for a -32022 error that lists the versions its server speaks. */
+function supportedOf(error: JsonRpcErrorObject): string {
+  const data = isJsonObject(error.data) ? error.data : undefined;
+  return Array.isArray(data?.supported) ? ` (supported: ${data.supported.join(", ")})` : "";
+}
 const DEFAULT_RETRY_MS = 1000;
 const DRAIN_LIMIT_MS = 10_000;
 
@@ -52,6 +90,8 @@ export class StreamableHttpTransport implements MessageTransport {
   }
 
   initialized(protocolVersion: string): void {
+    // A 2026-07-28 upstream has no GET stream: the supervisor listens with subscriptions/listen.
+    if (isModernVersion(protocolVersion)) return;
     this.#protocolVersion = protocolVersion;
     this.#listener?.abort();
     this.#listener = new AbortController();
@@ -64,14 +104,21 @@ export class StreamableHttpTransport implements MessageTransport {
     this.#protocolVersion = undefined;
   }
 
-  async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
+  async send(
+    message: JsonRpcMessage,
+    signal: AbortSignal,
+    extra?: Record<string, string>,
+  ): Promise<void> {
     const server = this.#options.server;
-    const sentSession = this.#sessionId;
+    const modern = modernVersionOf(message);
+    const sentSession = modern === undefined ? this.#sessionId : undefined;
     let res: Response;
     try {
       res = await this.#fetch(this.#options.url, {
         method: "POST",
-        headers: this.#headers("application/json"),
+        headers: modern === undefined
+          ? this.#headers("application/json")
+          : this.#modernHeaders(message as JsonRpcRequest, modern, extra),
         body: this.#serialize(message),
         signal: signal,
       });
@@ -94,20 +141,31 @@ export class StreamableHttpTransport implements MessageTransport {
           `Upstream '${server}' no longer knows session (HTTP ${res.status})`,
         );
       }
+      const rpcError = errorBodyOf(text);
+      if (rpcError !== undefined && modern !== undefined && requestId !== undefined) {
+        // A 2026-07-28 server answers its errors with an HTTP status and a JSON-RPC body.
+        this.#deliver({ jsonrpc: "2.0", id: requestId, error: rpcError }, requestId);
+        return;
+      }
       this.#options.log.debug("upstream answered an HTTP error", {
         status: res.status,
         body: text.slice(0, 200),
       });
+      const detail = rpcError === undefined
+        ? ""
+        : `: ${rpcError.code} ${rpcError.message}${supportedOf(rpcError)}`;
       throw new GatewayError(
         "upstream_http_error",
         server,
         `Upstream '${server}' answered HTTP ${res.status}${
           res.statusText ? ` ${res.statusText}` : ""
-        }`,
-        { status: res.status },
+        }${detail}`,
+        rpcError === undefined
+          ? { status: res.status }
+          : { status: res.status, rpcCode: rpcError.code },
       );
     }
-    const session = res.headers.get("mcp-session-id");
+    const session = modern === undefined ? res.headers.get("mcp-session-id") : null;
     if (session !== null) this.#sessionId = session;
     const type = res.headers.get("content-type") ?? "";
     if (type.includes("text/event-stream")) {
@@ -158,6 +216,28 @@ export class StreamableHttpTransport implements MessageTransport {
       headers["mcp-protocol-version"] = this.#protocolVersion;
     }
     if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
+    return headers;
+  }
+
+  /** The headers of a 2026-07-28 request: no session, the method and name mirrored (spec: SEP-2243). */
+  #modernHeaders(
+    message: JsonRpcRequest,
+    version: string,
+    extra: Record<string, string> | undefined,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {
+      ...this.#options.headers,
+      accept: this.#options.accept ?? "application/json, text/event-stream",
+      "user-agent": this.#options.userAgent,
+      "content-type": "application/json",
+      "mcp-protocol-version": version,
+      "mcp-method": message.method,
+      ...extra,
+    };
+    const name = message.params?.[message.method === "resources/read" ? "uri" : "name"];
+    if (NAMED.has(message.method) && typeof name === "string") {
+      headers["mcp-name"] = encodeHeaderValue(name);
+    }
     return headers;
   }
 

@@ -21,11 +21,14 @@ import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./l
 import type { Clock } from "./clock.ts";
 import { SessionInstances, type SessionRef } from "./instances.ts";
 import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
+import { UpstreamListen } from "./listen_stream.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
 export interface UpstreamClient {
   readonly transport: { readonly kind: string };
+  /** The era spoken, once connected. */
+  readonly era: "legacy" | "modern" | undefined;
   readonly initializeResult: InitializeResult | undefined;
   connect(signal?: AbortSignal): Promise<InitializeResult>;
   request(
@@ -130,6 +133,9 @@ export interface UpstreamStatus {
   lastError: string | undefined;
   /** The lists are those of an earlier connection: the upstream is not connected now. */
   stale: boolean;
+  /** The era and protocol revision spoken, while connected. */
+  era: "legacy" | "modern" | undefined;
+  protocolVersion: string | undefined;
 }
 
 /** Options of {@link Supervisor}. */
@@ -164,6 +170,9 @@ export interface SupervisorOptions {
 
 type Wake = "refresh" | "check" | "closed";
 
+/** Subscription requests a 2026-07-28 upstream serves through its listen stream instead. */
+const SUBSCRIPTION_CHANGE = new Set(["resources/subscribe", "resources/unsubscribe"]);
+
 const LIST_CHANGED = new Set([
   "notifications/tools/list_changed",
   "notifications/prompts/list_changed",
@@ -192,6 +201,9 @@ export class Supervisor {
 
   readonly #instances: SessionInstances | undefined;
   #guards: Guards;
+  /** The listen stream of a 2026-07-28 upstream, and the resources clients subscribed to there. */
+  #listen: UpstreamListen | undefined;
+  readonly #watched = new Set<string>();
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
@@ -296,6 +308,8 @@ export class Supervisor {
       reconnects: this.#reconnects,
       lastError: this.#lastError,
       stale: this.#phase !== "connected" && this.#lists !== EMPTY_LISTS,
+      era: this.client?.era,
+      protocolVersion: this.client?.initializeResult?.protocolVersion,
     };
   }
 
@@ -329,6 +343,9 @@ export class Supervisor {
     options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
     if (!this.client) throw this.#unavailable();
+    if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
+      return this.#watch(params?.uri, method === "resources/subscribe");
+    }
     const wait = this.#guards.bucket.take();
     if (wait > 0) {
       throw new GatewayError(
@@ -558,8 +575,18 @@ export class Supervisor {
       this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
     }
     this.#failures = 0;
+    if (client.era === "modern") {
+      this.#listen = new UpstreamListen(client, {
+        clock: this.#options.clock,
+        log: this.#options.log,
+        retryMs: 1000,
+        resources: () => [...this.#watched],
+      });
+      this.#listen.refresh();
+    }
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
+      era: client.era,
       protocol_version: init.protocolVersion,
       tools: this.#lists.tools.length,
     });
@@ -581,7 +608,9 @@ export class Supervisor {
         throw this.#closeError;
       }
       if (wakes.has("check") && !wakes.has("refresh")) {
-        await client.request("ping", undefined, { timeoutMs: config.timeout * 1000, signal });
+        // 2026-07-28 removed ping; server/discover is its cheapest request.
+        const probe = client.era === "modern" ? "server/discover" : "ping";
+        await client.request(probe, undefined, { timeoutMs: config.timeout * 1000, signal });
         this.#lastSeen = clock.now();
         this.#options.events?.checked(true);
         this.#guards.breaker.recovered();
@@ -685,10 +714,26 @@ export class Supervisor {
     }
   }
 
+  /**
+   * A resource subscription of a 2026-07-28 upstream, which has no `resources/subscribe`: its
+   * listen stream asks for the resource's updates from now on.
+   */
+  #watch(uri: unknown, wanted: boolean): JsonObject {
+    if (typeof uri !== "string") return {};
+    const known = this.#watched.has(uri);
+    if (wanted === known) return {};
+    if (wanted) this.#watched.add(uri);
+    else this.#watched.delete(uri);
+    this.#listen?.refresh();
+    return {};
+  }
+
   /** Closes the current session (its lists stay, stale); a lost connection is announced. */
   async #drop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
+    this.#listen?.stop();
+    this.#listen = undefined;
     if (this.#phase === "connected") this.#setPhase("connecting");
     await client?.close().catch(() => {});
   }

@@ -22,9 +22,14 @@ export interface MessageTransport {
    * Sends one message. For HTTP transports the call also reads the answer stream of a request
    * and delivers what arrives on it, resolving once the response to `message` was delivered or
    * the stream ended. Throws {@link SessionExpiredError} when the upstream no longer knows the
-   * session and did not process the message.
+   * session and did not process the message. `headers` are extra HTTP headers of a 2026-07-28
+   * request (`Mcp-Param-*`); transports other than HTTP ignore them.
    */
-  send(message: JsonRpcMessage, signal: AbortSignal): Promise<void>;
+  send(
+    message: JsonRpcMessage,
+    signal: AbortSignal,
+    headers?: Record<string, string>,
+  ): Promise<void>;
   /** Called once the handshake has completed (for example to open a listening stream). */
   initialized(protocolVersion: string): void;
   /** Forgets the upstream session, so the next initialize starts a new one. */

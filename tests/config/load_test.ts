@@ -55,6 +55,7 @@ const SERVER_DEFAULTS = {
   session: "shared",
   prefix: true,
   protocol: "auto",
+  era: "auto",
   required: false,
   timeout: 60,
   tls_skip_verify: false,

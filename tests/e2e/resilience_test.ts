@@ -114,10 +114,12 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   assert.deepEqual(Object.keys(ok).sort(), [
     "circuit",
     "connected",
+    "era",
     "last_error",
     "last_seen_seconds_ago",
     "name",
     "protocol",
+    "protocol_version",
     "reconnects",
     "required",
     "state",
@@ -128,6 +130,8 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   ]);
   assert.equal(ok.name, "up");
   assert.equal(ok.connected, true);
+  assert.equal(ok.era, "legacy");
+  assert.equal(ok.protocol_version, "2025-11-25");
   assert.equal(ok.required, true);
   assert.equal(ok.transport, "streamable");
   assert.equal(ok.protocol, "auto");

@@ -113,6 +113,8 @@ Deno.test("a stdio child writing garbage on stdout gets a clear error that does 
     const quoting: string | undefined = lines.find((l) => l.includes("GARBAGE-SECRET"));
     assert.equal(quoting, undefined, "the line is logged at debug only");
   } finally {
+    // As main.ts does: the gateway ends its sessions (and their GET streams) before the server stops.
+    await gateway.dispose();
     await server.shutdown();
   }
 });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { createDispatcher, type Dispatcher } from "../../src/downstream/dispatch.ts";
+import { createDispatcher, type Dispatcher } from "../../src/core/dispatcher.ts";
 import { SseChannel } from "../../src/downstream/sse_channel.ts";
-import { createMcpEndpoint } from "../../src/downstream/endpoint.ts";
+import { createMcpEndpoint } from "../../src/downstream/mcp_endpoint.ts";
+import { createSessionEndpoint } from "../../src/downstream/session_endpoint.ts";
+import { createModernEndpoint } from "../../src/downstream/modern_endpoint.ts";
+import { Listeners } from "../../src/downstream/listen.ts";
+import { InputFlows } from "../../src/core/input_flows.ts";
+import { RequestStateCodec } from "../../src/core/request_state.ts";
 import { OUTBOX_LIMIT, sendUnsolicited, SessionStore } from "../../src/downstream/sessions.ts";
 import { type Authenticator, bearerAuthenticator, type Identity } from "../../src/http/auth.ts";
 import { createOriginGuard } from "../../src/http/origin.ts";
@@ -9,7 +14,7 @@ import { createRouter } from "../../src/http/router.ts";
 import { silentLogger } from "../../src/log.ts";
 import { negotiateVersion } from "../../src/mcp/protocol.ts";
 import { Catalog } from "../../src/upstream/catalog.ts";
-import { Subscriptions } from "../../src/downstream/subscriptions.ts";
+import { Subscriptions } from "../../src/core/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
 
@@ -38,32 +43,51 @@ function setup(options: Setup = {}) {
     upstreams: { catalog: () => new Catalog(), supervisors: () => [], supervisor: () => undefined },
     subscriptions: new Subscriptions(),
     sessionLogLevels: () => [],
-    toolsMode: "direct",
-    pinned: [],
     serverInfo: { name: "mcpstead", version: "test" },
     pageSize: 10,
   });
-  const endpoint = createMcpEndpoint({
+  const maxBodyBytes = options.maxBodyBytes ?? 4096;
+  const session = createSessionEndpoint({
     sessions,
     dispatcher,
-    guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
-    authenticate: options.authenticate ??
-      (options.token ? bearerAuthenticator(options.token) : undefined),
-    maxBodyBytes: options.maxBodyBytes ?? 4096,
-    maxSessionsPerClient: options.maxSessionsPerClient ?? 0,
-    maxSessions: options.maxSessions ?? 1000,
-    maxInitializeBytes: options.maxInitializeBytes ?? 4096,
-    limits: {
-      maxJsonDepth: 8,
-      maxJsonValues: 1000,
-      maxHeaderBytes: 4096,
-      bodyTimeoutMs: 1000,
-      streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
-    },
+    caps: { perClient: options.maxSessionsPerClient ?? 0, total: options.maxSessions ?? 1000 },
+    maxInitializeBytes: Math.min(maxBodyBytes, options.maxInitializeBytes ?? 4096),
+    streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
     maxBatchSize: 3,
     keepAliveMs: 60_000,
     log: silentLogger,
     accepting: options.accepting ?? (() => true),
+  });
+  const modern = createModernEndpoint({
+    dispatcher,
+    flows: new InputFlows({
+      codec: new RequestStateCodec(RequestStateCodec.randomKey()),
+      clock,
+      node: "test",
+      ttlMs: 60_000,
+      maxFlows: 10,
+      maxFlowsPerPrincipal: 10,
+    }),
+    listeners: new Listeners({ max: 10, maxPerPrincipal: 10 }),
+    serverInfo: { name: "mcpstead", version: "test" },
+    supportedVersions: ["2026-07-28", "2025-11-25"],
+    cacheHints: () => ({ ttlMs: 0, cacheScope: "public" }),
+    toolSchema: () => undefined,
+    streamBufferBytes: options.streamBufferBytes ?? 1 << 20,
+    keepAliveMs: 60_000,
+    log: silentLogger,
+  });
+  const endpoint = createMcpEndpoint({
+    admission: {
+      guard: createOriginGuard({ bindHost: "127.0.0.1", allowedHosts: [], allowedOrigins: [] }),
+      authenticate: options.authenticate ??
+        (options.token ? bearerAuthenticator(options.token) : undefined),
+      maxHeaderBytes: 4096,
+    },
+    bodyLimits: { maxBodyBytes, maxJsonDepth: 8, maxJsonValues: 1000, bodyTimeoutMs: 1000 },
+    maxInitializeBytes: options.maxInitializeBytes ?? 4096,
+    session,
+    modern,
   });
   const handler = createRouter({
     "/mcp": { POST: endpoint.post, GET: endpoint.get, DELETE: endpoint.delete },
@@ -246,6 +270,9 @@ function streamingDispatcher(): Dispatcher {
     }),
     tools: () => [],
     mayCall: () => false,
+    serverOf: () => undefined,
+    servers: () => [],
+    upstreamEra: () => undefined,
     async handle(method, params, context) {
       if (method === "notify") {
         context.notify({
