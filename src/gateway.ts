@@ -340,7 +340,14 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
-  const flowGc = sweepFlows(flows, clock, stop.signal);
+  const flowGc = sweepRequestState(clock, stop.signal, () => {
+    flows.sweep();
+    // A 2026-07-28 caller has no session: its own upstream instances idle out instead.
+    const idleMs = config.mcp.session.idle_ttl_seconds * 1000;
+    for (const supervisor of supervisors()) {
+      supervisor.releaseIdle(idleMs, (key) => !sessions.has(key)).catch(() => {});
+    }
+  });
 
   const dispose = async () => {
     if (stop.signal.aborted) return;
@@ -384,14 +391,21 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   };
 }
 
-/** Cancels input flows whose client did not come back, every few seconds until `signal` aborts. */
-async function sweepFlows(flows: InputFlows, clock: Clock, signal: AbortSignal): Promise<void> {
+/**
+ * What outlives a request without a session, swept every few seconds until `signal` aborts:
+ * input flows whose client did not come back, and idle upstream instances of sessionless callers.
+ */
+async function sweepRequestState(
+  clock: Clock,
+  signal: AbortSignal,
+  sweep: () => void,
+): Promise<void> {
   while (!signal.aborted) {
     try {
       await clock.sleep(FLOW_SWEEP_MS, signal);
     } catch {
       return;
     }
-    flows.sweep();
+    sweep();
   }
 }

@@ -173,6 +173,11 @@ export class SessionStore {
     return best;
   }
 
+  /** Whether a session with this id is live (without marking it active). */
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
   /** Looks a session up and marks it active. */
   touch(id: string): Session | undefined {
     const session = this.#sessions.get(id);

@@ -27,12 +27,16 @@ export interface SessionInstancesOptions {
   /** Requests of a session's instance not tied to a request of ours (e.g. roots/list). */
   onRequest(request: JsonRpcRequest, sessionId: string, signal: AbortSignal): Promise<JsonObject>;
   log: Logger;
+  /** Milliseconds since the epoch (the supervisor's clock). */
+  now(): number;
 }
 
 /** The per-session instances of one upstream server. */
 export class SessionInstances {
   readonly #options: SessionInstancesOptions;
   readonly #instances = new Map<string, Promise<UpstreamClient>>();
+  /** When each instance was last asked for, by session key. */
+  readonly #used = new Map<string, number>();
 
   constructor(options: SessionInstancesOptions) {
     this.#options = options;
@@ -45,6 +49,7 @@ export class SessionInstances {
 
   /** The session's instance, started and initialized on first use. */
   get(session: SessionRef, signal: AbortSignal): Promise<UpstreamClient> {
+    this.#used.set(session.id, this.#options.now());
     const existing = this.#instances.get(session.id);
     if (existing) return existing;
     const { server, maxInstances } = this.#options;
@@ -80,8 +85,19 @@ export class SessionInstances {
     return this.#instances.get(sessionId);
   }
 
+  /**
+   * Closes instances unused for `idleMs` whose key `ended` says has no session any more (a
+   * 2026-07-28 caller has none: its instances are keyed by principal and only idle out).
+   */
+  releaseIdle(idleMs: number, ended: (key: string) => boolean): Promise<void>[] {
+    const cutoff = this.#options.now() - idleMs;
+    const idle = [...this.#used].filter(([key, at]) => at < cutoff && ended(key));
+    return idle.map(([key]) => this.release(key));
+  }
+
   /** Closes the session's instance, if it has one. */
   async release(sessionId: string): Promise<void> {
+    this.#used.delete(sessionId);
     const instance = this.#instances.get(sessionId);
     if (!instance) return;
     this.#instances.delete(sessionId);

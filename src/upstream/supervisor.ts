@@ -218,6 +218,7 @@ export class Supervisor {
           options.onNotification?.(notification, sessionId),
         onRequest: (request, sessionId, signal) => this.#onRequest(request, sessionId, signal),
         log: options.log,
+        now: () => options.clock.now(),
       });
     }
   }
@@ -268,6 +269,11 @@ export class Supervisor {
     const instance = sessionId === undefined ? undefined : this.#instances?.existing(sessionId);
     const client = instance ? await instance : this.client;
     await client?.notify(method, params);
+  }
+
+  /** Ends instances unused for `idleMs` whose key has no live session (2026-07-28 callers). */
+  async releaseIdle(idleMs: number, ended: (key: string) => boolean): Promise<void> {
+    await Promise.all(this.#instances?.releaseIdle(idleMs, ended) ?? []);
   }
 
   /** Ends the upstream instance of a downstream session that ended. */
