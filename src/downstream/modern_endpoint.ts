@@ -205,10 +205,32 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       );
     }
     if (method === "subscriptions/listen") {
-      return options.listeners.serve(id!, caller.principal, message.params, {
+      // One context for the stream's lifetime: its subscriptions are those of a pseudo-session.
+      let stream: CallContext | undefined;
+      const contextOf = (key: string): CallContext =>
+        stream ??= {
+          sessionId: key,
+          protocolVersion: envelope.protocolVersion,
+          clientCapabilities: envelope.clientCapabilities,
+          identity: caller.identity,
+          state: { logLevel: undefined, subscriptions: new Set() },
+          signal: new AbortController().signal,
+          notify: () => {},
+          ask: refuseAsk,
+        };
+      return await options.listeners.serve(id!, caller.principal, message.params, {
         offered: dispatcher.initialize({}).capabilities as JsonObject,
         keepAliveMs: options.keepAliveMs,
         bufferBytes: options.streamBufferBytes,
+        resources: {
+          subscribe: (key, uri) =>
+            dispatcher.handle("resources/subscribe", { uri }, contextOf(key)).then(
+              () => true,
+              () => false,
+            ),
+          unsubscribe: (key, uri) =>
+            dispatcher.handle("resources/unsubscribe", { uri }, contextOf(key)).then(() => {}),
+        },
       });
     }
     const controller = new AbortController();
