@@ -112,7 +112,13 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     const out: JsonObject = { ...result, _meta: { ...meta, ...resultMeta } };
     out.resultType ??= "complete";
     if (CACHEABLE.has(method) && out.resultType === "complete") {
-      Object.assign(out, options.cacheHints(identity));
+      const gateway = options.cacheHints(identity);
+      // A read is one upstream's answer: its own hints hold, never fresher or more shared than ours.
+      const ttlMs = typeof out.ttlMs === "number" && out.ttlMs >= 0
+        ? Math.min(out.ttlMs, gateway.ttlMs)
+        : gateway.ttlMs;
+      out.ttlMs = ttlMs;
+      out.cacheScope = out.cacheScope === "private" ? "private" : gateway.cacheScope;
     }
     return out;
   };

@@ -605,7 +605,7 @@ export class Supervisor {
 
     while (!signal.aborted) {
       const config = this.#options.config;
-      await this.#waitForWake(Math.max(config.tools.ttl_seconds, 1) * 1000, signal);
+      await this.#waitForWake(this.#refreshMs(config), signal);
       if (signal.aborted) return;
       const wakes = new Set(this.#pending);
       this.#pending.clear();
@@ -639,6 +639,16 @@ export class Supervisor {
         this.#options.onChange();
       }
     }
+  }
+
+  /**
+   * How long the lists stay fresh: `tools.ttl_seconds`, or sooner when a 2026-07-28 upstream
+   * said so in its caching hints (at most once a second).
+   */
+  #refreshMs(config: SupervisedConfig): number {
+    const configured = Math.max(config.tools.ttl_seconds, 1) * 1000;
+    const hinted = this.#lists.hints?.ttlMs;
+    return hinted === undefined ? configured : Math.min(configured, Math.max(hinted, 1000));
   }
 
   #listOptions(signal: AbortSignal): ListOptions {
