@@ -53,7 +53,9 @@ export async function listAll(
       ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
       : [],
   };
-  if (hints.ttlMs !== undefined) lists.hints = { ttlMs: hints.ttlMs, private: hints.private ?? false };
+  if (hints.ttlMs !== undefined) {
+    lists.hints = { ttlMs: hints.ttlMs, private: hints.private ?? false };
+  }
   return lists;
 }
 

@@ -55,7 +55,8 @@ Deno.test("Listeners acknowledge first, tag every notification, and end graceful
 
 Deno.test("Listeners.hasRoom() caps streams per principal and in all", () => {
   const listeners = new Listeners({ max: 3, maxPerPrincipal: 2 });
-  const open = (principal: string) => listeners.open(crypto.randomUUID(), 1, principal, {}, new SseChannel());
+  const open = (principal: string) =>
+    listeners.open(crypto.randomUUID(), 1, principal, {}, new SseChannel());
   open("a");
   const second = open("a");
   assert.equal(listeners.hasRoom("a"), false);
