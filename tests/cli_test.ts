@@ -194,6 +194,7 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
   const path = await configFile(
     (await Deno.readTextFile(example)).replace(/^port: 8766/m, "port: 0"),
   );
+  const lock = await Deno.readTextFile(new URL("../deno.lock", import.meta.url));
   const gateway = await serveGateway(MAIN, ["--config", path]);
   try {
     const deadline = Date.now() + 120_000;
@@ -217,6 +218,8 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
       }
     }
     assert.ok(names.includes("everything__echo"), names.join(","));
+    const after = await Deno.readTextFile(new URL("../deno.lock", import.meta.url));
+    assert.equal(after, lock, "the demo's child leaves the gateway's deno.lock alone");
   } finally {
     assert.equal(await gateway.stop(), 0);
   }
