@@ -27,13 +27,11 @@ Deno.test("deno.json and deno.lock name exactly the npm packages main.ts imports
     JSON.parse(new TextDecoder().decode(info.stdout)).npmPackages,
   ).sort();
   assert.deepEqual(await lockPackages(`${ROOT}deno.lock`), graph);
-  const mapped = Object.values(denoJson.imports).map((s) =>
-    s.replace(/^npm:\/?/, "")
-  ).sort();
+  const mapped = Object.values(denoJson.imports).map((s) => s.replace(/^npm:\/?/, "")).sort();
   assert.deepEqual(mapped, graph);
 });
 
-Deno.test("tests/deno.json pins the gateway's packages as deno.json does, with its compiler options", async () => {
+Deno.test("tests/deno.json pins the gateway's packages as deno.json does, with its compiler, fmt and lint options", async () => {
   const testImports: Record<string, string> = testJson.imports;
   for (const [name, target] of Object.entries(denoJson.imports)) {
     assert.equal(
@@ -43,6 +41,8 @@ Deno.test("tests/deno.json pins the gateway's packages as deno.json does, with i
     );
   }
   assert.deepEqual(testJson.compilerOptions, denoJson.compilerOptions);
+  assert.deepEqual(testJson.fmt.lineWidth, denoJson.fmt.lineWidth);
+  assert.deepEqual(testJson.lint.rules, denoJson.lint.rules);
   const gateway = await lockPackages(`${ROOT}deno.lock`);
   const tests = await lockPackages(`${ROOT}tests/deno.lock`);
   assert.deepEqual(
