@@ -5,38 +5,7 @@ import { connectClient } from "./_support/client.ts";
 import { serveGateway } from "./_support/process.ts";
 import { waitFor } from "./_support/wait.ts";
 import { stdioUpstream, withMarker } from "./_support/procs.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** The Deno cache of this run, kept when a test fakes HOME (otherwise deno would download again). */
-const DENO_DIR = Deno.env.get("DENO_DIR") ??
-  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1", DENO_DIR, PATH: Deno.env.get("PATH") ?? "", ...env },
-    clearEnv: true,
-    ...(cwd ? { cwd } : {}),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function configFile(text: string): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/mcpstead.yaml`;
-  await Deno.writeTextFile(path, text);
-  return path;
-}
+import { configFile, MAIN, runMcpstead as run } from "./_support/cli.ts";
 
 Deno.test("mcpstead --version prints the version from deno.json", async () => {
   for (const flag of ["--version", "-V"]) {
@@ -63,11 +32,19 @@ Deno.test("mcpstead --help lists the commands, routes and environment variables"
   }
 });
 
-Deno.test("mcpstead exits 2 on a usage error", async () => {
-  for (const args of [["--bogus"], ["frobnicate"], ["--log-format", "xml"]]) {
+Deno.test("mcpstead exits 2 on a usage error, naming the option in plain words", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown option '--bogus'"],
+    [["--conifg", "x.yaml"], "unknown option '--conifg' (did you mean '--config'?)"],
+    [["--config"], "--config needs a value"],
+    [["--watch=yes"], "--watch takes no value"],
+    [["frobnicate"], "unknown command 'frobnicate'"],
+    [["--log-format", "xml"], "--log-format must be auto, json or pretty (got 'xml')"],
+  ];
+  for (const [args, message] of cases) {
     const { code, stderr } = await run(args);
     assert.equal(code, 2, args.join(" "));
-    assert.match(stderr, /Run 'mcpstead --help' for usage/);
+    assert.equal(stderr, `mcpstead: ${message}\nRun 'mcpstead --help' for usage.\n`);
   }
 });
 

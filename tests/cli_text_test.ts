@@ -84,7 +84,8 @@ Deno.test("the bash completion parses and completes commands, flags and values",
   assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
   assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
   assert.deepEqual(await complete("mcpstead --w"), ["--watch"]);
-  assert.deepEqual(await complete("mcpstead check --"), ["--config", "--help"]);
+  assert.deepEqual(await complete("mcpstead check --"), ["--config", "--connect", "--help"]);
+  assert.deepEqual(await complete("mcpstead openapi --"), ["--config", "--help"]);
 });
 
 Deno.test(requireTool(["zsh"], {
@@ -124,6 +125,8 @@ Deno.test(requireTool(["fish"], {
     assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
     assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
     assert.ok((await complete("mcpstead --")).includes("--watch"));
+    assert.ok(!(await complete("mcpstead --")).includes("--connect"));
+    assert.ok((await complete("mcpstead check --")).includes("--connect"));
   },
 }));
 
