@@ -59,6 +59,8 @@ import { createServerSupervisor } from "./servers.ts";
 export interface GatewayDeps {
   /** The gateway's version, as in deno.json. */
   version: string;
+  /** The commit it runs from (`git_sha` of `mcpstead_build_info`), when known. */
+  gitSha?: string;
   log?: Logger;
   clock?: Clock;
   /** The `fetch` used for one upstream; by default the global one, with the server's CA file if set. */
@@ -175,7 +177,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
         };
       }),
     sessionsActive: () => sessions.size,
-  }, { version: deps.version });
+  }, { version: deps.version, ...(deps.gitSha === undefined ? {} : { gitSha: deps.gitSha }) });
 
   const rebuildCatalog = () => {
     const next = new Catalog(

@@ -22,6 +22,7 @@ const INSTALL: Record<string, string> = {
   actionlint: "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.7 (.ci/run does)",
   podman: "apt-get install podman",
   "redis-server": "apt-get install redis-server",
+  git: "apt-get install git",
 };
 
 /** Whether CI is set to a non-empty value; unreadable (no env permission) counts as set. */
