@@ -209,7 +209,15 @@ function gatewayConfig(options: Options, fixtureUrl: string | undefined): string
   const q = (value: string) => JSON.stringify(value);
   let server = `  - name: ${SERVER_NAME}\n`;
   if (options.transport === "stdio") {
-    const args = ["run", "--config", TEST_CONFIG, "-A", FIXTURES[options.fixture], "--transport", "stdio"];
+    const args = [
+      "run",
+      "--config",
+      TEST_CONFIG,
+      "-A",
+      FIXTURES[options.fixture],
+      "--transport",
+      "stdio",
+    ];
     server += `    command: ${q(Deno.execPath())}\n    args: ${JSON.stringify(args)}\n` +
       `    cwd: ${q(ROOT)}\n    inherit_env: true\n`;
     if (options.session === "per_client") server += "    sharing: per_session\n";
