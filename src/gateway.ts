@@ -67,6 +67,8 @@ export interface GatewayDeps {
   fetchFor?(server: ServerConfig): FetchLike;
   /** Reads the config file again, for reloads (SIGHUP, `POST /-/reload`, `--watch`). */
   loadConfig?(): Promise<Config>;
+  /** How often an idle SSE stream gets a keep-alive comment; default 25 s (tests shorten it). */
+  keepAliveMs?: number;
 }
 
 /** A health report, as served by `GET /health`. */
@@ -302,7 +304,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       },
       limitClient,
       maxBatchSize: current.mcp.limits.max_batch,
-      keepAliveMs: KEEPALIVE_MS,
+      keepAliveMs: deps.keepAliveMs ?? KEEPALIVE_MS,
       log,
       accepting: () => accepting,
       observer: {

@@ -4,7 +4,7 @@
  * @module
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
 import { waitFor } from "./wait.ts";
@@ -23,13 +23,14 @@ export interface RunningGateway extends AsyncDisposable {
 
 /**
  * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway (logging to `log`,
- * by default nowhere) and waits until it is ready. `rewrite()` changes the text the next reload
- * reads; `env` may be changed in place.
+ * by default nowhere; `deps` replace other seams) and waits until it is ready. `rewrite()`
+ * changes the text the next reload reads; `env` may be changed in place.
  */
 export async function startGateway(
   yaml: string,
   env: Record<string, string> = {},
   log: Logger = silentLogger,
+  deps: Partial<GatewayDeps> = {},
 ): Promise<RunningGateway> {
   let text = yaml;
   const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
@@ -37,6 +38,7 @@ export async function startGateway(
     version: "test",
     log,
     loadConfig: () => Promise.resolve(load()),
+    ...deps,
   });
   await gateway.ready();
   const server = Deno.serve(
@@ -101,4 +103,17 @@ export async function gatewayOverTwo(
       await b.close();
     },
   };
+}
+
+/**
+ * Waits until `GET /health` (the wire, not the gateway object) reports every upstream connected
+ * with its tools listed.
+ */
+export async function untilHealthy(gw: RunningGateway): Promise<void> {
+  await waitFor(async () => {
+    const health = await (await fetch(`${gw.base}/health`)).json();
+    return health.servers.every((s: { connected: boolean; tools_count: number }) =>
+      s.connected && s.tools_count > 0
+    );
+  }, "every upstream connected in /health");
 }

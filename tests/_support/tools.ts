@@ -23,6 +23,7 @@ const INSTALL: Record<string, string> = {
   podman: "apt-get install podman",
   "redis-server": "apt-get install redis-server",
   git: "apt-get install git",
+  openssl: "apt-get install openssl",
 };
 
 /** Whether CI is set to a non-empty value; unreadable (no env permission) counts as set. */
