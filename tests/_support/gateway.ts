@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
+import { connectClient } from "./client.ts";
 import { waitFor } from "./wait.ts";
 
 /** A gateway serving on a socket. */
@@ -116,4 +117,25 @@ export async function untilHealthy(gw: RunningGateway): Promise<void> {
       s.connected && s.tools_count > 0
     );
   }, "every upstream connected in /health");
+}
+
+/** What `GET /health` answers, as JSON. */
+export async function healthOf(gw: RunningGateway): Promise<{
+  status: string;
+  servers: Array<Record<string, unknown> & { name: string }>;
+}> {
+  return await (await fetch(`${gw.base}/health`)).json();
+}
+
+/** Every tool name the gateway lists to a client, all pages followed. */
+export async function listedToolNames(gw: RunningGateway): Promise<string[]> {
+  await using client = await connectClient(gw.url);
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor === undefined ? {} : { cursor });
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return names;
 }

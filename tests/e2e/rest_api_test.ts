@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { gatewayOverTwo } from "../_support/gateway.ts";
+import { startRawFixture } from "../fixtures/raw_server.ts";
+import { gatewayOverTwo, startGateway, untilHealthy, upstream } from "../_support/gateway.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -58,9 +59,12 @@ Deno.test("REST: a tool runs by qualified name or by server and tool; tool error
   assert.equal(res.status, 400);
   await res.body?.cancel();
 
+  // The SDK upstream answers arguments that fail its schema with a tool error result: 422.
   res = await s.post("/api/tools/a__echo", { text: 42 });
-  assert.ok(res.status === 400 || res.status === 422, `invalid arguments gave ${res.status}`);
-  await res.body?.cancel();
+  assert.equal(res.status, 422);
+  const invalid = await res.json();
+  assert.equal(invalid.isError, true);
+  assert.match(texts(invalid)[0]!, /Input validation error: Invalid arguments for tool echo/);
 
   res = await fetch(`${s.gw.base}/api/tools/a__echo`);
   assert.equal(res.status, 405);
@@ -103,6 +107,19 @@ Deno.test("REST: a POST with no body and no Content-Length (curl -X POST) runs t
   );
   assert.equal(declared.status, 200, declared.body);
   assert.deepEqual(JSON.parse(declared.body), { content: [{ type: "text", text: "2" }] });
+});
+
+Deno.test("REST: arguments an upstream rejects with JSON-RPC -32602 are a 400 with its error", async () => {
+  await using raw = await startRawFixture("error");
+  await using gw = await startGateway(`servers:\n${upstream("raw", raw.url)}`);
+  await untilHealthy(gw);
+  const res = await fetch(`${gw.base}/api/tools/raw__t`, { method: "POST", body: "{}" });
+  assert.equal(res.status, 400);
+  assert.deepEqual((await res.json()).error, {
+    code: -32602,
+    message: "bad arguments",
+    data: { detail: "x" },
+  });
 });
 
 Deno.test("REST: 50 concurrent callers each get their own result", async () => {
