@@ -148,7 +148,7 @@ for (const [transport, make] of Object.entries(transports)) {
 
   Deno.test(`[${transport}] stopping the gateway ends the upstream session or process`, async () => {
     await using up = await make("up");
-    const gw = await startGateway(`servers:\n${up.yaml}`);
+    await using gw = await startGateway(`servers:\n${up.yaml}`);
     await waitFor(() => gw.gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
     assert.equal(up.leftovers(), 1);
     await gw.close();
@@ -163,7 +163,7 @@ Deno.test("protocol auto falls back to legacy SSE when the initialize POST gets 
     `servers:\n${upstream("old", legacy.url)}${upstream("new", modern.url)}`,
   );
   await waitFor(() => gw.gateway.health().status === "ok", "both upstreams", { timeoutMs: 10_000 });
-  const [old, fresh] = gw.gateway.health().servers;
+  const [old, fresh] = (await healthOf(gw)).servers;
   assert.equal(old!.protocol, "auto");
   assert.equal(old!.transport, "sse");
   assert.equal(fresh!.transport, "streamable");
