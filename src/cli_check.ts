@@ -177,7 +177,7 @@ async function connectAll(config: Config, version: string): Promise<ConnectRow[]
 }
 
 /** Left-aligned columns separated by two spaces; trailing spaces trimmed. */
-export function formatTable(rows: readonly (readonly string[])[]): string {
+function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) =>
     row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()

@@ -33,7 +33,7 @@ export function ciIsSet(): boolean {
 }
 
 /** The absolute path of `tool` on PATH or in .ci/out/bin, or undefined. */
-export function findTool(tool: string): string | undefined {
+function findTool(tool: string): string | undefined {
   const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((dir) => dir !== "");
   for (const dir of [...dirs, CI_BIN]) {
     const path = `${dir.replace(/\/$/, "")}/${tool}`;
