@@ -110,9 +110,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
         },
       });
     }
-    const read = req.headers.get("content-length") === "0" || req.body === null
-      ? { value: {} }
-      : await readJsonBody(req, options.bodyLimits, refuseJson);
+    const read = await readJsonBody(req, options.bodyLimits, refuseJson, {});
     if (read instanceof Response) return read;
     if (!isJsonObject(read.value)) {
       return refuseJson(

@@ -60,12 +60,14 @@ export function admit(
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
  * when it is not acceptable JSON (malformed, too deep or too many values: checked before it is
- * parsed). The text is returned as well.
+ * parsed). The text is returned as well. With `empty`, a body of no bytes (e.g. `curl -X POST`
+ * sends neither a body nor a Content-Length) reads as that value.
  */
 export async function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
+  empty?: unknown,
 ): Promise<{ value: unknown; text: string } | Response> {
   let bytes: Uint8Array;
   try {
@@ -84,6 +86,7 @@ export async function readJsonBody(
     }
     return unreadable(refuse);
   }
+  if (bytes.length === 0 && empty !== undefined) return { value: empty, text: "" };
   const problem = jsonShapeProblem(bytes, limits);
   if (problem !== undefined) {
     return refuse(400, ErrorCode.InvalidRequest, `Invalid Request: ${problem}`);

@@ -290,8 +290,8 @@ Deno.test("loadConfig() names the file in its errors", async () => {
   );
 });
 
-Deno.test("loadConfig() turns a missing file into a ConfigError without a position", async () => {
-  const missing = new URL("./fixtures/does-not-exist.yaml", import.meta.url).pathname;
+Deno.test("loadConfig() turns a missing file into a ConfigError without a position, naming the whole path", async () => {
+  const missing = `${await Deno.makeTempDir()}/${"a-rather-long-directory-name/".repeat(4)}x.yaml`;
   const error = await loadConfig(missing, { env: noEnv }).then(
     () => undefined,
     (error: unknown) => error,
