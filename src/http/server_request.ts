@@ -5,7 +5,7 @@
  */
 import { isHeaderName } from "../config/net.ts";
 import { contentLengthOf, HttpWireError, parseHead, quoteBytes } from "./http1.ts";
-import { parseHost } from "./host.ts";
+import { hostOfHeader } from "./origin.ts";
 
 /** A request head the server accepted. */
 export interface RequestHead {
@@ -60,7 +60,7 @@ export function parseRequestHead(text: string): RequestHead {
     switch (names[i]) {
       case "host":
         hosts++;
-        if (parseHost(value) === undefined) {
+        if (hostOfHeader(value) === undefined) {
           throw new HttpWireError(
             400,
             `Bad Request: Host ${

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { FieldHeaders } from "../../src/http/field_headers.ts";
-import { parseHost } from "../../src/http/host.ts";
 import { ByteReader, ChunkedBody, HttpWireError } from "../../src/http/http1.ts";
 
 /** A byte source that hands out `data` in the given piece sizes. */
@@ -17,31 +16,6 @@ function source(data: Uint8Array, pieces: number[]) {
     },
   };
 }
-
-Deno.test("parseHost() accepts names and addresses with an optional port, and nothing else", () => {
-  assert.deepEqual(parseHost("127.0.0.1:8766"), { hostname: "127.0.0.1", port: 8766 });
-  assert.deepEqual(parseHost("[::1]:80"), { hostname: "[::1]", port: 80 });
-  assert.deepEqual(parseHost("my_service"), { hostname: "my_service", port: undefined });
-  assert.deepEqual(parseHost("Gateway.example.com"), {
-    hostname: "Gateway.example.com",
-    port: undefined,
-  });
-  for (
-    const bad of [
-      "127.0.0.1:8766/-/reload?",
-      "",
-      ":80",
-      "a b",
-      "u@h",
-      "h:",
-      "h:65536",
-      "::1",
-      "[x]",
-    ]
-  ) {
-    assert.equal(parseHost(bad), undefined, bad);
-  }
-});
 
 Deno.test("FieldHeaders answers like Headers: case-insensitive, duplicates combined, sorted iteration", () => {
   const headers = new FieldHeaders(["x-b", "accept", "x-b"], ["2", "a/b", "3"]);

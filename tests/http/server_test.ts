@@ -40,7 +40,7 @@ Deno.test("HttpServer routes on the request target, never on Host; a Host with a
   await absolute.send("GET http://evil.example/-/x?y HTTP/1.1\r\nHost: evil.example\r\n\r\n");
   const [answer] = splitResponses(await absolute.readResponses(1));
   assert.equal(JSON.parse(answer!.body).url, `http://127.0.0.1:${server.addr.port}/-/x?y`);
-  for (const host of ["127.0.0.1:8766/-/reload?", "a b", "user@host", "host:99999", ""]) {
+  for (const host of ["127.0.0.1:8766/-/reload?", "a b", "user@host", "host:", ""]) {
     using client = await RawClient.open(server.addr.port);
     await client.send(`POST /health HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\n\r\n`);
     const text = await client.readToEnd();
