@@ -1,8 +1,8 @@
 /**
  * The HTTP/1.1 wire format (RFC 9112) shared by the downstream server and the upstream client:
- * a receive buffer over a socket, message heads, header fields, and bodies delimited by
- * `Content-Length` or the chunked transfer coding. Parsing is strict where a lenient reading
- * lets two parties disagree about where a message ends (request smuggling).
+ * a receive buffer over a socket, message heads and header fields (bodies are in
+ * `http1_body.ts`). Parsing is strict where a lenient reading lets two parties disagree about
+ * where a message ends (request smuggling).
  */
 import { isHeaderName } from "../config/net.ts";
 
@@ -71,6 +71,12 @@ export function latin1(bytes: Uint8Array, from: number, to: number): string {
   return out;
 }
 
+/** Writes `text` (every character below 256) into `out` at `offset`, one byte each. */
+export function writeLatin1(text: string, out: Uint8Array, offset: number): number {
+  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
+  return offset + text.length;
+}
+
 /**
  * A growable receive buffer over one connection. `start`/`end` delimit the unread bytes;
  * concurrent `fill()` calls share one read, so a background read (to notice a client that
@@ -114,6 +120,25 @@ export class ByteReader {
     const out = new Uint8Array(n);
     out.set(this.buf.subarray(this.start, this.start + n));
     this.start += n;
+    return out;
+  }
+
+  /** The next `n` bytes; reads past the buffer straight into the result. */
+  async takeExact(n: number): Promise<Uint8Array<ArrayBuffer>> {
+    if (this.#pending) await this.#pending;
+    if (this.available >= n) return this.take(n);
+    const out = new Uint8Array(n);
+    let have = this.available;
+    out.set(this.buf.subarray(this.start, this.end));
+    this.start = this.end = 0;
+    while (have < n) {
+      const read = await this.#source.read(out.subarray(have));
+      if (read === null) {
+        this.eof = true;
+        throw new HttpWireError(400, "Cannot read the body: the connection closed before its end");
+      }
+      have += read;
+    }
     return out;
   }
 
@@ -287,128 +312,4 @@ function trimOws(line: string, from: number, to: number): string {
 export function quoteBytes(text: string): string {
   const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return JSON.stringify(shown);
-}
-
-/**
- * The value of `Content-Length` fields: digits only; several fields (or a list) must agree.
- * Undefined when there is none.
- */
-export function contentLengthOf(values: readonly string[]): number | undefined {
-  let length: number | undefined;
-  for (const value of values) {
-    for (const item of value.split(",")) {
-      const digits = item.trim();
-      if (!/^\d{1,15}$/.test(digits)) {
-        throw new HttpWireError(400, `Cannot parse the head: Content-Length ${quoteBytes(value)}`);
-      }
-      const n = Number(digits);
-      if (length !== undefined && n !== length) {
-        throw new HttpWireError(400, "Cannot parse the head: differing Content-Length values");
-      }
-      length = n;
-    }
-  }
-  return length;
-}
-
-/** A message body read piece by piece; `next()` is null once it ended. */
-export interface BodyReader {
-  /** Whether the whole body was read. */
-  readonly done: boolean;
-  next(): Promise<Uint8Array<ArrayBuffer> | null>;
-}
-
-/** A body of `Content-Length` bytes. */
-export class LengthBody implements BodyReader {
-  readonly #reader: ByteReader;
-  #remaining: number;
-
-  constructor(reader: ByteReader, length: number) {
-    this.#reader = reader;
-    this.#remaining = length;
-  }
-
-  get done(): boolean {
-    return this.#remaining === 0;
-  }
-
-  async next(): Promise<Uint8Array<ArrayBuffer> | null> {
-    if (this.#remaining === 0) return null;
-    const reader = this.#reader;
-    if (reader.available === 0 && !(await reader.fill())) {
-      throw new HttpWireError(400, "Cannot read the body: the connection closed before its end");
-    }
-    const n = Math.min(reader.available, this.#remaining);
-    this.#remaining -= n;
-    return reader.take(n);
-  }
-}
-
-const CHUNK_SIZE = /^([0-9A-Fa-f]{1,13})[ \t]*(;.*)?$/;
-
-/** A body in the chunked transfer coding (RFC 9112 §7.1); trailer fields are read and dropped. */
-export class ChunkedBody implements BodyReader {
-  readonly #reader: ByteReader;
-  readonly #maxLine: number;
-  readonly #maxTrailer: number;
-  readonly #strict: boolean;
-  #remaining = 0;
-  #done = false;
-
-  constructor(
-    reader: ByteReader,
-    limits: { maxLine: number; maxTrailer: number; strict: boolean },
-  ) {
-    this.#reader = reader;
-    this.#maxLine = limits.maxLine;
-    this.#maxTrailer = limits.maxTrailer;
-    this.#strict = limits.strict;
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  async next(): Promise<Uint8Array<ArrayBuffer> | null> {
-    if (this.#done) return null;
-    const reader = this.#reader;
-    if (this.#remaining === 0) {
-      const line = await reader.readLine(this.#maxLine, this.#strict);
-      const size = CHUNK_SIZE.exec(line);
-      if (size === null) {
-        throw new HttpWireError(400, `Cannot parse a chunk: size line ${quoteBytes(line)}`);
-      }
-      this.#remaining = parseInt(size[1]!, 16);
-      if (this.#remaining === 0) {
-        await this.#skipTrailer();
-        this.#done = true;
-        return null;
-      }
-    }
-    if (reader.available === 0 && !(await reader.fill())) {
-      throw new HttpWireError(400, "Cannot read the body: the connection closed inside a chunk");
-    }
-    const n = Math.min(reader.available, this.#remaining);
-    const data = reader.take(n);
-    this.#remaining -= n;
-    if (this.#remaining === 0) {
-      const end = await reader.readLine(2, this.#strict);
-      if (end !== "") {
-        throw new HttpWireError(400, "Cannot parse a chunk: data longer than its size");
-      }
-    }
-    return data;
-  }
-
-  async #skipTrailer(): Promise<void> {
-    let total = 0;
-    for (;;) {
-      const line = await this.#reader.readLine(this.#maxTrailer, this.#strict);
-      if (line === "") return;
-      total += line.length + 2;
-      if (total > this.#maxTrailer) {
-        throw new HttpWireError(431, `Cannot read the trailer: over ${this.#maxTrailer} bytes`);
-      }
-    }
-  }
 }

@@ -79,6 +79,14 @@ export class IncomingRequest implements Request {
     return this.#used || (this.#stream?.locked ?? false);
   }
 
+  /** The whole body, when it arrived with the head and nobody read it yet; it counts as read. */
+  received(): Uint8Array<ArrayBuffer> | undefined {
+    const body = this.#body;
+    if (!(body instanceof Uint8Array) || this.bodyUsed) return undefined;
+    this.#used = true;
+    return body;
+  }
+
   /** The client closed the connection before the answer was complete: `signal` aborts. */
   abandon(): void {
     this.#gone = true;

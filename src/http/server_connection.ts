@@ -4,14 +4,8 @@
  * a client that went away (its request's `signal` aborts and a streamed answer is cancelled).
  */
 import type { Logger } from "../log.ts";
-import {
-  type BodyReader,
-  ByteReader,
-  ChunkedBody,
-  type HeadLimits,
-  HttpWireError,
-  LengthBody,
-} from "./http1.ts";
+import { ByteReader, type HeadLimits, HttpWireError, writeLatin1 } from "./http1.ts";
+import { type BodyReader, ChunkedBody, LengthBody } from "./http1_body.ts";
 import { clientGone, type IncomingBody, IncomingRequest } from "./incoming_request.ts";
 import type { Handler, RequestInfo } from "./router.ts";
 import { parseRequestHead, type RequestHead } from "./server_request.ts";
@@ -23,7 +17,6 @@ import {
   LAST_CHUNK,
   plainResponse,
   responseHead,
-  writeLatin1,
 } from "./server_response.ts";
 
 /** Timeouts and sizes of the server, in milliseconds and bytes. */

@@ -4,7 +4,8 @@
  * connection stays open. Anything two parsers could read differently is refused.
  */
 import { isHeaderName } from "../config/net.ts";
-import { contentLengthOf, HttpWireError, parseHead, quoteBytes } from "./http1.ts";
+import { HttpWireError, parseHead, quoteBytes } from "./http1.ts";
+import { contentLengthOf } from "./http1_body.ts";
 import { hostOfHeader } from "./origin.ts";
 
 /** A request head the server accepted. */

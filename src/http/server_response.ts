@@ -3,6 +3,7 @@
  * `Content-Length` for bodies that are complete, the chunked coding for event streams (each
  * chunk written as soon as it is produced), no body for HEAD, 204 and 304.
  */
+import { writeLatin1 } from "./http1.ts";
 
 const REASONS: Record<number, string> = {
   100: "Continue",
@@ -68,12 +69,6 @@ export function plainResponse(status: number, text: string, date: string): Uint8
   writeLatin1(head, out, 0);
   out.set(body, head.length);
   return out;
-}
-
-/** Writes `text` (every character below 256) into `out` at `offset`, one byte each. */
-export function writeLatin1(text: string, out: Uint8Array, offset: number): number {
-  for (let i = 0; i < text.length; i++) out[offset + i] = text.charCodeAt(i);
-  return offset + text.length;
 }
 
 /** Whether a response to `method` with `status` carries no body (RFC 9110 §6.4.1). */

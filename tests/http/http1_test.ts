@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { FieldHeaders } from "../../src/http/field_headers.ts";
-import { ByteReader, ChunkedBody, HttpWireError } from "../../src/http/http1.ts";
+import { ByteReader, HttpWireError } from "../../src/http/http1.ts";
+import { ChunkedBody } from "../../src/http/http1_body.ts";
 
 /** A byte source that hands out `data` in the given piece sizes. */
 function source(data: Uint8Array, pieces: number[]) {
