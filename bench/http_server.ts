@@ -61,7 +61,7 @@ try {
       const row = rows[name]!;
       row.rps.push(result.completed / (result.windowMs / 1000));
       row.cpuUs.push((result.cpuSeconds!.server! / result.completed) * 1e6);
-      row.latency.push(...(result.latenciesMs ?? []));
+      for (const ms of result.latenciesMs ?? []) row.latency.push(ms);
     }
   }
   print(

@@ -5,16 +5,19 @@
 import { concatBytes } from "./body.ts";
 import { type ByteReader, HttpWireError, quoteBytes } from "./http1.ts";
 
+const DIGITS = /^\d{1,15}$/;
+
 /**
  * The value of `Content-Length` fields: digits only; several fields (or a list) must agree.
  * Undefined when there is none.
  */
 export function contentLengthOf(values: readonly string[]): number | undefined {
+  if (values.length === 1 && DIGITS.test(values[0]!)) return Number(values[0]);
   let length: number | undefined;
   for (const value of values) {
     for (const item of value.split(",")) {
       const digits = item.trim();
-      if (!/^\d{1,15}$/.test(digits)) {
+      if (!DIGITS.test(digits)) {
         throw new HttpWireError(400, `Cannot parse the head: Content-Length ${quoteBytes(value)}`);
       }
       const n = Number(digits);

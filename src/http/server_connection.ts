@@ -13,7 +13,6 @@ import {
   chunkOf,
   CONTINUE,
   hasNoBody,
-  isStream,
   LAST_CHUNK,
   plainResponse,
   responseHead,
@@ -234,17 +233,17 @@ export class ServerConnection {
   }
 
   /** Writes the answer; false when the connection must close after it. */
-  async #respond(head: RequestHead, res: Response): Promise<boolean> {
+  async #respond(request: RequestHead, res: Response): Promise<boolean> {
     const unread = this.#body !== undefined && !this.#body.done;
-    const close = !head.keepAlive || unread || this.#host.closing || this.#gone;
-    const text = responseHead(res, this.#host.date, close);
-    if (hasNoBody(head.method, res.status)) {
+    const close = !request.keepAlive || unread || this.#host.closing || this.#gone;
+    const head = responseHead(res, this.#host.date, close);
+    if (hasNoBody(request.method, res.status)) {
       if (res.body !== null) await res.body.cancel();
-      await this.#writeWhole(text, undefined);
+      await this.#writeWhole(head.text, undefined);
       return !close;
     }
-    if (isStream(text)) return await this.#writeStream(res, text, head.http10 || close);
-    await this.#writeWhole(text, await res.bytes());
+    if (head.stream) return await this.#writeStream(res, head.text, request.http10 || close);
+    await this.#writeWhole(head.text, await res.bytes());
     return !close;
   }
 

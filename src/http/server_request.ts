@@ -33,8 +33,12 @@ const ABSOLUTE = /^https?:\/\/[^/?]*/i;
 /** Parses and checks a request head from `ByteReader.readHead`. */
 export function parseRequestHead(text: string): RequestHead {
   const { startLine, names, values } = parseHead(text);
-  const [method, target, version, extra] = startLine.split(" ");
-  if (extra !== undefined || version === undefined || !isHeaderName(method!)) {
+  const space = startLine.indexOf(" ");
+  const last = startLine.lastIndexOf(" ");
+  const method = startLine.slice(0, space);
+  const target = startLine.slice(space + 1, last);
+  const version = startLine.slice(last + 1);
+  if (space <= 0 || last === space || target.includes(" ") || !isHeaderName(method)) {
     throw new HttpWireError(400, `Cannot parse the request line ${quoteBytes(startLine)}`);
   }
   if (version !== "HTTP/1.1" && version !== "HTTP/1.0") {
@@ -44,8 +48,8 @@ export function parseRequestHead(text: string): RequestHead {
   }
   const http10 = version === "HTTP/1.0";
   const head: RequestHead = {
-    method: method!,
-    path: pathOf(method!, target!),
+    method,
+    path: pathOf(method, target),
     names,
     values,
     body: 0,

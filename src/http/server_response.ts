@@ -44,19 +44,30 @@ const OWN_FIELDS = new Set(["content-length", "transfer-encoding", "connection",
 
 const encoder = new TextEncoder();
 
-/** The status line and fields (without the final empty line) of `res`. */
-export function responseHead(res: Response, date: string, close: boolean): string {
+/** A response's status line and fields (without the final empty line), and its kind. */
+export interface ResponseHead {
+  text: string;
+  /** An event stream, written chunk by chunk as it is produced. */
+  stream: boolean;
+}
+
+/** The head of `res`; `close` adds `Connection: close`. */
+export function responseHead(res: Response, date: string, close: boolean): ResponseHead {
   const status = res.status;
-  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? res.statusText}\r\n`;
+  const head = {
+    text: `HTTP/1.1 ${status} ${REASONS[status] ?? res.statusText}\r\n`,
+    stream: false,
+  };
   let dated = false;
   // forEach, not for-of: Deno's header iterator costs five times as much.
   res.headers.forEach((value, name) => {
     if (OWN_FIELDS.has(name)) return;
     if (name === "date") dated = true;
-    head += `${name}: ${value}\r\n`;
+    else if (name === "content-type") head.stream = value.startsWith("text/event-stream");
+    head.text += `${name}: ${value}\r\n`;
   });
-  if (!dated) head += `date: ${date}\r\n`;
-  if (close) head += "connection: close\r\n";
+  if (!dated) head.text += `date: ${date}\r\n`;
+  if (close) head.text += "connection: close\r\n";
   return head;
 }
 
@@ -74,11 +85,6 @@ export function plainResponse(status: number, text: string, date: string): Uint8
 /** Whether a response to `method` with `status` carries no body (RFC 9110 §6.4.1). */
 export function hasNoBody(method: string, status: number): boolean {
   return method === "HEAD" || status === 204 || status === 304 || status < 200;
-}
-
-/** Whether a head from {@link responseHead} is an event stream's, written chunk by chunk. */
-export function isStream(head: string): boolean {
-  return head.includes("\r\ncontent-type: text/event-stream");
 }
 
 /** One chunk of the chunked coding around `data`. */
