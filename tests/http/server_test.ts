@@ -152,6 +152,26 @@ Deno.test("HttpServer streams chunked request bodies; readCappedBody still caps 
   assert.match(text, /connection: close/);
 });
 
+Deno.test("HttpServer: readCappedBody's deadline still ends a body that trickles in (408, then close)", async () => {
+  const handler: Handler = async (req) => {
+    try {
+      await readCappedBody(req, 1000, 200);
+      return new Response("read");
+    } catch (error) {
+      const late = error instanceof DOMException && error.name === "TimeoutError";
+      return new Response(late ? "too slow" : "other", { status: late ? 408 : 400 });
+    }
+  };
+  await using server = serveOnLoopback(handler);
+  using client = await RawClient.open(server.addr.port);
+  const started = Date.now();
+  await client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123456789");
+  const text = await client.readToEnd(3000);
+  assert.match(text, /^HTTP\/1\.1 408 /);
+  assert.match(text, /connection: close\r\n/);
+  assert.ok(Date.now() - started < 2000);
+});
+
 Deno.test("HttpServer sends 100 Continue only when the handler reads the body", async () => {
   await using server = serveOnLoopback(echo);
   using client = await RawClient.open(server.addr.port);
