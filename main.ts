@@ -1,5 +1,5 @@
 /**
- * The mcpstead command line: the only module that reads `Deno.args`, calls `Deno.serve` or
+ * The mcpstead command line: the only module that reads `Deno.args`, listens on a socket or
  * installs signal listeners.
  */
 import { parseArgs } from "node:util";
@@ -11,6 +11,7 @@ import { createLogger, describeError, type Logger } from "./src/log.ts";
 import { runCheck } from "./src/cli_check.ts";
 import { completionScript, helpText, parseArgsMessage, SHELLS } from "./src/cli_text.ts";
 import { readGitSha } from "./src/metrics/mod.ts";
+import { serveHttp, serverLimits } from "./src/http/server.ts";
 import {
   canSignalProcessGroups,
   configNeeds,
@@ -236,24 +237,24 @@ async function serve(
   }
   const reloads = new AbortController();
   watchForReloads(path, watch, () => gateway.reload(), reloads.signal);
-  let server: Deno.HttpServer;
+  let listener: Deno.Listener;
   try {
-    server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) =>
-        log.info("mcpstead listening", {
-          version: VERSION,
-          address: `${hostname}:${port}`,
-          upstreams: config.servers.length,
-        }),
-    }, (req, info) => gateway.handler(req, { remoteAddr: addressOf(info.remoteAddr) }));
+    listener = Deno.listen({ hostname: config.host, port: config.port });
   } catch (error) {
     reloads.abort();
     await gateway.dispose();
     fail(`Cannot listen on ${config.host}:${config.port}: ${describeError(error)}`);
     return 1;
   }
+  const server = serveHttp(listener, gateway.handler, {
+    limits: serverLimits(config.mcp.limits),
+    log,
+  });
+  log.info("mcpstead listening", {
+    version: VERSION,
+    address: `${server.addr.hostname}:${server.addr.port}`,
+    upstreams: config.servers.length,
+  });
   await waitForStopSignal(log);
   reloads.abort();
   await gateway.shutdown();
@@ -299,10 +300,6 @@ function waitForStopSignal(log: Logger): Promise<void> {
     };
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   });
-}
-
-function addressOf(addr: Deno.Addr): string | undefined {
-  return "hostname" in addr ? `${addr.hostname}:${addr.port}` : undefined;
 }
 
 function fileExists(path: string): boolean {

@@ -6,9 +6,11 @@
  * ```ts ignore
  * const gateway = createGateway(config, { version: "0.2.0" });
  * await gateway.ready();
- * Deno.serve({ hostname: config.host, port: config.port }, gateway.handler);
+ * const listener = Deno.listen({ hostname: config.host, port: config.port });
+ * const server = serveHttp(listener, gateway.handler, { limits: serverLimits(config.mcp.limits) });
  * // later
  * await gateway.dispose();
+ * await server.shutdown();
  * ```
  */
 import {

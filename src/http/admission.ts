@@ -71,8 +71,7 @@ export async function readJsonBody(
 ): Promise<{ value: unknown; text: string } | Response> {
   let bytes: Uint8Array;
   try {
-    const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
-    bytes = await readCappedBody(req, limits.maxBodyBytes, deadline);
+    bytes = await readCappedBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);

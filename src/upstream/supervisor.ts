@@ -6,6 +6,7 @@
  * `upstream_unavailable`; a call during the backoff brings the next attempt forward to at most
  * `backoff_base_ms` after the last one, so an upstream that came back is served again at once.
  */
+import type { HttpClientStatus } from "./http_exchange.ts";
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
@@ -26,7 +27,7 @@ import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_cl
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
 export interface UpstreamClient {
-  readonly transport: { readonly kind: string };
+  readonly transport: { readonly kind: string; readonly httpClient?: HttpClientStatus | undefined };
   /** The era spoken, once connected. */
   readonly era: "legacy" | "modern" | undefined;
   readonly initializeResult: InitializeResult | undefined;
@@ -127,6 +128,8 @@ export interface UpstreamStatus {
   instances: number;
   connected: boolean;
   transport: string | undefined;
+  /** The HTTP client of an HTTP transport: native, or fetch and why. */
+  httpClient: HttpClientStatus | undefined;
   toolsCount: number;
   lastSeen: number | undefined;
   reconnects: number;
@@ -309,6 +312,7 @@ export class Supervisor {
       instances: this.sessionInstances,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
+      httpClient: this.#client?.transport.httpClient,
       toolsCount: this.#lists.tools.length,
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,

@@ -6,6 +6,7 @@
 import { parseConfig } from "../../src/config/mod.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
+import { serveHttp, serverLimits } from "../../src/http/server.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient } from "./client.ts";
 import { waitFor } from "./wait.ts";
@@ -42,10 +43,11 @@ export async function startGateway(
     ...deps,
   });
   await gateway.ready();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (req) => gateway.handler(req, {}),
-  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const server = serveHttp(listener, gateway.handler, {
+    limits: serverLimits(load().mcp.limits),
+    log,
+  });
   const base = `http://127.0.0.1:${server.addr.port}`;
   const close = async () => {
     await gateway.dispose();

@@ -3,14 +3,21 @@ import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { startRawFixture } from "../fixtures/raw_server.ts";
 import { gatewayOverTwo, startGateway, untilHealthy, upstream } from "../_support/gateway.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 async function gatewayOver(mcp: string, env: Record<string, string> = {}, aExtra = "") {
   const s = await gatewayOverTwo({ head: `mcp:\n${mcp}\n`, env, aExtra });
-  const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  const post = (
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ) =>
     fetch(`${s.gw.base}${path}`, {
       method: "POST",
+      ...(signal ? { signal } : {}),
       headers: { "content-type": "application/json", ...headers },
       ...(body === undefined
         ? {}
@@ -146,6 +153,19 @@ Deno.test("REST: an upstream that does not answer in time gives 504", async () =
   const body = await res.json();
   assert.equal(body.error.data.reason, "upstream_timeout");
   assert.equal(body.error.data.server, "a");
+});
+
+Deno.test("REST: a client that hangs up cancels its upstream call", async () => {
+  await using s = await gatewayOver("  page_size: 100");
+  const controller = new AbortController();
+  const call = s.post("/api/tools/a__slow", { ms: 5_000 }, {}, controller.signal).then(
+    () => "answered",
+    () => "hung up",
+  );
+  await waitFor(() => s.a.executions.get("slow") === 1, "the call to start");
+  controller.abort();
+  assert.equal(await call, "hung up");
+  await waitFor(() => s.a.aborted === 1, "upstream a to stop the call");
 });
 
 Deno.test("REST and /openapi.json: auth and scopes apply, and the document is valid OpenAPI 3.1", async () => {
