@@ -52,11 +52,13 @@ export interface FrontParts {
   metrics: GatewayMetrics;
   log: Logger;
   version: string;
+  /** How often idle answer and listen streams send a keep-alive comment. */
+  keepAliveMs: number;
   /** False once shutdown began. */
   accepting(): boolean;
 }
 
-/** How often idle answer and listen streams send a keep-alive comment. */
+/** How often idle answer and listen streams send a keep-alive comment, unless told otherwise. */
 export const KEEPALIVE_MS = 25_000;
 
 /** Builds the front for one config. */
@@ -114,7 +116,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
     maxBatchSize: limits.max_batch,
-    keepAliveMs: KEEPALIVE_MS,
+    keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     accepting: parts.accepting,
     observer: {
@@ -133,7 +135,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     toolSchema: (name) => upstreams.catalog().toolInfo(name)?.inputSchema,
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
-    keepAliveMs: KEEPALIVE_MS,
+    keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     onMessage,
   });

@@ -17,7 +17,15 @@ export interface ConfigDiff {
 }
 
 const IN_PLACE: ReadonlyArray<keyof ServerConfig> = ["required", "timeout", "reconnect", "tools"];
-const RESTART_ONLY = ["host", "port", "logging", "mcp.session"] as const;
+const RESTART_ONLY = [
+  "host",
+  "port",
+  "logging",
+  "mcp.session",
+  "mcp.limits.header_timeout_seconds",
+  "mcp.limits.idle_timeout_seconds",
+  "mcp.limits.max_connections",
+] as const;
 
 /** Compares two configs; pure. */
 export function diffConfigs(before: Config, after: Config): ConfigDiff {

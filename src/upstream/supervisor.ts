@@ -173,6 +173,7 @@ export class Supervisor {
       instances: this.sessionInstances,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
+      httpClient: this.#client?.transport.httpClient,
       toolsCount: this.#lists.tools.length,
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,

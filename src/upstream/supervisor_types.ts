@@ -3,13 +3,14 @@ import type { Logger } from "../log.ts";
 import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "../mcp/jsonrpc.ts";
 import type { Clock } from "./clock.ts";
 import type { GuardPolicy } from "./guarded.ts";
+import type { HttpClientStatus } from "./http_exchange.ts";
 import type { SessionRef } from "./instances.ts";
 import type { UpstreamLists } from "./lists.ts";
 import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
 export interface UpstreamClient {
-  readonly transport: { readonly kind: string };
+  readonly transport: { readonly kind: string; readonly httpClient?: HttpClientStatus | undefined };
   /** The era spoken, once connected. */
   readonly era: "legacy" | "modern" | undefined;
   readonly initializeResult: InitializeResult | undefined;
@@ -68,6 +69,8 @@ export interface UpstreamStatus {
   instances: number;
   connected: boolean;
   transport: string | undefined;
+  /** The HTTP client of an HTTP transport: native, or fetch and why. */
+  httpClient: HttpClientStatus | undefined;
   toolsCount: number;
   lastSeen: number | undefined;
   reconnects: number;

@@ -4,9 +4,11 @@
  * @module
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
+import { serveHttp, serverLimits } from "../../src/http/server.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
+import { connectClient } from "./client.ts";
 import { waitFor } from "./wait.ts";
 
 /** A gateway serving on a socket. */
@@ -23,13 +25,14 @@ export interface RunningGateway extends AsyncDisposable {
 
 /**
  * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway (logging to `log`,
- * by default nowhere) and waits until it is ready. `rewrite()` changes the text the next reload
- * reads; `env` may be changed in place.
+ * by default nowhere; `deps` replace other seams) and waits until it is ready. `rewrite()`
+ * changes the text the next reload reads; `env` may be changed in place.
  */
 export async function startGateway(
   yaml: string,
   env: Record<string, string> = {},
   log: Logger = silentLogger,
+  deps: Partial<GatewayDeps> = {},
 ): Promise<RunningGateway> {
   let text = yaml;
   const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
@@ -37,12 +40,14 @@ export async function startGateway(
     version: "test",
     log,
     loadConfig: () => Promise.resolve(load()),
+    ...deps,
   });
   await gateway.ready();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (req) => gateway.handler(req, {}),
-  );
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const server = serveHttp(listener, gateway.handler, {
+    limits: serverLimits(load().mcp.limits),
+    log,
+  });
   const base = `http://127.0.0.1:${server.addr.port}`;
   const close = async () => {
     await gateway.dispose();
@@ -101,4 +106,38 @@ export async function gatewayOverTwo(
       await b.close();
     },
   };
+}
+
+/**
+ * Waits until `GET /health` (the wire, not the gateway object) reports every upstream connected
+ * with its tools listed.
+ */
+export async function untilHealthy(gw: RunningGateway): Promise<void> {
+  await waitFor(async () => {
+    const health = await (await fetch(`${gw.base}/health`)).json();
+    return health.servers.every((s: { connected: boolean; tools_count: number }) =>
+      s.connected && s.tools_count > 0
+    );
+  }, "every upstream connected in /health");
+}
+
+/** What `GET /health` answers, as JSON. */
+export async function healthOf(gw: RunningGateway): Promise<{
+  status: string;
+  servers: Array<Record<string, unknown> & { name: string }>;
+}> {
+  return await (await fetch(`${gw.base}/health`)).json();
+}
+
+/** Every tool name the gateway lists to a client, all pages followed. */
+export async function listedToolNames(gw: RunningGateway): Promise<string[]> {
+  await using client = await connectClient(gw.url);
+  const names: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor === undefined ? {} : { cursor });
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return names;
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { TEST_CONFIG } from "./process.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const STDIO_FIXTURE = new URL("../fixtures/stdio_server.ts", import.meta.url).pathname;
 
@@ -19,6 +21,8 @@ export function stdioUpstream(
 ): string {
   const args = [
     "run",
+    "--config",
+    TEST_CONFIG,
     "-A",
     STDIO_FIXTURE,
     "--name",
