@@ -28,6 +28,7 @@ import type { Logger } from "./log.ts";
 import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { type GatewayMetrics, methodLabel } from "./metrics/mod.ts";
+import type { Supervisor } from "./upstream/supervisor.ts";
 
 /** The request-facing parts. */
 export interface Front {
@@ -130,7 +131,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     listeners: parts.listeners,
     serverInfo,
     supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
-    cacheHints: () => cacheHints(config),
+    cacheHints: () => cacheHints(config, upstreams.supervisors()),
     toolSchema: (name) => upstreams.catalog().toolInfo(name)?.inputSchema,
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
@@ -176,13 +177,19 @@ function countAuth(metrics: GatewayMetrics, result: AuthResult): void {
 }
 
 /**
- * The caching hints of lists for 2026-07-28 clients: fresh until the soonest catalog refresh,
- * and private when scopes can make a list depend on who asks.
+ * The caching hints of lists for 2026-07-28 clients: fresh until the soonest catalog refresh
+ * (an upstream's own hint when it is sooner), and private when scopes can make a list depend on
+ * who asks or an upstream said its lists are private.
  */
-function cacheHints(config: Config): { ttlMs: number; cacheScope: "public" | "private" } {
-  const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300);
+function cacheHints(
+  config: Config,
+  supervisors: readonly Supervisor[],
+): { ttlMs: number; cacheScope: "public" | "private" } {
+  const hints = supervisors.flatMap((s) => s.lists.hints ?? []);
+  const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300) * 1000;
+  const ttlMs = Math.min(refresh, ...hints.map((h) => h.ttlMs));
   const scoped = config.mcp.auth.mode === "keys" || config.mcp.auth.mode === "basic";
-  return { ttlMs: refresh * 1000, cacheScope: scoped ? "private" : "public" };
+  return { ttlMs, cacheScope: scoped || hints.some((h) => h.private) ? "private" : "public" };
 }
 
 /** The authenticator of a downstream auth mode; undefined when auth is off. */

@@ -144,7 +144,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
   });
 
-  const relayTargets = { sessions, subscriptions, catalog: () => catalog };
+  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
+  const relayTargets = { sessions, listeners, subscriptions, catalog: () => catalog };
   const flows = new InputFlows({
     codec: new RequestStateCodec(RequestStateCodec.randomKey()),
     clock,
@@ -153,7 +154,6 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     maxFlows: 10_000,
     maxFlowsPerPrincipal: 100,
   });
-  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
 
   const metrics = createGatewayMetrics({
     upstreams: () =>

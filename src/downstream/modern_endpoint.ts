@@ -112,7 +112,13 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     const out: JsonObject = { ...result, _meta: { ...meta, ...resultMeta } };
     out.resultType ??= "complete";
     if (CACHEABLE.has(method) && out.resultType === "complete") {
-      Object.assign(out, options.cacheHints(identity));
+      const gateway = options.cacheHints(identity);
+      // A read is one upstream's answer: its own hints hold, never fresher or more shared than ours.
+      const ttlMs = typeof out.ttlMs === "number" && out.ttlMs >= 0
+        ? Math.min(out.ttlMs, gateway.ttlMs)
+        : gateway.ttlMs;
+      out.ttlMs = ttlMs;
+      out.cacheScope = out.cacheScope === "private" ? "private" : gateway.cacheScope;
     }
     return out;
   };
@@ -205,10 +211,32 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       );
     }
     if (method === "subscriptions/listen") {
-      return options.listeners.serve(id!, caller.principal, message.params, {
+      // One context for the stream's lifetime: its subscriptions are those of a pseudo-session.
+      let stream: CallContext | undefined;
+      const contextOf = (key: string): CallContext =>
+        stream ??= {
+          sessionId: key,
+          protocolVersion: envelope.protocolVersion,
+          clientCapabilities: envelope.clientCapabilities,
+          identity: caller.identity,
+          state: { logLevel: undefined, subscriptions: new Set() },
+          signal: new AbortController().signal,
+          notify: () => {},
+          ask: refuseAsk,
+        };
+      return await options.listeners.serve(id!, caller.principal, message.params, {
         offered: dispatcher.initialize({}).capabilities as JsonObject,
         keepAliveMs: options.keepAliveMs,
         bufferBytes: options.streamBufferBytes,
+        resources: {
+          subscribe: (key, uri) =>
+            dispatcher.handle("resources/subscribe", { uri }, contextOf(key)).then(
+              () => true,
+              () => false,
+            ),
+          unsubscribe: (key, uri) =>
+            dispatcher.handle("resources/unsubscribe", { uri }, contextOf(key)).then(() => {}),
+        },
       });
     }
     const controller = new AbortController();

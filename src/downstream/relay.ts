@@ -16,11 +16,13 @@ import { logLevelAllows } from "../mcp/log_levels.ts";
 import { mayUseServer } from "../core/scopes.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
 import type { Subscriptions } from "../core/subscriptions.ts";
-import type { ListKind } from "./listen.ts";
+import type { Listeners, ListKind } from "./listen.ts";
 
 /** Where relayed messages go. */
 export interface RelayTargets {
   sessions: SessionStore;
+  /** The subscriptions/listen streams of 2026-07-28 clients (they subscribe like sessions). */
+  listeners: Listeners;
   subscriptions: Subscriptions;
   catalog(): Catalog;
 }
@@ -66,7 +68,12 @@ export function relayNotification(
       ...notification,
       params: { ...notification.params, uri: targets.catalog().exposeUri(server, uri) },
     });
+    const exposed = { ...notification.params, uri: targets.catalog().exposeUri(server, uri) };
     for (const id of targets.subscriptions.sessionsOf(server, uri)) {
+      if (targets.listeners.has(id)) {
+        targets.listeners.resourceUpdated(id, exposed);
+        continue;
+      }
       const session = only(id) ? sessions.touch(id) : undefined;
       if (session) sendUnsolicited(session, json);
     }

@@ -4,12 +4,20 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import type { Logger } from "../log.ts";
 import type { UpstreamClient } from "./supervisor.ts";
 
+/** The caching hints a 2026-07-28 upstream gave its lists: the soonest expiry, and whether any is private. */
+export interface ListHints {
+  ttlMs: number;
+  private: boolean;
+}
+
 /** What one upstream lists. */
 export interface UpstreamLists {
   tools: JsonObject[];
   prompts: JsonObject[];
   resources: JsonObject[];
   templates: JsonObject[];
+  /** Present when the upstream gave caching hints (spec 2026-07-28: utilities/caching). */
+  hints?: ListHints;
 }
 
 /** The lists of an upstream that never connected. */
@@ -31,10 +39,11 @@ export async function listAll(
   capabilities: JsonObject,
   options: ListOptions,
 ): Promise<UpstreamLists> {
+  const hints: Partial<ListHints> = {};
   const list = (method: string, key: string, id: string) =>
-    listPages(client, method, key, id, options);
+    listPages(client, method, key, id, options, hints);
   const resources = capabilities.resources !== undefined;
-  return {
+  const lists: UpstreamLists = {
     tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
     prompts: capabilities.prompts === undefined
       ? []
@@ -44,6 +53,10 @@ export async function listAll(
       ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
       : [],
   };
+  if (hints.ttlMs !== undefined) {
+    lists.hints = { ttlMs: hints.ttlMs, private: hints.private ?? false };
+  }
+  return lists;
 }
 
 /** Reads every page of one list; items without their identifying string are skipped. */
@@ -53,6 +66,7 @@ async function listPages(
   key: string,
   id: string,
   { server, timeoutMs, log, signal }: ListOptions,
+  hints: Partial<ListHints>,
 ): Promise<JsonObject[]> {
   const items: JsonObject[] = [];
   let cursor: string | undefined;
@@ -67,6 +81,10 @@ async function listPages(
       // A server may declare resources without templates: an unknown method is an empty list.
       if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
       throw error;
+    }
+    if (typeof result.ttlMs === "number" && result.ttlMs >= 0) {
+      hints.ttlMs = Math.min(hints.ttlMs ?? Infinity, result.ttlMs);
+      if (result.cacheScope === "private") hints.private = true;
     }
     const list = result[key];
     if (!Array.isArray(list)) {
