@@ -28,7 +28,7 @@ import {
   runPyClient,
 } from "./py_client.ts";
 import { CreateMessageRequestSchema, ElicitRequestSchema, LATEST_PROTOCOL_VERSION } from "./sdk.ts";
-import { ERA_CACHE_HINTS, README_TEXT, README_URI } from "../fixtures/era_tools.ts";
+import { ERA_CACHE_HINTS, ERA_TOOL_NAMES, README_TEXT, README_URI } from "../fixtures/era_tools.ts";
 
 /** What one client saw of the toolset, in a form equal across SDKs. */
 export interface Observed {
@@ -57,9 +57,6 @@ const ITEM_URI = "era://items/2";
 const GREET = { name: "greet", arguments: { name: "Grace" } };
 const NAME_REF = { type: "ref/prompt", name: "greet" } as const;
 const ID_REF = { type: "ref/resource", uri: "era://items/{id}" } as const;
-
-/** The tools every era fixture lists, sorted. */
-export const ERA_TOOL_NAMES: readonly string[] = ["echo", "elicit", "links", "progress", "sample"];
 
 const hint = (h: { ttlMs: number; cacheScope: string }) => `${h.ttlMs}/${h.cacheScope}`;
 const NO_SERVER_REQUESTS = "per-request legacy serving cannot receive server-to-client requests";
