@@ -4,7 +4,7 @@
  * @module
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { createGateway, type Gateway } from "../../src/gateway.ts";
+import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
 import { waitFor } from "./wait.ts";
@@ -23,17 +23,19 @@ export interface RunningGateway extends AsyncDisposable {
 
 /**
  * Parses `yaml` (with `env` for `${VAR}` and `token_env`), starts the gateway (logging to `log`,
- * by default nowhere) and waits until it is ready. `rewrite()` changes the text the next reload
- * reads; `env` may be changed in place.
+ * by default nowhere; `clock` replaces the system clock) and waits until it is ready.
+ * `rewrite()` changes the text the next reload reads; `env` may be changed in place.
  */
 export async function startGateway(
   yaml: string,
   env: Record<string, string> = {},
   log: Logger = silentLogger,
+  deps: Pick<GatewayDeps, "clock"> = {},
 ): Promise<RunningGateway> {
   let text = yaml;
   const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
   const gateway = createGateway(load(), {
+    ...deps,
     version: "test",
     log,
     loadConfig: () => Promise.resolve(load()),
