@@ -135,6 +135,8 @@ export function sseMessages(response: Response): SseMessages {
   const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(
     new SseDecoderStream(),
   ).getReader();
+  // A read that timed out is still pending: the next one waits for it, so no message is lost.
+  let pending: ReturnType<typeof reader.read> | undefined;
   const read = async (timeoutMs: number): Promise<Record<string, unknown> | undefined> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -145,7 +147,9 @@ export function sseMessages(response: Response): SseMessages {
     });
     try {
       for (;;) {
-        const { value, done } = await Promise.race([reader.read(), late]);
+        pending ??= reader.read();
+        const { value, done } = await Promise.race([pending, late]);
+        pending = undefined;
         if (done) return undefined;
         if (value.data !== "") return JSON.parse(value.data);
       }
