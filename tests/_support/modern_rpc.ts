@@ -96,3 +96,13 @@ export async function callModern(
   const response = await postModern(url, request);
   return { status: response.status, reply: await readJsonRpcReply(response, request.id) };
 }
+
+/** The value at `path` inside a JSON value, or undefined where the path breaks (for assertions). */
+export function pick(value: unknown, ...path: ReadonlyArray<string | number>): unknown {
+  let node = value;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}

@@ -19,7 +19,7 @@ import {
 } from "../_support/client.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
-import { callModern, postModern } from "../_support/modern_rpc.ts";
+import { callModern, pick, postModern } from "../_support/modern_rpc.ts";
 import { waitFor } from "../_support/wait.ts";
 import { type EraFixture, startEraFixture } from "../fixtures/era_server.ts";
 
@@ -47,11 +47,17 @@ function call(id: string, name: string, args: Record<string, unknown>, extra = {
 }
 
 /** The one input request of an `input_required` result, with its key. */
-function onlyInput(reply: JsonRpcReply): { key: string; method: string; params: any } {
+/** A server→client request as the tests read it. */
+interface Asked {
+  method: unknown;
+  params: unknown;
+}
+
+function onlyInput(reply: JsonRpcReply): Asked & { key: string } {
   const result = reply.result ?? {};
   assert.equal(result.resultType, "input_required", JSON.stringify(reply));
   assert.equal(typeof result.requestState, "string");
-  const entries = Object.entries(result.inputRequests as Record<string, any>);
+  const entries = Object.entries(result.inputRequests as Record<string, Asked>);
   assert.equal(entries.length, 1, JSON.stringify(result.inputRequests));
   const [key, request] = entries[0]!;
   return { key, method: request.method, params: request.params };
@@ -86,8 +92,8 @@ async function legacyCall(
   id: string,
   name: string,
   args: Record<string, unknown>,
-  answer: (request: { method: string; params: any }) => Record<string, unknown>,
-): Promise<{ asked: Array<{ method: string; params: any }>; reply: JsonRpcReply }> {
+  answer: (request: Asked) => Record<string, unknown>,
+): Promise<{ asked: Asked[]; reply: JsonRpcReply }> {
   const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
   const body = { jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } };
   const response = await postJsonRpc(url, body, headers);
@@ -95,15 +101,18 @@ async function legacyCall(
     return { asked: [], reply: await readJsonRpcReply(response, id) };
   }
   await using messages = sseMessages(response);
-  const asked = [];
+  const asked: Asked[] = [];
   for (;;) {
-    const message = await messages.next() as any;
-    if (message.id === id && !("method" in message)) return { asked, reply: message };
+    const message = await messages.next();
+    if (message.id === id && !("method" in message)) {
+      return { asked, reply: message as unknown as JsonRpcReply };
+    }
     if (message.method === undefined || message.id === undefined) continue;
-    asked.push({ method: message.method, params: message.params });
+    const request = { method: message.method, params: message.params };
+    asked.push(request);
     const posted = await postJsonRpc(
       url,
-      { jsonrpc: "2.0", id: message.id, result: answer(message) },
+      { jsonrpc: "2.0", id: message.id, result: answer(request) },
       headers,
     );
     assert.equal(posted.status, 202);
@@ -152,7 +161,10 @@ Deno.test("the MRTR bridge carries input requests across eras over the wire", as
           assert.equal(reply.id, `e${round}`);
           const input = onlyInput(reply);
           assert.equal(input.method, "elicitation/create");
-          assert.match(input.params.message, new RegExp(`^Round ${round + 1} of 3`));
+          assert.match(
+            String(pick(input.params, "message")),
+            new RegExp(`^Round ${round + 1} of 3`),
+          );
           extra = {
             inputResponses: { [input.key]: { action: "accept", content: { name } } },
             requestState: reply.result!.requestState,
@@ -168,7 +180,7 @@ Deno.test("the MRTR bridge carries input requests across eras over the wire", as
       const first = await callModern(gl, call("s1", "sample", { prompt: "sky" }));
       const input = onlyInput(first.reply);
       assert.equal(input.method, "sampling/createMessage");
-      assert.equal(input.params.messages[0].content.text, "sky");
+      assert.equal(pick(input.params, "messages", 0, "content", "text"), "sky");
       const answer = {
         role: "assistant",
         content: { type: "text", text: "blue" },
@@ -218,7 +230,7 @@ Deno.test("the MRTR bridge carries input requests across eras over the wire", as
       });
       assertError(noElicit, "c1", 400, -32021, /elicitation/);
       assert.deepEqual(
-        (noElicit.reply.error?.data as any)?.requiredCapabilities,
+        pick(noElicit.reply, "error", "data", "requiredCapabilities"),
         { elicitation: {} },
       );
       const noSampling = await callModern(gl, {
@@ -227,7 +239,7 @@ Deno.test("the MRTR bridge carries input requests across eras over the wire", as
       });
       assertError(noSampling, "c2", 400, -32021, /sampling/);
       assert.deepEqual(
-        (noSampling.reply.error?.data as any)?.requiredCapabilities,
+        pick(noSampling.reply, "error", "data", "requiredCapabilities"),
         { sampling: {} },
       );
     });
@@ -268,7 +280,7 @@ Deno.test("the MRTR bridge carries input requests across eras over the wire", as
           "elicit",
           { rounds: 3 },
           (request) => {
-            const round = Number(/^Round (\d)/.exec(request.params.message)?.[1]);
+            const round = Number(/^Round (\d)/.exec(String(pick(request.params, "message")))?.[1]);
             return { action: "accept", content: { name: names[round - 1] } };
           },
         );

@@ -19,7 +19,7 @@ import {
   sseMessages,
 } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
-import { callModern, ENVELOPE, postModern } from "../_support/modern_rpc.ts";
+import { callModern, ENVELOPE, pick, postModern } from "../_support/modern_rpc.ts";
 import { waitFor } from "../_support/wait.ts";
 import { startEraFixture } from "../fixtures/era_server.ts";
 import { README_URI } from "../fixtures/era_tools.ts";
@@ -55,7 +55,7 @@ async function nextOf(
   stream: SseMessages,
   method: string,
   timeoutMs?: number,
-): Promise<Record<string, any>> {
+): Promise<Record<string, unknown>> {
   for (;;) {
     const message = await stream.next(timeoutMs);
     if (message.method === method) return message;
@@ -85,8 +85,8 @@ Deno.test("a 2026-only upstream's session features reach 2025 sessions and liste
         });
         await using messages = sseMessages(logged);
         const log = await nextOf(messages, "notifications/message");
-        assert.equal(log.params.level, "info");
-        assert.equal(log.params.data, "visible");
+        assert.equal(pick(log, "params", "level"), "info");
+        assert.equal(pick(log, "params", "data"), "visible");
         const quiet = await session.post("tools/call", {
           name: "log",
           arguments: { level: "debug", text: "hidden" },
@@ -100,15 +100,15 @@ Deno.test("a 2026-only upstream's session features reach 2025 sessions and liste
 
     await t.step("resources/subscribe takes effect before it is answered", async () => {
       const session = await legacySession(gw.url);
-      const offered = session.initialized.result?.capabilities as any;
-      assert.equal(offered?.resources?.subscribe, true, "the gateway offers subscriptions");
+      const offered = pick(session.initialized, "result", "capabilities", "resources", "subscribe");
+      assert.equal(offered, true, "the gateway offers subscriptions");
       const stream = await session.stream();
       streams.push(stream);
       const subscribed = await session.request("resources/subscribe", { uri: README_URI });
       assert.deepEqual(subscribed.result, {});
       fixture.state.events!.resourceUpdated(README_URI);
       const updated = await nextOf(stream, "notifications/resources/updated", 2_000);
-      assert.equal(updated.params.uri, README_URI);
+      assert.equal(pick(updated, "params", "uri"), README_URI);
     });
 
     await t.step("a resource update on the GET stream carries no upstream _meta keys", async () => {
@@ -136,15 +136,15 @@ Deno.test("a 2026-only upstream's session features reach 2025 sessions and liste
     const listened = sseMessages(listen);
     streams.push(listened);
 
-    let ack: Record<string, any> = {};
+    let ack: Record<string, unknown> = {};
     await t.step(
       "subscriptions/listen is acknowledged first, with its subscription id",
       async () => {
         assert.equal(listen.status, 200);
         ack = await listened.next();
         assert.equal(ack.method, "notifications/subscriptions/acknowledged");
-        assert.equal(ack.params._meta[ENVELOPE.subscriptionId], "listen-1");
-        assert.equal(ack.params.notifications.toolsListChanged, true);
+        assert.equal(pick(ack, "params", "_meta", ENVELOPE.subscriptionId), "listen-1");
+        assert.equal(pick(ack, "params", "notifications", "toolsListChanged"), true);
       },
     );
 
@@ -156,21 +156,24 @@ Deno.test("a 2026-only upstream's session features reach 2025 sessions and liste
           method: "tools/call",
           params: { name: "notify", arguments: { event: "tools" } },
         });
-        assert.equal((notified.reply.result?.content as any)?.[0]?.text, "notified: tools");
+        assert.equal(pick(notified.reply, "result", "content", 0, "text"), "notified: tools");
         await nextOf(legacyStream, "notifications/tools/list_changed");
         const changed = await nextOf(listened, "notifications/tools/list_changed");
-        assert.equal(changed.params._meta[ENVELOPE.subscriptionId], "listen-1");
+        assert.equal(pick(changed, "params", "_meta", ENVELOPE.subscriptionId), "listen-1");
         const listed = await legacy.request("tools/list");
-        assert.ok((listed.result?.tools as any[]).some((tool) => tool.name === "extra1"));
+        const names = (listed.result?.tools as Array<{ name: string }>).map((tool) => tool.name);
+        assert.ok(names.includes("extra1"), names.join());
       },
     );
 
     await t.step("a listen stream's resourceSubscriptions are honoured and updated", async () => {
-      assert.deepEqual(ack.params?.notifications?.resourceSubscriptions, [README_URI]);
+      assert.deepEqual(pick(ack, "params", "notifications", "resourceSubscriptions"), [
+        README_URI,
+      ]);
       fixture.state.events!.resourceUpdated(README_URI);
       const updated = await nextOf(listened, "notifications/resources/updated", 2_000);
-      assert.equal(updated.params.uri, README_URI);
-      assert.equal(updated.params._meta[ENVELOPE.subscriptionId], "listen-1");
+      assert.equal(pick(updated, "params", "uri"), README_URI);
+      assert.equal(pick(updated, "params", "_meta", ENVELOPE.subscriptionId), "listen-1");
     });
 
     await t.step(
@@ -178,10 +181,10 @@ Deno.test("a 2026-only upstream's session features reach 2025 sessions and liste
       async () => {
         await gw.close();
         const rest = await listened.rest();
-        const last = rest.at(-1) as any;
+        const last = rest.at(-1);
         assert.equal(last?.id, "listen-1", JSON.stringify(rest));
-        assert.equal(last.result.resultType, "complete");
-        assert.equal(last.result._meta[ENVELOPE.subscriptionId], "listen-1");
+        assert.equal(pick(last, "result", "resultType"), "complete");
+        assert.equal(pick(last, "result", "_meta", ENVELOPE.subscriptionId), "listen-1");
       },
     );
   } finally {
