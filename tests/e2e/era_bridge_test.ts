@@ -18,7 +18,7 @@ import {
   sseMessages,
 } from "../_support/client.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
-import { type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
+import { gatewayInFront, type RunningGateway } from "../_support/gateway.ts";
 import { callModern, pick, postModern } from "../_support/modern_rpc.ts";
 import { waitFor } from "../_support/wait.ts";
 import { type EraFixture, startEraFixture } from "../fixtures/era_server.ts";
@@ -31,14 +31,7 @@ async function front(
   clock?: FakeClock,
 ): Promise<{ fixture: EraFixture; gw: RunningGateway }> {
   const fixture = await startEraFixture(kind);
-  const gw = await startGateway(
-    `namespacing: never\nservers:\n${upstream("up", fixture.url)}`,
-    {},
-    undefined,
-    clock ? { clock } : {},
-  );
-  await waitFor(() => gw.gateway.catalog().tools.length > 0, `${kind} upstream listed`);
-  return { fixture, gw };
+  return { fixture, gw: await gatewayInFront(fixture.url, clock ? { clock } : {}) };
 }
 
 /** A `tools/call` of the era fixture, with extra params (a retry's answers and state). */

@@ -18,7 +18,7 @@ import {
   type SseMessages,
   sseMessages,
 } from "../_support/client.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
+import { gatewayInFront } from "../_support/gateway.ts";
 import { callModern, ENVELOPE, pick, postModern } from "../_support/modern_rpc.ts";
 import { waitFor } from "../_support/wait.ts";
 import { startEraFixture } from "../fixtures/era_server.ts";
@@ -64,8 +64,7 @@ async function nextOf(
 
 Deno.test("a 2026-only upstream's session features reach 2025 sessions and listen streams", async (t) => {
   const fixture = await startEraFixture("modern");
-  const gw = await startGateway(`namespacing: never\nservers:\n${upstream("up", fixture.url)}`);
-  await waitFor(() => gw.gateway.catalog().tools.length > 0, "upstream listed");
+  const gw = await gatewayInFront(fixture.url);
   const streams: SseMessages[] = [];
   try {
     await t.step("ping is answered, though the upstream has none", async () => {

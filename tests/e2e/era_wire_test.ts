@@ -1,74 +1,25 @@
-// What the gateway writes on the wire for each era, checked byte by byte with hand-built requests
-// (spec 2026-07-28: basic/index, transports/streamable-http, utilities/caching):
-// - the reserved `io.modelcontextprotocol/*` `_meta` keys belong to the gateway on every hop: a
-//   2025 client's stray envelope never reaches an upstream, and a 2026 client's envelope is
-//   replaced by the gateway's own;
-// - every 2026 result carries `resultType` and the gateway's `serverInfo`; lists and reads carry
-//   caching hints no fresher than the upstream's, private when the upstream or auth says so;
+// What a 2026-07-28 client sees on the wire, checked with hand-built requests (spec 2026-07-28:
+// basic/index, transports/streamable-http, server/utilities/caching):
+// - every result carries `resultType` and the gateway's `serverInfo`;
+// - lists and reads carry caching hints no fresher than the upstream's, private when the
+//   upstream or the auth mode says so;
 // - the validation ladder: -32022 with the supported list, -32020 for headers that do not mirror
 //   the body (Base64 sentinel included), 404 -32601 for removed methods, -32602 for a bad
 //   envelope, each echoing the request's id.
 
 import assert from "node:assert/strict";
-import { initialize, postJsonRpc, PROTOCOL_VERSION, readJsonRpcReply } from "../_support/client.ts";
+import { postJsonRpc, PROTOCOL_VERSION, readJsonRpcReply } from "../_support/client.ts";
 import { MODERN_PROTOCOL_VERSION } from "../_support/era_client.ts";
-import { type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
-import {
-  ALL_INPUT,
-  callModern,
-  ENVELOPE,
-  mcpName,
-  type ModernRequest,
-  pick,
-} from "../_support/modern_rpc.ts";
-import { waitFor } from "../_support/wait.ts";
-import { type EraFixture, startEraFixture } from "../fixtures/era_server.ts";
+import { gatewayInFront, type RunningGateway } from "../_support/gateway.ts";
+import { callModern, ENVELOPE, mcpName, type ModernRequest, pick } from "../_support/modern_rpc.ts";
+import { startEraFixture } from "../fixtures/era_server.ts";
 import { ERA_CACHE_HINTS, README_URI } from "../fixtures/era_tools.ts";
 
 /** The catalog refresh of a server by default (`tools.ttl_seconds`), the cap of every list hint. */
 const REFRESH_MS = 300_000;
 const APP_KEY = "app-key-0123456789";
-
-/** What the fixture's `meta` tool saw: the envelope it was sent and the rest of `_meta`. */
-interface SeenMeta {
-  envelope: Record<string, unknown> | null;
-  meta: Record<string, unknown> | null;
-}
-
-function seenMeta(reply: unknown): SeenMeta {
-  const text = pick(reply, "result", "content", 0, "text");
-  assert.equal(typeof text, "string", JSON.stringify(reply));
-  return JSON.parse(text as string);
-}
-
-/** A gateway with `namespacing: never` over one upstream URL, started once the tools are listed. */
-async function gatewayOver(url: string, extra = "", head = ""): Promise<RunningGateway> {
-  const gw = await startGateway(
-    `${head}namespacing: never\nservers:\n${upstream("up", url, extra)}`,
-    { APP_KEY },
-  );
-  await waitFor(() => gw.gateway.catalog().tools.length > 0, "upstream listed");
-  return gw;
-}
-
-/** A 2025 session's `tools/call` with its own `_meta`, as a raw request. */
-async function legacyCall(gw: RunningGateway, name: string, meta: Record<string, unknown>) {
-  const { sessionId } = await initialize(gw.url);
-  const response = await postJsonRpc(gw.url, {
-    jsonrpc: "2.0",
-    id: 7,
-    method: "tools/call",
-    params: { name, arguments: {}, _meta: meta },
-  }, { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION });
-  return { status: response.status, reply: await readJsonRpcReply(response, 7) };
-}
-
-/** A stray envelope in a 2025 client's `_meta`, beside a key of its own. */
-const STRAY = {
-  [ENVELOPE.protocolVersion]: MODERN_PROTOCOL_VERSION,
-  [ENVELOPE.clientInfo]: { name: "spoofed", version: "6.6.6" },
-  "example.com/trace": "t-1",
-};
+const KEYS =
+  "mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: app\n        key_env: APP_KEY\n";
 
 const hint = (h: { ttlMs: number; cacheScope: string }) =>
   `${Math.min(h.ttlMs, REFRESH_MS)}/${h.cacheScope}`;
@@ -86,91 +37,18 @@ function hintsOf(result: unknown): string {
   return `${pick(result, "ttlMs")}/${pick(result, "cacheScope")}`;
 }
 
-Deno.test("the gateway owns each era's wire: reserved _meta, modern results and the validation ladder", async (t) => {
-  const fixtures: EraFixture[] = [];
-  const gateways: RunningGateway[] = [];
-  const start = async (kind: "modern" | "dual" | "legacy") => {
-    const fixture = await startEraFixture(kind);
-    fixtures.push(fixture);
-    return fixture;
-  };
+Deno.test("a 2026-07-28 client gets complete results and the validation ladder of the spec", async (t) => {
+  const fixtures = await Promise.all(
+    (["modern", "legacy"] as const).map((kind) => startEraFixture(kind)),
+  );
+  const [modern, legacy] = fixtures;
+  const gateways = await Promise.all([
+    gatewayInFront(modern!.url),
+    gatewayInFront(legacy!.url),
+    gatewayInFront(modern!.url, { head: KEYS, env: { APP_KEY } }),
+  ]);
+  const [gm, gl, gk] = gateways as [RunningGateway, RunningGateway, RunningGateway];
   try {
-    const modern = await start("modern");
-    const dual = await start("dual");
-    const legacy = await start("legacy");
-    const [gm, gd, gl, gk] = await Promise.all([
-      gatewayOver(modern.url),
-      gatewayOver(dual.url, "    era: legacy\n"),
-      gatewayOver(legacy.url),
-      gatewayOver(
-        modern.url,
-        "",
-        "mcp:\n  auth:\n    mode: keys\n    clients:\n      - name: app\n        key_env: APP_KEY\n",
-      ),
-    ]);
-    gateways.push(gm!, gd!, gl!, gk!);
-
-    await t.step(
-      "a 2025 client's stray envelope never reaches a dual-era upstream spoken to in 2025",
-      async () => {
-        const { status, reply } = await legacyCall(gd!, "meta", STRAY);
-        assert.equal(status, 200, JSON.stringify(reply));
-        assert.equal(reply.error, undefined, JSON.stringify(reply.error));
-        const seen = seenMeta(reply);
-        assert.equal(seen.envelope, null);
-        assert.equal(pick(seen.meta, "example.com/trace"), "t-1");
-      },
-    );
-
-    await t.step(
-      "a 2025 client's stray envelope is replaced by the gateway's for a 2026 upstream",
-      async () => {
-        const { reply } = await legacyCall(gm!, "meta", STRAY);
-        const seen = seenMeta(reply);
-        assert.equal(pick(seen.envelope, ENVELOPE.protocolVersion), MODERN_PROTOCOL_VERSION);
-        assert.equal(pick(seen.envelope, ENVELOPE.clientInfo, "name"), "mcpstead");
-        assert.equal(pick(seen.meta, "example.com/trace"), "t-1");
-      },
-    );
-
-    await t.step(
-      "a 2025 client sees no reserved _meta keys of the upstream in a result",
-      async () => {
-        const { reply } = await legacyCall(gm!, "links", {});
-        const meta = (pick(reply, "result", "_meta") ?? {}) as Record<string, unknown>;
-        const reserved = Object.keys(meta).filter((key) =>
-          key.startsWith("io.modelcontextprotocol/")
-        );
-        assert.deepEqual(reserved, [], JSON.stringify(reply.result));
-      },
-    );
-
-    await t.step("a 2026 client's envelope is replaced by the gateway's", async () => {
-      const { reply } = await callModern(gm!.url, {
-        id: "m1",
-        method: "tools/call",
-        params: { name: "meta", arguments: {}, _meta: { "example.com/trace": "t-2" } },
-        envelope: { [ENVELOPE.logLevel]: "warning" },
-      });
-      const seen = seenMeta(reply);
-      assert.equal(pick(seen.envelope, ENVELOPE.clientInfo, "name"), "mcpstead");
-      assert.equal(pick(seen.envelope, ENVELOPE.protocolVersion), MODERN_PROTOCOL_VERSION);
-      assert.deepEqual(pick(seen.envelope, ENVELOPE.clientCapabilities), ALL_INPUT);
-      assert.equal(pick(seen.envelope, ENVELOPE.logLevel), "warning");
-      assert.equal(pick(seen.meta, "example.com/trace"), "t-2");
-    });
-
-    await t.step("a 2026 client's envelope never reaches a legacy upstream", async () => {
-      const { reply } = await callModern(gl!.url, {
-        id: "m2",
-        method: "tools/call",
-        params: { name: "meta", arguments: {}, _meta: { "example.com/trace": "t-3" } },
-      });
-      const seen = seenMeta(reply);
-      assert.equal(seen.envelope, null);
-      assert.equal(pick(seen.meta, "example.com/trace"), "t-3");
-    });
-
     await t.step("every 2026 result has resultType and the gateway's serverInfo", async () => {
       const requests: ModernRequest[] = [
         { id: 1, method: "server/discover" },
@@ -190,7 +68,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
           },
         },
       ];
-      for (const gw of [gm!, gl!]) {
+      for (const gw of [gm, gl]) {
         for (const request of requests) {
           const { status, reply } = await callModern(gw.url, request);
           const where = `${request.method} via ${gw === gm ? "2026" : "legacy"} upstream`;
@@ -211,7 +89,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
         const seen: Record<string, string> = {};
         const wanted: Record<string, string> = {};
         for (const [method, params, key] of CACHEABLE) {
-          const { reply } = await callModern(gm!.url, { id: method, method, params });
+          const { reply } = await callModern(gm.url, { id: method, method, params });
           seen[method] = hintsOf(reply.result);
           wanted[method] = hint(ERA_CACHE_HINTS[key]);
         }
@@ -222,9 +100,9 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
     await t.step(
       "a legacy upstream's lists are fresh until the refresh, its reads at once",
       async () => {
-        const list = await callModern(gl!.url, { id: "l", method: "tools/list" });
+        const list = await callModern(gl.url, { id: "l", method: "tools/list" });
         assert.equal(hintsOf(list.reply.result), `${REFRESH_MS}/public`);
-        const read = await callModern(gl!.url, {
+        const read = await callModern(gl.url, {
           id: "r",
           method: "resources/read",
           params: { uri: README_URI },
@@ -236,7 +114,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
     await t.step("with API keys every cacheable result is private", async () => {
       const auth = { authorization: `Bearer ${APP_KEY}` };
       for (const [method, params] of [["server/discover", {}], ...CACHEABLE] as const) {
-        const { status, reply } = await callModern(gk!.url, {
+        const { status, reply } = await callModern(gk.url, {
           id: method,
           method,
           params,
@@ -248,7 +126,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
     });
 
     await t.step("an unsupported revision is 400 -32022 with the supported list", async () => {
-      const { status, reply } = await callModern(gm!.url, {
+      const { status, reply } = await callModern(gm.url, {
         id: "v1",
         method: "tools/list",
         envelope: { [ENVELOPE.protocolVersion]: "2099-01-01" },
@@ -309,7 +187,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
         }],
       ];
       for (const [label, request] of cases) {
-        const { status, reply } = await callModern(gm!.url, request);
+        const { status, reply } = await callModern(gm.url, request);
         assert.equal(status, 400, label);
         assert.equal(reply.id, request.id, label);
         assert.equal(reply.error?.code, -32020, `${label}: ${JSON.stringify(reply.error)}`);
@@ -319,7 +197,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
     await t.step(
       "an Mcp-Name in the Base64 sentinel form is decoded before it is compared",
       async () => {
-        const sentinel = await callModern(gm!.url, {
+        const sentinel = await callModern(gm.url, {
           id: "b1",
           method: "tools/call",
           params: { name: "echo", arguments: { text: "x" } },
@@ -328,7 +206,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
         assert.equal(pick(sentinel.reply, "result", "content", 0, "text"), "echo: x");
         const uri = "era://items/ü";
         assert.match(mcpName(uri), /^=\?base64\?/);
-        const read = await callModern(gm!.url, {
+        const read = await callModern(gm.url, {
           id: "b2",
           method: "resources/read",
           params: { uri },
@@ -355,7 +233,7 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
         { id: "d5", method: "resources/unsubscribe", params: { uri: README_URI } },
       ];
       for (const request of removed) {
-        const { status, reply } = await callModern(gm!.url, request);
+        const { status, reply } = await callModern(gm.url, request);
         assert.equal(status, 404, request.method);
         assert.equal(reply.id, request.id, request.method);
         assert.equal(reply.error?.code, -32601, request.method);
@@ -386,12 +264,12 @@ Deno.test("the gateway owns each era's wire: reserved _meta, modern results and 
         }],
       ];
       for (const [label, request] of bad) {
-        const { status, reply } = await callModern(gm!.url, request);
+        const { status, reply } = await callModern(gm.url, request);
         assert.equal(status, 400, label);
         assert.equal(reply.id, request.id, label);
         assert.equal(reply.error?.code, -32602, `${label}: ${JSON.stringify(reply.error)}`);
       }
-      const bare = await postJsonRpc(gm!.url, { jsonrpc: "2.0", id: 45, method: "tools/list" }, {
+      const bare = await postJsonRpc(gm.url, { jsonrpc: "2.0", id: 45, method: "tools/list" }, {
         "mcp-protocol-version": MODERN_PROTOCOL_VERSION,
         "mcp-method": "tools/list",
       });
