@@ -28,6 +28,7 @@ import type { Logger } from "./log.ts";
 import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { type GatewayMetrics, methodLabel } from "./metrics/mod.ts";
+import type { ListKind } from "./upstream/lists.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
 
 /** The request-facing parts. */
@@ -131,7 +132,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     listeners: parts.listeners,
     serverInfo,
     supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
-    cacheHints: () => cacheHints(config, upstreams.supervisors()),
+    cacheHints: (_identity, kind) => cacheHints(config, upstreams.supervisors(), kind),
     toolSchema: (name) => upstreams.catalog().toolInfo(name)?.inputSchema,
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
@@ -177,15 +178,16 @@ function countAuth(metrics: GatewayMetrics, result: AuthResult): void {
 }
 
 /**
- * The caching hints of lists for 2026-07-28 clients: fresh until the soonest catalog refresh
- * (an upstream's own hint when it is sooner), and private when scopes can make a list depend on
- * who asks or an upstream said its lists are private.
+ * The caching hints of a list (or of `server/discover`, with no kind) for 2026-07-28 clients:
+ * fresh until the soonest catalog refresh, or sooner when an upstream's own hint for that list
+ * is; private when scopes can make it depend on who asks or an upstream said that list is.
  */
 function cacheHints(
   config: Config,
   supervisors: readonly Supervisor[],
+  kind: ListKind | undefined,
 ): { ttlMs: number; cacheScope: "public" | "private" } {
-  const hints = supervisors.flatMap((s) => s.lists.hints ?? []);
+  const hints = kind === undefined ? [] : supervisors.flatMap((s) => s.lists.hints?.[kind] ?? []);
   const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300) * 1000;
   const ttlMs = Math.min(refresh, ...hints.map((h) => h.ttlMs));
   const scoped = config.mcp.auth.mode === "keys" || config.mcp.auth.mode === "basic";

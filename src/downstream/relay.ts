@@ -4,6 +4,7 @@
  * that level and may use something of that server, and requests of a session's own upstream
  * instance to that session's client.
  */
+import { ownedNotification } from "../core/forward.ts";
 import { McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
@@ -61,14 +62,13 @@ export function relayNotification(
 ): void {
   const { sessions } = targets;
   const only = (id: string) => (sessionId === undefined || sessionId === id);
-  if (notification.method === "notifications/resources/updated") {
-    const uri = notification.params?.uri;
+  // The upstream's reserved _meta keys (its listen stream's subscription id) are not the client's.
+  const owned = ownedNotification(notification);
+  if (owned.method === "notifications/resources/updated") {
+    const uri = owned.params?.uri;
     if (typeof uri !== "string") return;
-    const json = JSON.stringify({
-      ...notification,
-      params: { ...notification.params, uri: targets.catalog().exposeUri(server, uri) },
-    });
-    const exposed = { ...notification.params, uri: targets.catalog().exposeUri(server, uri) };
+    const exposed = { ...owned.params, uri: targets.catalog().exposeUri(server, uri) };
+    const json = JSON.stringify({ ...owned, params: exposed });
     for (const id of targets.subscriptions.sessionsOf(server, uri)) {
       if (targets.listeners.has(id)) {
         targets.listeners.resourceUpdated(id, exposed);
@@ -79,13 +79,13 @@ export function relayNotification(
     }
     return;
   }
-  if (notification.method === "notifications/message") {
-    const json = JSON.stringify(notification);
+  if (owned.method === "notifications/message") {
+    const json = JSON.stringify(owned);
     const catalog = targets.catalog();
     for (const session of sessions.values()) {
       if (!only(session.id) || session.logLevel === undefined) continue;
       if (
-        logLevelAllows(session.logLevel, notification.params?.level) &&
+        logLevelAllows(session.logLevel, owned.params?.level) &&
         mayUseServer(catalog, session.identity, server)
       ) sendUnsolicited(session, json);
     }

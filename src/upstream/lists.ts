@@ -4,11 +4,17 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import type { Logger } from "../log.ts";
 import type { UpstreamClient } from "./supervisor.ts";
 
-/** The caching hints a 2026-07-28 upstream gave its lists: the soonest expiry, and whether any is private. */
-export interface ListHints {
+/** The caching hint a 2026-07-28 upstream gave one list: the soonest expiry of its pages, and whether any is private. */
+export interface ListHint {
   ttlMs: number;
   private: boolean;
 }
+
+/** The lists an upstream gives, as caching hints name them. */
+export type ListKind = "tools" | "prompts" | "resources" | "templates";
+
+/** An upstream's caching hints, per list. */
+export type ListHints = Partial<Record<ListKind, ListHint>>;
 
 /** What one upstream lists. */
 export interface UpstreamLists {
@@ -39,23 +45,29 @@ export async function listAll(
   capabilities: JsonObject,
   options: ListOptions,
 ): Promise<UpstreamLists> {
-  const hints: Partial<ListHints> = {};
-  const list = (method: string, key: string, id: string) =>
-    listPages(client, method, key, id, options, hints);
+  const hints: ListHints = {};
+  const list = (method: string, key: string, id: string, kind: ListKind) =>
+    listPages(client, method, key, id, options, (hint) => {
+      const known = hints[kind];
+      hints[kind] = known === undefined ? hint : {
+        ttlMs: Math.min(known.ttlMs, hint.ttlMs),
+        private: known.private || hint.private,
+      };
+    });
   const resources = capabilities.resources !== undefined;
   const lists: UpstreamLists = {
-    tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
+    tools: capabilities.tools === undefined
+      ? []
+      : await list("tools/list", "tools", "name", "tools"),
     prompts: capabilities.prompts === undefined
       ? []
-      : await list("prompts/list", "prompts", "name"),
-    resources: resources ? await list("resources/list", "resources", "uri") : [],
+      : await list("prompts/list", "prompts", "name", "prompts"),
+    resources: resources ? await list("resources/list", "resources", "uri", "resources") : [],
     templates: resources
-      ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
+      ? await list("resources/templates/list", "resourceTemplates", "uriTemplate", "templates")
       : [],
   };
-  if (hints.ttlMs !== undefined) {
-    lists.hints = { ttlMs: hints.ttlMs, private: hints.private ?? false };
-  }
+  if (Object.keys(hints).length > 0) lists.hints = hints;
   return lists;
 }
 
@@ -66,7 +78,7 @@ async function listPages(
   key: string,
   id: string,
   { server, timeoutMs, log, signal }: ListOptions,
-  hints: Partial<ListHints>,
+  hinted: (hint: ListHint) => void,
 ): Promise<JsonObject[]> {
   const items: JsonObject[] = [];
   let cursor: string | undefined;
@@ -83,8 +95,7 @@ async function listPages(
       throw error;
     }
     if (typeof result.ttlMs === "number" && result.ttlMs >= 0) {
-      hints.ttlMs = Math.min(hints.ttlMs ?? Infinity, result.ttlMs);
-      if (result.cacheScope === "private") hints.private = true;
+      hinted({ ttlMs: result.ttlMs, private: result.cacheScope === "private" });
     }
     const list = result[key];
     if (!Array.isArray(list)) {

@@ -379,7 +379,7 @@ export class Supervisor {
         retryMs: 1000,
         resources: () => [...this.#watched],
       });
-      this.#listen.refresh();
+      void this.#listen.refresh();
     }
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
@@ -438,8 +438,9 @@ export class Supervisor {
    */
   #refreshMs(config: SupervisedConfig): number {
     const configured = Math.max(config.tools.ttl_seconds, 1) * 1000;
-    const hinted = this.#lists.hints?.ttlMs;
-    return hinted === undefined ? configured : Math.min(configured, Math.max(hinted, 1000));
+    const hints = Object.values(this.#lists.hints ?? {});
+    if (hints.length === 0) return configured;
+    return Math.min(configured, Math.max(Math.min(...hints.map((h) => h.ttlMs)), 1000));
   }
 
   #listOptions(signal: AbortSignal): ListOptions {
@@ -525,13 +526,14 @@ export class Supervisor {
    * A resource subscription of a 2026-07-28 upstream, which has no `resources/subscribe`: its
    * listen stream asks for the resource's updates from now on.
    */
-  #watch(uri: unknown, wanted: boolean): JsonObject {
+  async #watch(uri: unknown, wanted: boolean): Promise<JsonObject> {
     if (typeof uri !== "string") return {};
     const known = this.#watched.has(uri);
     if (wanted === known) return {};
     if (wanted) this.#watched.add(uri);
     else this.#watched.delete(uri);
-    this.#listen?.refresh();
+    // Answered once the new filter is in force, so no update after the answer is lost.
+    await this.#listen?.refresh();
     return {};
   }
 

@@ -7,6 +7,7 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { createGateway, type Gateway, type GatewayDeps } from "../../src/gateway.ts";
 import { type Logger, silentLogger } from "../../src/log.ts";
 import { serveHttp, serverLimits } from "../../src/http/server.ts";
+import type { Clock } from "../../src/upstream/clock.ts";
 import { type HttpFixture, startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient } from "./client.ts";
 import { waitFor } from "./wait.ts";
@@ -37,6 +38,7 @@ export async function startGateway(
   let text = yaml;
   const load = () => parseConfig(text, "test.yaml", (name) => env[name]);
   const gateway = createGateway(load(), {
+    ...deps,
     version: "test",
     log,
     loadConfig: () => Promise.resolve(load()),
@@ -140,4 +142,34 @@ export async function listedToolNames(gw: RunningGateway): Promise<string[]> {
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return names;
+}
+
+/** Options of {@linkcode gatewayInFront}. */
+export interface InFrontOptions {
+  /** YAML added to the upstream's `servers` entry. */
+  extra?: string;
+  /** YAML put before `namespacing:` (an `mcp:` section). */
+  head?: string;
+  /** Serves `${VAR}` and `*_env`. */
+  env?: Record<string, string>;
+  /** Replaces the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * Starts a gateway with `namespacing: never` (names and URIs stay the upstream's) in front of
+ * the MCP server at `url`, named `up`; resolves once its tools are listed.
+ */
+export async function gatewayInFront(
+  url: string,
+  options: InFrontOptions = {},
+): Promise<RunningGateway> {
+  const gw = await startGateway(
+    `${options.head ?? ""}namespacing: never\nservers:\n${upstream("up", url, options.extra)}`,
+    options.env,
+    silentLogger,
+    options.clock ? { clock: options.clock } : {},
+  );
+  await waitFor(() => gw.gateway.catalog().tools.length > 0, `the tools of ${url}`);
+  return gw;
 }
