@@ -137,6 +137,25 @@ Deno.test("a non-loopback bind without auth is refused at startup and by check u
   assert.equal((await run(["check", "--config", declared])).code, 0);
 });
 
+Deno.test("a declared unauthenticated non-loopback bind is logged as a warning at startup", async () => {
+  // A required upstream that cannot connect ends the start before the gateway listens, so the
+  // test reads the warning without a socket open on every interface.
+  const path = await configFile(
+    "host: 0.0.0.0\nport: 0\nmcp:\n  allow_unauthenticated_remote: true\n" +
+      "servers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",
+  );
+  const { code, stderr } = await run(["--config", path]);
+  assert.equal(code, 1, stderr);
+  const [first] = stderr.split("\n");
+  const { ts: _, ...line } = JSON.parse(first!);
+  assert.deepEqual(line, {
+    level: "warn",
+    msg: "listening on '0.0.0.0' without authentication (mcp.allow_unauthenticated_remote: " +
+      "true): anyone who reaches the port can use every tool",
+  });
+  assert.doesNotMatch(stderr, /mcpstead listening/);
+});
+
 Deno.test("a required upstream that cannot connect stops startup with exit 1", async () => {
   const path = await configFile(
     "port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",
