@@ -187,6 +187,48 @@ Deno.test("POST /-/reload takes only JSON {} from an admin key; other keys get 4
   assert.equal((await done.json()).added, 0);
 });
 
+Deno.test("POST /-/reload: an HTTP Basic user with admin: true may reload; other users get 403", async () => {
+  await using gw = await startGateway(`mcp:
+  auth:
+    mode: basic
+    users:
+      - name: root
+        password_sha256: ${sha("root pass")}
+        admin: true
+      - name: ana
+        password_sha256: ${sha("ana pass")}
+`);
+  const post = (user: string, password: string) =>
+    fetch(`${gw.base}/-/reload`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${btoa(`${user}:${password}`)}`,
+      },
+      body: "{}",
+    });
+  const ana = await post("ana", "ana pass");
+  assert.equal(ana.status, 403);
+  assert.equal(
+    await ana.text(),
+    "Cannot reload: client 'ana' is not an admin (set admin: true on it under mcp.auth.clients or mcp.auth.users)\n",
+  );
+  const wrong = await post("root", "ana pass");
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+  const reloads = async () => {
+    const metrics = await (await fetch(`${gw.base}/metrics`, {
+      headers: { authorization: `Basic ${btoa("root:root pass")}` },
+    })).text();
+    return metrics.match(/^mcpstead_config_reloads_total\{result="success"\} (\d+)$/m)?.[1];
+  };
+  assert.equal(await reloads(), undefined, "no reload yet");
+  const root = await post("root", "root pass");
+  assert.equal(root.status, 200);
+  assert.equal((await root.json()).added, 0);
+  assert.equal(await reloads(), "1");
+});
+
 Deno.test("POST /-/reload: the bearer token may reload; with auth off it is allowed but guarded", async () => {
   {
     await using gw = await startGateway("mcp:\n  auth:\n    mode: bearer\n", {
