@@ -20,7 +20,7 @@ import {
   settle,
   verify,
 } from "../_support/era_matrix.ts";
-import { type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
+import { healthOf, type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
 import { denoUpstream } from "../_support/procs.ts";
 import { pythonMcp } from "../_support/py_client.ts";
 import { LATEST_PROTOCOL_VERSION } from "../_support/sdk.ts";
@@ -125,8 +125,8 @@ Deno.test("the gateway serves every client kind in its own era in front of every
     for (const [index, front] of fronts.entries()) {
       const { up } = front;
       await t.step(`${up.label} upstream`, async (t) => {
-        await t.step(`/health shows era ${up.era}`, () => {
-          const [server] = front.gw.gateway.health().servers;
+        await t.step(`/health shows era ${up.era}`, async () => {
+          const [server] = (await healthOf(front.gw)).servers;
           assert.equal(server?.era, up.era);
           assert.equal(
             server?.protocol_version,
