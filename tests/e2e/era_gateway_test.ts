@@ -27,7 +27,9 @@ import { LATEST_PROTOCOL_VERSION } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
 import { type EraFixture, startEraFixture } from "../fixtures/era_server.ts";
 
-const python = await pythonMcp();
+const SERVES_EVERY_KIND =
+  "the gateway serves every client kind in its own era in front of every upstream kind";
+const python = await pythonMcp(`${SERVES_EVERY_KIND} › ${CLIENT_LABELS.py} steps`);
 const ERA_SERVER = new URL("../fixtures/era_server.ts", import.meta.url).pathname;
 
 /** One upstream behind its own gateway: how it is reached and which era the gateway speaks. */
@@ -118,7 +120,7 @@ function verifyWorking(outcome: Outcome, client: ClientKind): void {
   verify({ observed: { ...outcome.observed, cache: ["-", "-"] } }, wanted(client));
 }
 
-Deno.test("the gateway serves every client kind in its own era in front of every upstream kind", async (t) => {
+Deno.test(SERVES_EVERY_KIND, async (t) => {
   const fronts = await Promise.all(UPSTREAMS.map(startFront));
   try {
     const outcomes = observeEverything(fronts);
