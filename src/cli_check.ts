@@ -7,7 +7,7 @@
  * @module
  */
 import { type Config, redactUrl, type ServerConfig, validateConfig } from "./config/mod.ts";
-import { quote } from "./config/format.ts";
+import { quotePath } from "./config/format.ts";
 import { createGateway } from "./gateway.ts";
 import { remoteExposure } from "./http/origin.ts";
 import { describeError, silentLogger } from "./log.ts";
@@ -105,14 +105,17 @@ function commandProblem(server: ServerConfig): string | undefined {
   if (command.includes("/")) {
     const file = command.startsWith("/") ? command : `${cwd}/${command}`;
     const found = runnable(file);
-    return found === "no" ? `Cannot run ${quote(command)}: no executable file there` : undefined;
+    return found === "no"
+      ? `Cannot run ${quotePath(command)}: no executable file there`
+      : undefined;
   }
   const dirs = (server.env.PATH ?? Deno.env.get("PATH") ?? "").split(":").filter((d) => d !== "");
   const results = dirs.map((dir) =>
     runnable(`${dir.startsWith("/") ? dir : `${cwd}/${dir}`}/${command}`)
   );
   if (results.includes("yes") || results.includes("unknown")) return undefined;
-  return `Cannot run ${quote(command)}: not found on PATH (${dirs.length} directories searched)`;
+  const where = `not found on PATH (${dirs.length} directories searched)`;
+  return `Cannot run ${quotePath(command)}: ${where}`;
 }
 
 /** Whether `file` is an executable file; "unknown" when the process may not look. */

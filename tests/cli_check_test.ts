@@ -25,6 +25,27 @@ Deno.test("mcpstead check fails for a stdio command that is not on PATH or not e
   );
 });
 
+Deno.test("mcpstead check names a long command path and a long command name whole", async () => {
+  const base = await Deno.makeTempDir();
+  const dir = `${base}/a-rather-long-directory-name/and-another-rather-long-one`;
+  await Deno.mkdir(dir, { recursive: true });
+  const script = `${dir}/not-executable-server.sh`;
+  await Deno.writeTextFile(script, "#!/bin/sh\n");
+  const name = `mcp-server-${"x".repeat(70)}`;
+  const path = await configFile(
+    `servers:\n  - name: here\n    command: ${script}\n` +
+      `  - name: there\n    command: ${name}\n    env:\n      PATH: ${dir}\n`,
+  );
+  const { code, stderr } = await runMcpstead(["check", "--config", path]);
+  assert.equal(code, 1, stderr);
+  assert.equal(
+    stderr,
+    `mcpstead: ${path}: servers[0].command: Cannot run '${script}': no executable file there\n` +
+      `mcpstead: ${path}: servers[1].command: Cannot run '${name}': not found on PATH ` +
+      `(1 directories searched)\n`,
+  );
+});
+
 Deno.test("mcpstead check looks a command up on the PATH its env gives the child", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/my-server`, "#!/bin/sh\n", { mode: 0o755 });

@@ -137,6 +137,25 @@ Deno.test("a non-loopback bind without auth is refused at startup and by check u
   assert.equal((await run(["check", "--config", declared])).code, 0);
 });
 
+Deno.test("a declared unauthenticated non-loopback bind is logged as a warning at startup", async () => {
+  // A required upstream that cannot connect ends the start before the gateway listens, so the
+  // test reads the warning without a socket open on every interface.
+  const path = await configFile(
+    "host: 0.0.0.0\nport: 0\nmcp:\n  allow_unauthenticated_remote: true\n" +
+      "servers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",
+  );
+  const { code, stderr } = await run(["--config", path]);
+  assert.equal(code, 1, stderr);
+  const [first] = stderr.split("\n");
+  const { ts: _, ...line } = JSON.parse(first!);
+  assert.deepEqual(line, {
+    level: "warn",
+    msg: "listening on '0.0.0.0' without authentication (mcp.allow_unauthenticated_remote: " +
+      "true): anyone who reaches the port can use every tool",
+  });
+  assert.doesNotMatch(stderr, /mcpstead listening/);
+});
+
 Deno.test("a required upstream that cannot connect stops startup with exit 1", async () => {
   const path = await configFile(
     "port: 0\nservers:\n  - name: must\n    url: http://127.0.0.1:9/mcp\n    required: true\n",
@@ -180,6 +199,16 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
     "server-everything to connect",
     { timeoutMs: 120_000, intervalMs: 200 },
   );
+  const health = await (await fetch(`http://${gateway.address}/health`)).json();
+  const shown = readmeHealth();
+  assert.deepEqual(Object.keys(shown), Object.keys(health), "the README shows every field");
+  assert.deepEqual(Object.keys(shown.servers[0]), Object.keys(health.servers[0]));
+  // What does not change from run to run is as the README shows it.
+  const steady = (report: typeof health) => {
+    const { last_seen_seconds_ago: _, ...server } = report.servers[0];
+    return { status: report.status, server };
+  };
+  assert.deepEqual(steady(health), steady(shown), "the README's /health example is the demo's");
   {
     await using client = await connectClient(`http://${gateway.address}/mcp`);
     const names = (await client.listTools()).tools.map((t) => t.name);
@@ -199,6 +228,14 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
   assert.equal(after, lock, "the demo's child leaves the gateway's deno.lock alone");
   assert.equal(await gateway.stop(), 0);
 });
+
+/** The JSON example under "### `GET /health`" in README.md. */
+function readmeHealth() {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const block = /### `GET \/health`\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+  assert.ok(block, "README.md has a GET /health example");
+  return JSON.parse(block[1]!);
+}
 
 Deno.test("mcpstead import prints YAML that mcpstead check accepts", async () => {
   const dir = await Deno.makeTempDir();

@@ -60,33 +60,36 @@ Deno.test("completionScript() names every subcommand and option in every shell",
   }
 });
 
-Deno.test("the bash completion parses and completes commands, flags and values", async () => {
-  const file = await scriptFile("bash");
-  assert.equal((await run("bash", ["-n", file])).code, 0);
-  const complete = async (line: string) => {
-    const words = line.split(" ");
-    const out = await run("bash", [
-      "-c",
-      `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
-      `COMP_CWORD=${words.length - 1}; _mcpstead; printf '%s\\n' "\${COMPREPLY[@]}"`,
+Deno.test(requireTool(["bash"], {
+  name: "the bash completion parses and completes commands, flags and values",
+  fn: async ({ bash }) => {
+    const file = await scriptFile("bash");
+    assert.equal((await run(bash, ["-n", file])).code, 0);
+    const complete = async (line: string) => {
+      const words = line.split(" ");
+      const out = await run(bash, [
+        "-c",
+        `source ${file}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); ` +
+        `COMP_CWORD=${words.length - 1}; _mcpstead; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ]);
+      assert.equal(out.code, 0, out.stderr);
+      return out.stdout.trim().split("\n").sort();
+    };
+    assert.deepEqual(await complete("mcpstead "), [
+      "check",
+      "completions",
+      "import",
+      "openapi",
+      "serve",
     ]);
-    assert.equal(out.code, 0, out.stderr);
-    return out.stdout.trim().split("\n").sort();
-  };
-  assert.deepEqual(await complete("mcpstead "), [
-    "check",
-    "completions",
-    "import",
-    "openapi",
-    "serve",
-  ]);
-  assert.deepEqual(await complete("mcpstead c"), ["check", "completions"]);
-  assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
-  assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
-  assert.deepEqual(await complete("mcpstead --w"), ["--watch"]);
-  assert.deepEqual(await complete("mcpstead check --"), ["--config", "--connect", "--help"]);
-  assert.deepEqual(await complete("mcpstead openapi --"), ["--config", "--help"]);
-});
+    assert.deepEqual(await complete("mcpstead c"), ["check", "completions"]);
+    assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
+    assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
+    assert.deepEqual(await complete("mcpstead --w"), ["--watch"]);
+    assert.deepEqual(await complete("mcpstead check --"), ["--config", "--connect", "--help"]);
+    assert.deepEqual(await complete("mcpstead openapi --"), ["--config", "--help"]);
+  },
+}));
 
 Deno.test(requireTool(["zsh"], {
   name: "the zsh completion parses and registers _mcpstead",

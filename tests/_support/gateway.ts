@@ -78,8 +78,8 @@ export interface TwoUpstreams extends AsyncDisposable {
 }
 
 /**
- * Starts the fixtures `a` and `b` and a gateway over them. `head` is YAML put before `servers:`,
- * `aExtra` is added to a's entry, `env` serves `${VAR}` and `*_env`. Resolves once both are
+ * Starts the fixtures `a` and `b` and a gateway over them (logging to `log`). `head` is YAML put
+ * before `servers:`, `aExtra` is added to a's entry, `env` serves `${VAR}` and `*_env`. Resolves once both are
  * connected and `until` holds (by default: the tools of both are listed).
  */
 export async function gatewayOverTwo(
@@ -88,6 +88,7 @@ export async function gatewayOverTwo(
     aExtra?: string;
     env?: Record<string, string>;
     until?: (gateway: Gateway) => boolean;
+    log?: Logger;
   } = {},
 ): Promise<TwoUpstreams> {
   const a = await startHttpFixture({ name: "a" });
@@ -95,6 +96,7 @@ export async function gatewayOverTwo(
   const gw = await startGateway(
     `${options.head ?? ""}servers:\n${upstream("a", a.url, options.aExtra)}${upstream("b", b.url)}`,
     options.env,
+    options.log,
   );
   const until = options.until ?? ((gateway: Gateway) => gateway.catalog().size > 20);
   await waitFor(() => gw.gateway.health().status === "ok" && until(gw.gateway));

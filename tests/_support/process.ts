@@ -14,6 +14,8 @@ export interface SpawnedFixture extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Everything the process wrote to stderr; resolves once the process has exited. */
   stderr: Promise<string>;
+  /** The tools that started running so far, in order (the fixture's `CALLED` lines). */
+  calls: readonly string[];
   /** Sends `signal` (default SIGTERM) unless it already exited, then awaits its exit. */
   kill(signal?: Deno.Signal): Promise<void>;
 }
@@ -85,17 +87,36 @@ export async function spawnFixture(args: readonly string[] = []): Promise<Spawne
   } finally {
     clearTimeout(timer);
   }
-  drained = (async () => {
-    while (!(await stdout.read()).done) { /* discard */ }
-  })();
+  const calls: string[] = [];
+  drained = readCalls(stdout, calls);
   return {
     url,
     pid: child.pid,
     child,
     stderr,
+    calls,
     kill,
     [Symbol.asyncDispose]: () => kill("SIGKILL"),
   };
+}
+
+/** Reads stdout to its end (so the pipe never fills), adding each `CALLED <tool>` to `calls`. */
+async function readCalls(
+  stdout: ReadableStreamDefaultReader<string>,
+  calls: string[],
+): Promise<void> {
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await stdout.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf("\n")) !== -1) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      if (line.startsWith("CALLED ")) calls.push(line.slice("CALLED ".length));
+    }
+  }
 }
 
 async function readReadyLine(stdout: ReadableStreamDefaultReader<string>): Promise<string> {

@@ -9,6 +9,7 @@ import { TEST_CONFIG } from "./process.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const STDIO_FIXTURE = new URL("../fixtures/stdio_server.ts", import.meta.url).pathname;
+const TINY_FIXTURE = new URL("../fixtures/tiny_stdio.sh", import.meta.url).pathname;
 
 /** The Deno cache of this run, given to children whose environment is cleared. */
 export const DENO_DIR = Deno.env.get("DENO_DIR") ??
@@ -26,6 +27,16 @@ export function stdioUpstream(
     ...(options.args ?? []),
   ];
   return denoUpstream(name, STDIO_FIXTURE, args, options.extra);
+}
+
+/**
+ * A YAML `servers[]` entry running the tiny sh fixture (one tool, `pid`; it starts in
+ * milliseconds) with `marker` in its arguments; `extra` is appended to the entry.
+ */
+export function tinyUpstream(name: string, marker: string, extra = ""): string {
+  return `  - name: ${name}\n    command: sh\n    args: [${JSON.stringify(TINY_FIXTURE)}, ${
+    JSON.stringify(marker)
+  }]\n${extra}`;
 }
 
 /**

@@ -9,12 +9,13 @@
  * ```
  *
  * Tests that need it call {@linkcode pythonMcp} at load time and pass `ignore` from it: without
- * the venv they are ignored with a notice, unless CI is set, where they fail.
+ * the venv they are skipped by the rule of every outside tool (`requireTool()` in `tools.ts`):
+ * a line saying why and how to create it, unless CI is set, where they fail.
  *
  * @module
  */
 
-import { ciIsSet } from "./tools.ts";
+import { missingError, skipsMissing } from "./tools.ts";
 
 /** The Python SDK version `.ci/run` installs. */
 export const PY_MCP_VERSION = "2.3.0";
@@ -70,8 +71,11 @@ export interface PythonMcp {
   ignore: boolean;
 }
 
-/** Finds the venv's python and checks that it imports `mcp` 2.x. */
-export async function pythonMcp(): Promise<PythonMcp> {
+/**
+ * Finds the venv's python and checks that it imports `mcp` 2.x; `test` names the test or steps
+ * that need it, for the skip line.
+ */
+export async function pythonMcp(test: string): Promise<PythonMcp> {
   const venv = Deno.env.get("MCPSTEAD_PY_MCP_VENV") ??
     `${Deno.env.get("HOME") ?? ""}/.cache/mcpstead-tests/py-mcp`;
   const python = `${venv}/bin/python`;
@@ -89,21 +93,14 @@ export async function pythonMcp(): Promise<PythonMcp> {
     missing = `cannot run ${python}: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (missing === undefined) return { python, ignore: false };
-  const ignore = !ciIsSet();
-  if (ignore) {
-    Deno.stderr.writeSync(new TextEncoder().encode(
-      `Python SDK tests ignored: ${missing}. Create the venv with: python3 -m venv ${venv} && ` +
-        `${venv}/bin/pip install mcp==${PY_MCP_VERSION} (set CI=1 to fail instead)\n`,
-    ));
-  }
-  return { missing, ignore };
+  const reason = `the Python SDK venv is missing: ${missing} (create it: python3 -m venv ${venv} ` +
+    `&& ${venv}/bin/pip install mcp==${PY_MCP_VERSION})`;
+  return { missing: reason, ignore: skipsMissing(test, reason) };
 }
 
 /** The venv's python; throws why it is missing (reached only when CI is set, or by mistake). */
 export function requirePython(found: PythonMcp): string {
-  if (found.python === undefined) {
-    throw new Error(`Cannot run the Python SDK client (required when CI is set): ${found.missing}`);
-  }
+  if (found.python === undefined) throw missingError(found.missing!);
   return found.python;
 }
 

@@ -1,17 +1,19 @@
 /**
- * The one rule for tests that run a program from outside Deno (promtool, chromium, ruby, ...):
- * a tool is looked up on PATH (and in .ci/out/bin, where .ci/run builds actionlint). When one is
- * missing and CI is unset, the test is ignored and a line on stderr says which test, which tool
- * and how to install it; when CI is set (any non-empty value) the test runs and fails with that
- * reason, so CI never passes by skipping.
+ * The one rule for tests that run a program from outside Deno (promtool, chromium, ruby, the
+ * Python SDK's venv, ...): a tool is looked up on PATH (and in .ci/out/bin, where .ci/run builds
+ * actionlint). When one is missing and CI is unset, the test is ignored and a line on stderr says
+ * which test, which tool and how to install it; when CI is set (any non-empty value) the test runs
+ * and fails with that reason, so CI never passes by skipping.
  *
  * @module
  */
 
 const CI_BIN = new URL("../../.ci/out/bin/", import.meta.url).pathname;
+const encoder = new TextEncoder();
 
 /** How to install each tool, for the skip line (Debian package names, as .ci/run uses). */
 const INSTALL: Record<string, string> = {
+  bash: "apt-get install bash",
   promtool: "apt-get install prometheus",
   prometheus: "apt-get install prometheus",
   chromium: "apt-get install chromium",
@@ -27,7 +29,7 @@ const INSTALL: Record<string, string> = {
 };
 
 /** Whether CI is set to a non-empty value; unreadable (no env permission) counts as set. */
-export function ciIsSet(): boolean {
+function ciIsSet(): boolean {
   if (Deno.permissions.querySync({ name: "env", variable: "CI" }).state !== "granted") return true;
   return (Deno.env.get("CI") ?? "") !== "";
 }
@@ -77,22 +79,32 @@ export function requireTool<T extends string>(
   const reason = missing.map((tool) =>
     `${tool} is not on PATH (install: ${INSTALL[tool] ?? `a package that provides ${tool}`})`
   ).join("; ");
-  const ci = ciIsSet();
-  if (missing.length > 0 && !ci) {
-    Deno.stderr.writeSync(
-      new TextEncoder().encode(
-        `skipped: "${definition.name}": ${reason}; with CI set it fails instead\n`,
-      ),
-    );
-  }
   return {
     ...definition,
-    ignore: missing.length > 0 && !ci,
+    ignore: missing.length > 0 && skipsMissing(definition.name, reason),
     fn: (t) => {
-      if (missing.length > 0) throw new Error(`Cannot run with CI set: ${reason}`);
+      if (missing.length > 0) throw missingError(reason);
       return definition.fn(found, t);
     },
   };
+}
+
+/**
+ * The rule for a test (or step) named `test` whose tool is missing for `reason`: with CI unset,
+ * says so on stderr and answers true (ignore it); with CI set answers false (it runs, and fails
+ * with {@linkcode missingError}).
+ */
+export function skipsMissing(test: string, reason: string): boolean {
+  if (ciIsSet()) return false;
+  Deno.stderr.writeSync(
+    encoder.encode(`skipped: "${test}": ${reason}; with CI set it fails instead\n`),
+  );
+  return true;
+}
+
+/** The error a test whose tool is missing fails with when CI is set. */
+export function missingError(reason: string): Error {
+  return new Error(`Cannot run with CI set: ${reason}`);
 }
 
 /** A long-running tool started by {@linkcode startTool}; disposing it stops it. */

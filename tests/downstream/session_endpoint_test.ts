@@ -730,11 +730,12 @@ Deno.test("SseChannel takes a new large message once the client read the previou
 });
 
 Deno.test("a request whose id is already in flight in the session is refused with -32600", async () => {
-  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const waiting: AbortSignal[] = [];
+  const { handler } = setup({ dispatcher: streamingDispatcher(waiting) });
   const { sessionId } = await initialize(handler);
   const headers = { "mcp-session-id": sessionId, accept: "application/json" };
   const first = postJsonRpc(handler, rpc(9, "wait"), headers);
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(() => waiting.length === 1, "request 9 to be in flight");
   assert.deepEqual(await (await postJsonRpc(handler, rpc(9, "x"), headers)).json(), {
     jsonrpc: "2.0",
     id: 9,
@@ -757,7 +758,8 @@ Deno.test("a request whose id is already in flight in the session is refused wit
 });
 
 Deno.test("ids beyond 2^53 come back with the digits sent, and are told apart and cancelled exactly", async () => {
-  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const waiting: AbortSignal[] = [];
+  const { handler } = setup({ dispatcher: streamingDispatcher(waiting) });
   const init = await postJsonRpc(
     handler,
     '{"jsonrpc":"2.0","id":9007199254740995,"method":"initialize","params":{"protocolVersion":"2025-03-26"}}',
@@ -772,7 +774,7 @@ Deno.test("ids beyond 2^53 come back with the digits sent, and are told apart an
     '{"jsonrpc":"2.0","id":9007199254740993,"method":"wait"}',
     headers,
   );
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(() => waiting.length === 1, "request 9007199254740993 to be in flight");
   const neighbour = await postJsonRpc(
     handler,
     '{"jsonrpc":"2.0","id":9007199254740992,"method":"x"}',
@@ -793,11 +795,8 @@ Deno.test("ids beyond 2^53 come back with the digits sent, and are told apart an
     '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740992}}',
     headers,
   );
-  const raced = await Promise.race([
-    pending.then(() => "answered"),
-    new Promise((r) => setTimeout(() => r("waiting"), 20)),
-  ]);
-  assert.equal(raced, "waiting", "a neighbouring id cancels nothing");
+  // The cancellation is applied before its 202 comes back: had it hit, the call was aborted.
+  assert.equal(waiting[0]!.aborted, false, "a neighbouring id cancels nothing");
   await postJsonRpc(
     handler,
     '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9007199254740993}}',

@@ -20,14 +20,16 @@ import {
   settle,
   verify,
 } from "../_support/era_matrix.ts";
-import { type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
+import { healthOf, type RunningGateway, startGateway, upstream } from "../_support/gateway.ts";
 import { denoUpstream } from "../_support/procs.ts";
 import { pythonMcp } from "../_support/py_client.ts";
 import { LATEST_PROTOCOL_VERSION } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
 import { type EraFixture, startEraFixture } from "../fixtures/era_server.ts";
 
-const python = await pythonMcp();
+const SERVES_EVERY_KIND =
+  "the gateway serves every client kind in its own era in front of every upstream kind";
+const python = await pythonMcp(`${SERVES_EVERY_KIND} › ${CLIENT_LABELS.py} steps`);
 const ERA_SERVER = new URL("../fixtures/era_server.ts", import.meta.url).pathname;
 
 /** One upstream behind its own gateway: how it is reached and which era the gateway speaks. */
@@ -118,15 +120,15 @@ function verifyWorking(outcome: Outcome, client: ClientKind): void {
   verify({ observed: { ...outcome.observed, cache: ["-", "-"] } }, wanted(client));
 }
 
-Deno.test("the gateway serves every client kind in its own era in front of every upstream kind", async (t) => {
+Deno.test(SERVES_EVERY_KIND, async (t) => {
   const fronts = await Promise.all(UPSTREAMS.map(startFront));
   try {
     const outcomes = observeEverything(fronts);
     for (const [index, front] of fronts.entries()) {
       const { up } = front;
       await t.step(`${up.label} upstream`, async (t) => {
-        await t.step(`/health shows era ${up.era}`, () => {
-          const [server] = front.gw.gateway.health().servers;
+        await t.step(`/health shows era ${up.era}`, async () => {
+          const [server] = (await healthOf(front.gw)).servers;
           assert.equal(server?.era, up.era);
           assert.equal(
             server?.protocol_version,

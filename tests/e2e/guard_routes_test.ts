@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startGateway } from "../_support/gateway.ts";
+import { RawClient, splitResponses } from "../_support/raw_http.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -55,6 +56,39 @@ Deno.test("a rebound Host is refused on every route of a gateway bound to 0.0.0.
   }
 });
 
+Deno.test("mcp.allowed_hosts: a listed Host is served over the wire, an unlisted one gets 403", async () => {
+  await using gw = await startGateway("mcp:\n  allowed_hosts: [mcp.example.internal]\n");
+  const port = Number(new URL(gw.base).port);
+  using raw = await RawClient.open(port);
+  const initialize = '{"jsonrpc":"2.0","id":1,"method":"initialize","params":' +
+    '{"protocolVersion":"2025-06-18","capabilities":{},' +
+    '"clientInfo":{"name":"wire","version":"1"}}}';
+  const post = (host: string) =>
+    `POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+    `Accept: application/json, text/event-stream\r\n` +
+    `Content-Length: ${initialize.length}\r\n\r\n${initialize}`;
+  await raw.send(post(`mcp.example.internal:${port}`));
+  await raw.send(post(`MCP.Example.Internal.:${port}`));
+  await raw.send(post(`other.example:${port}`));
+  const [listed, cased, unlisted] = splitResponses(await raw.readResponses(3));
+  for (const served of [listed!, cased!]) {
+    assert.equal(served.status, 200, served.body);
+    assert.match(served.headers["mcp-session-id"] ?? "", /^\S+$/);
+    assert.match(served.body, /"serverInfo":\{"name":"mcpstead"/);
+  }
+  assert.equal(unlisted!.status, 403);
+  assert.equal(unlisted!.headers["mcp-session-id"], undefined);
+  assert.deepEqual(JSON.parse(unlisted!.body), {
+    jsonrpc: "2.0",
+    id: null,
+    error: {
+      code: -32600,
+      message: `Forbidden: Host 'other.example:${port}' is not one of the gateway's names ` +
+        "(see mcp.allowed_hosts)",
+    },
+  });
+});
+
 Deno.test("a foreign Origin is refused on every route, and a malformed Host gets 400", async () => {
   await using gw = await startGateway("");
   for (const [method, path, body] of ROUTES) {
@@ -92,7 +126,14 @@ Deno.test("a Host with a path cannot reach /-/reload over the wire", async () =>
   ].join("\r\n");
   await conn.write(new TextEncoder().encode(head));
   const answer = await new Response(conn.readable).text();
-  assert.match(answer, /^HTTP\/1\.1 (400|405) /, answer.slice(0, 200));
+  const [refused] = splitResponses(answer);
+  assert.ok(refused, answer);
+  assert.equal(refused.status, 400, answer);
+  assert.equal(
+    refused.body,
+    `Bad Request: Host "127.0.0.1:${port}/-/reload?" is not a host name or address with an ` +
+      "optional port\n",
+  );
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.doesNotMatch(metrics, /^mcpstead_config_reloads_total\{result="success"\} [1-9]/m);
 });
@@ -144,6 +185,48 @@ Deno.test("POST /-/reload takes only JSON {} from an admin key; other keys get 4
   const done = await reload(gw, ops);
   assert.equal(done.status, 200);
   assert.equal((await done.json()).added, 0);
+});
+
+Deno.test("POST /-/reload: an HTTP Basic user with admin: true may reload; other users get 403", async () => {
+  await using gw = await startGateway(`mcp:
+  auth:
+    mode: basic
+    users:
+      - name: root
+        password_sha256: ${sha("root pass")}
+        admin: true
+      - name: ana
+        password_sha256: ${sha("ana pass")}
+`);
+  const post = (user: string, password: string) =>
+    fetch(`${gw.base}/-/reload`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Basic ${btoa(`${user}:${password}`)}`,
+      },
+      body: "{}",
+    });
+  const ana = await post("ana", "ana pass");
+  assert.equal(ana.status, 403);
+  assert.equal(
+    await ana.text(),
+    "Cannot reload: client 'ana' is not an admin (set admin: true on it under mcp.auth.clients or mcp.auth.users)\n",
+  );
+  const wrong = await post("root", "ana pass");
+  assert.equal(wrong.status, 401);
+  await wrong.body?.cancel();
+  const reloads = async () => {
+    const metrics = await (await fetch(`${gw.base}/metrics`, {
+      headers: { authorization: `Basic ${btoa("root:root pass")}` },
+    })).text();
+    return metrics.match(/^mcpstead_config_reloads_total\{result="success"\} (\d+)$/m)?.[1];
+  };
+  assert.equal(await reloads(), undefined, "no reload yet");
+  const root = await post("root", "root pass");
+  assert.equal(root.status, 200);
+  assert.equal((await root.json()).added, 0);
+  assert.equal(await reloads(), "1");
 });
 
 Deno.test("POST /-/reload: the bearer token may reload; with auth off it is allowed but guarded", async () => {

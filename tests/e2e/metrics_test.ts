@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import { startHttpFixture } from "../fixtures/http_server.ts";
+import { startRawFixture } from "../fixtures/raw_server.ts";
 import { connectClient, endSession } from "../_support/client.ts";
-import { startGateway, upstream } from "../_support/gateway.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
+import { healthOf, startGateway, upstream } from "../_support/gateway.ts";
+import { tinyUpstream, withMarker } from "../_support/procs.ts";
 import { promtoolCheck } from "../_support/promtool.ts";
 import { requireTool, startTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
+import { silentLogger } from "../../src/log.ts";
 
 /** The value of one sample line, e.g. `sample(text, 'mcpstead_tool_calls_total{server="up",tool="up__echo"}')`. */
 function sample(text: string, series: string): number | undefined {
@@ -118,7 +122,7 @@ async function scrapeAfterTraffic(): Promise<Scrape> {
   };
 }
 
-Deno.test("GET /metrics shows every family after the events that drive it", async () => {
+Deno.test("GET /metrics shows every family, and exact values for what a client's calls drive", async () => {
   const scrape = await scrapeAfterTraffic();
   const { text } = scrape;
   const types = text.split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.slice(7));
@@ -206,7 +210,8 @@ Deno.test("GET /metrics shows every family after the events that drive it", asyn
   expect(`mcpstead_client_requests_total{client="bearer"}`, 4);
   expect(`mcpstead_mcp_auth_attempts_total{result="failure"}`, 1);
   expect(`mcpstead_mcp_auth_failures_total{reason="wrong_token"}`, 1);
-  // Families with no event in this scenario render their TYPE line and no sample.
+  // Families with no event in this scenario render their TYPE line and no sample (the test
+  // below drives the upstream and reload ones).
   for (
     const family of [
       "mcpstead_upstream_reconnect_attempts_total",
@@ -222,6 +227,105 @@ Deno.test("GET /metrics shows every family after the events that drive it", asyn
     assert.ok(!text.split("\n").some((l) => l.startsWith(family)), `${family} has no sample`);
   }
   assert.ok(!text.includes("nope__x"), "client-chosen names never become label values");
+});
+
+Deno.test("GET /metrics counts reconnects, backoff, session resets, restarts, reloads and per-session instances as they happen", async () => {
+  // The fake clock holds every backoff until the test moves it: with backoff_base_ms 1000 and
+  // the clock's jitter at one half, the first wait is 750 ms and the second 1500 ms.
+  const clock = new FakeClock();
+  const kid = crypto.randomUUID();
+  const first = await startHttpFixture({ name: "back" });
+  let back = first;
+  await using raw = await startRawFixture("expire-once");
+  const yaml = `servers:\n${upstream("back", first.url)}${upstream("raw", raw.url)}` +
+    `${tinyUpstream("kid", kid)}` +
+    `${tinyUpstream("per", crypto.randomUUID(), "    sharing: per_session\n")}`;
+  await using gw = await startGateway(yaml, {}, silentLogger, { clock });
+  try {
+    const state = async (name: string) =>
+      (await healthOf(gw)).servers.find((s) => s.name === name)!.state;
+    const connected = async () =>
+      (await healthOf(gw)).servers.every((s) => s.state === "connected");
+    await waitFor(connected, "every upstream connected");
+    const scrape = async () => await (await fetch(`${gw.base}/metrics`)).text();
+    const before = await scrape();
+    for (
+      const family of [
+        "mcpstead_upstream_reconnect_attempts_total",
+        "mcpstead_upstream_backoff_seconds_total",
+        "mcpstead_upstream_session_resets_total",
+        "mcpstead_upstream_restarts_total",
+        "mcpstead_config_last_reload_timestamp_seconds",
+      ]
+    ) assert.ok(!before.split("\n").some((l) => l.startsWith(family)), `${family} before`);
+    assert.equal(sample(before, 'mcpstead_upstream_instances{server="per"}'), 0);
+
+    // An HTTP upstream goes away, one reconnect fails, the next one succeeds.
+    await first.close();
+    await waitFor(async () => (await state("back")) === "backoff", "back to back off");
+    await clock.advance(750);
+    await waitFor(async () => (await state("back")) === "backoff", "back's attempt to fail");
+    back = await startHttpFixture({ name: "back", port: first.port });
+    await clock.advance(1500);
+    await waitFor(async () => (await state("back")) === "connected", "back to reconnect");
+
+    // A stdio child is killed; it is started again after one backoff.
+    Deno.kill(withMarker(kid)[0]!.pid, "SIGKILL");
+    await waitFor(async () => (await state("kid")) === "backoff", "kid to back off");
+    await clock.advance(750);
+    await waitFor(async () => (await state("kid")) === "connected", "kid to restart");
+
+    // The raw upstream answers the first call's session id with 404: a new session serves it.
+    const client = await connectClient(gw.url);
+    const called = await client.callTool({ name: "raw__t", arguments: {} });
+    assert.deepEqual(called.content, [{ type: "text", text: "raw:ok" }]);
+
+    // A per_session server starts one instance for the session that calls it.
+    await client.callTool({ name: "per__pid", arguments: {} });
+    const during = await scrape();
+
+    const reload = await fetch(`${gw.base}/-/reload`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(reload.status, 200);
+    await reload.body?.cancel();
+    await endSession(client);
+    await waitFor(
+      async () => sample(await scrape(), 'mcpstead_upstream_instances{server="per"}') === 0,
+      "the session's instance to stop",
+    );
+    const after = await scrape();
+
+    assert.equal(sample(during, 'mcpstead_upstream_instances{server="per"}'), 1);
+    const expected: Array<[string, number]> = [
+      ['mcpstead_upstream_reconnect_attempts_total{server="back",result="error"}', 1],
+      ['mcpstead_upstream_reconnect_attempts_total{server="back",result="success"}', 1],
+      ['mcpstead_upstream_backoff_seconds_total{server="back"}', 2.25],
+      ['mcpstead_upstream_reconnects_total{server="back"}', 2],
+      ['mcpstead_upstream_reconnect_attempts_total{server="kid",result="success"}', 1],
+      ['mcpstead_upstream_backoff_seconds_total{server="kid"}', 0.75],
+      ['mcpstead_upstream_restarts_total{server="kid"}', 1],
+      ['mcpstead_upstream_session_resets_total{server="raw",reason="unknown_session"}', 1],
+      ['mcpstead_config_reloads_total{result="success"}', 1],
+      ["mcpstead_config_last_reload_timestamp_seconds", clock.now() / 1000],
+      ['mcpstead_upstream_instances{server="per"}', 0],
+    ];
+    for (const [series, value] of expected) assert.equal(sample(after, series), value, series);
+    for (const family of ["reconnect_attempts_total", "backoff_seconds_total", "restarts_total"]) {
+      const lines = after.split("\n").filter((l) => l.startsWith(`mcpstead_upstream_${family}{`));
+      assert.ok(lines.every((l) => /server="(back|kid)"/.test(l)), lines.join("\n"));
+    }
+    assert.ok(
+      !after.split("\n").some((l) =>
+        l.startsWith('mcpstead_upstream_restarts_total{server="back"')
+      ),
+      "an HTTP upstream is reconnected, not restarted",
+    );
+  } finally {
+    await back.close();
+  }
 });
 
 Deno.test("mcpstead_process_cpu_seconds_total grows by the CPU time the process uses", async () => {

@@ -11,7 +11,7 @@ import {
   PROTOCOL_VERSION,
   readJsonRpcReply,
 } from "../_support/client.ts";
-import { listedToolNames, startGateway } from "../_support/gateway.ts";
+import { healthOf, listedToolNames, startGateway } from "../_support/gateway.ts";
 import { CallToolResultSchema } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
 
@@ -116,7 +116,7 @@ Deno.test("an openapi upstream read from a YAML file calls the API at base_url",
       `servers:\n  - name: pets\n    openapi: ${file}\n    base_url: ${api.origin}/v1/\n`,
     );
     await waitFor(() => gw.gateway.catalog().size === 3, "the three operations as tools");
-    const [entry] = gw.gateway.health().servers;
+    const [entry] = (await healthOf(gw)).servers;
     assert.equal(entry!.openapi, file);
     assert.equal(entry!.base_url, `${api.origin}/v1/`);
     assert.equal("protocol" in entry!, false);

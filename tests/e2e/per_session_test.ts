@@ -2,19 +2,12 @@ import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient, endSession, initialize, postJsonRpc } from "../_support/client.ts";
 import { startGateway, upstream } from "../_support/gateway.ts";
-import { unreaped, withMarker } from "../_support/procs.ts";
+import { tinyUpstream as tiny, unreaped, withMarker } from "../_support/procs.ts";
 import { waitFor } from "../_support/wait.ts";
 
-const TINY = new URL("../fixtures/tiny_stdio.sh", import.meta.url).pathname;
 const text = (
   result: unknown,
 ) => ((result as { content: Array<{ text: string }> }).content[0]!.text);
-
-function tiny(name: string, marker: string, extra = ""): string {
-  return `  - name: ${name}\n    command: sh\n    args: [${JSON.stringify(TINY)}, ${
-    JSON.stringify(marker)
-  }]\n${extra}`;
-}
 
 Deno.test("sharing: per_session gives each session its own child, stopped when the session ends", async () => {
   const marker = crypto.randomUUID();

@@ -25,14 +25,15 @@ Deno.test("an upstream killed mid-call fails the call at once, not at the client
     timeout: 25_000,
   })
     .then(() => undefined, (error: Error & { code?: number }) => error);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor(() => child.calls.includes("slow"), "the call to run upstream");
   await child.kill("SIGKILL");
   const error = await outcome;
   assert.ok(error, "the call failed");
   assert.equal(error.code, -32000);
   assert.match(error.message, /Upstream 'kid'/);
+  // The claim is a time: failing long before the 20 s call or the 25 s client timeout.
   const elapsed = performance.now() - started;
-  assert.ok(elapsed < 3_000, `failed after ${elapsed.toFixed(0)} ms`);
+  assert.ok(elapsed < 10_000, `failed after ${elapsed.toFixed(0)} ms`);
   await waitFor(() => !gw.gateway.health().servers[0]!.connected, "the upstream to be marked down");
   const [down] = (await (await fetch(`${gw.base}/health`)).json()).servers;
   assert.equal(down.tools_stale, true, "its last tools are kept, marked stale");

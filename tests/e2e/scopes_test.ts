@@ -162,6 +162,22 @@ Deno.test("an upstream's log message outside a call reaches only sessions that m
   assert.deepEqual(seen.bonly, ["list_changed"]);
 });
 
+Deno.test("a Streamable HTTP upstream's log message tied to a call reaches only the caller, not another session at the same level", async () => {
+  await using s = await gatewayOverTwo();
+  await using caller = await connectClient(s.gw.url);
+  await using other = await connectClient(s.gw.url);
+  const seen = { caller: await recordNotices(caller), other: await recordNotices(other) };
+  const result = await caller.callTool({ name: "a__log", arguments: { count: 2 } });
+  assert.deepEqual(result.content, [{ type: "text", text: "log:2" }]);
+  assert.deepEqual(seen.caller, ["a:log 1", "a:log 2"]);
+  // list_changed follows on each session's GET stream: had a message leaked, it came first.
+  await caller.callTool({ name: "a__add_tool", arguments: { name: "later" } });
+  await waitFor(() => seen.other.includes("list_changed"), "the other session to get list_changed");
+  assert.deepEqual(seen.other, ["list_changed"]);
+  await waitFor(() => seen.caller.includes("list_changed"), "the caller to get list_changed");
+  assert.deepEqual(seen.caller, ["a:log 1", "a:log 2", "list_changed"]);
+});
+
 Deno.test("a server name a tool scope glob could confuse is refused, so 'a__*' never reaches another server", async () => {
   await using s = await scopedGateway();
   await using reader = await connectClient(s.gw.url, as("reader-key"));

@@ -261,7 +261,7 @@ Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", a
   await evil.body?.cancel();
 });
 
-Deno.test("a reload that narrows a key's scopes applies to its open session; other keys' sessions live on", async () => {
+Deno.test("a reload that narrows a key's scopes ends that key's open sessions, and its new ones get the narrower scope; other keys' sessions live on", async () => {
   await using up = await startHttpFixture({ name: "up" });
   const config = (readerTools: string) =>
     `mcp:

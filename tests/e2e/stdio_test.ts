@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
-import { createGateway } from "../../src/gateway.ts";
 import { createLogger } from "../../src/log.ts";
 import { connectClient } from "../_support/client.ts";
+import { FakeClock } from "../_support/fake_clock.ts";
 import { healthOf, startGateway } from "../_support/gateway.ts";
 import { inGroup, stdioUpstream, unreaped, withMarker } from "../_support/procs.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -68,57 +67,59 @@ Deno.test("a stdio child that ignores SIGTERM is killed, with its whole process 
   assert.deepEqual(unreaped([child.pid]), [], "the child was reaped");
 });
 
-Deno.test("a stdio child writing garbage on stdout gets a clear error that does not quote it, and a restart", async () => {
+Deno.test("a stdio child writing garbage on stdout gets a clear error that quotes it only in a debug log, and a restart", async () => {
   const marker = crypto.randomUUID();
   const lines: string[] = [];
-  const config = parseConfig(
+  // The fake clock holds the restart back, so /health shows the failure until the test moves on.
+  const clock = new FakeClock();
+  await using gw = await startGateway(
     `servers:\n${stdioUpstream("noisy", { marker, extra: FAST })}`,
-    "t.yaml",
-    () => undefined,
+    {},
+    createLogger({ level: "debug", format: "json", write: (l) => lines.push(l) }),
+    { clock },
   );
-  await using gateway = createGateway(config, {
-    version: "t",
-    log: createLogger({ level: "info", format: "json", write: (l) => lines.push(l) }),
+  const noisy = async () => (await healthOf(gw)).servers.find((s) => s.name === "noisy")!;
+  await waitFor(async () => (await noisy()).tools_count !== 0, "tools", { timeoutMs: 15_000 });
+  await using client = await connectClient(gw.url);
+  const reason = "Upstream 'noisy' wrote a line that is not JSON-RPC on stdout (30 bytes)";
+  await assert.rejects(client.callTool({ name: "noisy__garbage", arguments: {} }), {
+    message: `MCP error -32000: ${reason}`,
   });
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    (req) => gateway.handler(req, {}),
+  await waitFor(async () => (await noisy()).connected === false, "/health to show it down");
+  assert.equal((await noisy()).last_error, reason);
+  await waitFor(
+    async () => {
+      await clock.advance(100);
+      return (await noisy()).connected;
+    },
+    "restart",
+    { timeoutMs: 15_000 },
   );
-  try {
-    await waitFor(() => gateway.catalog().size > 0, "tools", { timeoutMs: 15_000 });
-    await using client = await connectClient(`http://127.0.0.1:${server.addr.port}/mcp`);
-    await assert.rejects(client.callTool({ name: "noisy__garbage", arguments: {} }), {
-      message: "MCP error -32000: Upstream 'noisy' wrote a line that is not JSON-RPC on stdout " +
-        "(30 bytes)",
-    });
-    await waitFor(() => lines.some((l) => l.includes("garbage on stdout")), "the error log");
-    await waitFor(
-      () => gateway.health().servers[0]!.connected === true && gateway.catalog().size > 0,
-      "restart",
-      { timeoutMs: 15_000 },
-    );
-    assert.equal(
-      text(await client.callTool({ name: "noisy__echo", arguments: { text: "ok" } })),
-      "noisy:ok",
-    );
-    const logged = lines.map((l) => JSON.parse(l));
-    assert.ok(
-      logged.some((l) =>
-        l.msg === "upstream stderr" && l.server === "noisy" && /stdio fixture ready/.test(l.line)
-      ),
-      "stderr is logged, tagged",
-    );
-    assert.ok(
-      logged.some((l) => /not JSON-RPC on stdout/.test(String(l.error ?? ""))),
-      "the reason is logged",
-    );
-    const quoting: string | undefined = lines.find((l) => l.includes("GARBAGE-SECRET"));
-    assert.equal(quoting, undefined, "the line is logged at debug only");
-  } finally {
-    // As main.ts does: the gateway ends its sessions (and their GET streams) before the server stops.
-    await gateway.dispose();
-    await server.shutdown();
-  }
+  assert.equal(
+    text(await client.callTool({ name: "noisy__echo", arguments: { text: "ok" } })),
+    "noisy:ok",
+  );
+  const logged = lines.map((l) => JSON.parse(l));
+  assert.ok(
+    logged.some((l) =>
+      l.msg === "upstream stderr" && l.server === "noisy" && /stdio fixture ready/.test(l.line)
+    ),
+    "stderr is logged, tagged",
+  );
+  const quoting = logged.filter((l) => JSON.stringify(l).includes("GARBAGE-SECRET"));
+  assert.deepEqual(quoting.map(({ level, msg, server, line }) => ({ level, msg, server, line })), [{
+    level: "debug",
+    msg: "upstream stdout line that is not JSON-RPC",
+    server: "noisy",
+    line: "banner: token=GARBAGE-SECRET-1",
+  }]);
+  assert.ok(
+    logged.some((l) =>
+      l.level === "error" && l.msg === "upstream wrote garbage on stdout; restarting it" &&
+      l.server === "noisy" && l.bytes === 30
+    ),
+    "the reason is logged at error, without the line",
+  );
 });
 
 Deno.test("a stdio child gets only PATH and its configured env, unless inherit_env is set", async () => {

@@ -10,6 +10,7 @@ import {
   ResourceUpdatedNotificationSchema,
 } from "../_support/sdk.ts";
 import { waitFor } from "../_support/wait.ts";
+import { createLogger } from "../../src/log.ts";
 
 const text = (
   result: unknown,
@@ -272,15 +273,28 @@ Deno.test("a method no upstream supports is -32601, and client roots changes rea
   );
 });
 
-Deno.test("namespacing: never exposes names and URIs verbatim and refuses to shadow a duplicate", async () => {
-  await using s = await twoUpstreams("namespacing: never\n");
+Deno.test("namespacing: never exposes names and URIs verbatim and refuses to shadow a duplicate, logging it", async () => {
+  const lines: string[] = [];
+  await using s = await gatewayOverTwo({
+    head: "namespacing: never\n",
+    until: (gateway) => gateway.catalog().resources.length === 2,
+    log: createLogger({ level: "info", format: "json", write: (l) => lines.push(l) }),
+  });
   await using client = await connectClient(s.gw.url);
   const tools = (await client.listTools()).tools;
   assert.equal(tools.filter((t) => t.name === "echo").length, 1, "a's echo, b's is left out");
   assert.equal(text(await client.callTool({ name: "echo", arguments: { text: "x" } })), "a:x");
-  assert.ok(
-    s.gw.gateway.catalog().conflicts.some((c) => c.exposed === "echo" && c.dropped.server === "b"),
-  );
+  const conflict = lines.map((l) => JSON.parse(l)).find((l) => l.name === "echo");
+  assert.ok(conflict, "the conflict is logged");
+  const { ts: _, ...logged } = conflict;
+  assert.deepEqual(logged, {
+    level: "error",
+    msg: "two upstream items expose the same name; the second is left out",
+    kind: "tool",
+    name: "echo",
+    kept: "a/echo",
+    dropped: "b/echo",
+  });
   const resources = (await client.listResources()).resources.map((r) => r.uri);
   assert.deepEqual(resources, ["fixture://a/info", "fixture://b/info"]);
   const read = await client.readResource({ uri: "fixture://b/info" });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { startGateway } from "../_support/gateway.ts";
+import { initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
+import { startGateway, untilHealthy, upstream } from "../_support/gateway.ts";
+import { startHttpFixture } from "../fixtures/http_server.ts";
 import { serveGateway } from "../_support/process.ts";
 import { RawClient, splitResponses } from "../_support/raw_http.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -19,6 +21,28 @@ Deno.test("a Host header with a path does not choose the route: POST /health wit
   assert.match(text, /is not a host name or address with an optional port/);
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.doesNotMatch(metrics, /mcpstead_config_reloads_total\{result="success"\} [1-9]/);
+});
+
+Deno.test("a 1.5 MB tool result of a real upstream reaches a client that accepts only text/event-stream, whole", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(`servers:\n${upstream("up", up.url)}`);
+  await untilHealthy(gw);
+  const { sessionId } = await initialize(gw.url);
+  const text = "0123456789abcdef".repeat(93_750);
+  const res = await postJsonRpc(gw.url, {
+    jsonrpc: "2.0",
+    id: 2,
+    method: "tools/call",
+    params: { name: "up__echo", arguments: { text } },
+  }, { "mcp-session-id": sessionId, accept: "text/event-stream" });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/event-stream");
+  const messages = (await readSseEvents(res)).map((event) => JSON.parse(event.data));
+  assert.deepEqual(messages, [{
+    jsonrpc: "2.0",
+    id: 2,
+    result: { content: [{ type: "text", text: `up:${text}` }] },
+  }]);
 });
 
 Deno.test("mcpstead applies mcp.limits.header_timeout_seconds and max_connections on its socket", async () => {

@@ -29,6 +29,37 @@ function counting(port: number): Connector & { opened: number; conns: Deno.Conn[
   return connect;
 }
 
+/**
+ * A connector to 127.0.0.1:`port` that counts the connections it opens, and `parked`: the times
+ * the client began reading a connection whose chunked answer had fully arrived, which is what
+ * it does as it puts the connection back in its pool (it watches idle ones for a close).
+ */
+function parking(port: number): Connector & { opened: number; parked: number } {
+  const decoder = new TextDecoder();
+  const connect = Object.assign(async (signal: AbortSignal) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port, signal });
+    connect.opened++;
+    let received = "";
+    let counted = -1;
+    const read = async (into: Uint8Array) => {
+      if (received.endsWith("\r\n0\r\n\r\n") && counted !== received.length) {
+        counted = received.length;
+        connect.parked++;
+      }
+      const n = await conn.read(into);
+      if (n !== null) received += decoder.decode(into.subarray(0, n));
+      return n;
+    };
+    return {
+      read,
+      write: (data: Uint8Array) => conn.write(data),
+      close: () => conn.close(),
+      setNoDelay: (on: boolean) => conn.setNoDelay(on),
+    } as unknown as Deno.Conn;
+  }, { opened: 0, parked: 0 });
+  return connect;
+}
+
 function transport(url: string, client: HttpClientChoice, fetchImpl?: typeof fetch) {
   const delivered: JsonRpcMessage[] = [];
   const t = new StreamableHttpTransport({
@@ -159,13 +190,14 @@ Deno.test("native client: kept-alive connections serve sequential calls, JSON an
 
 Deno.test("native client: a connection is reused after an SSE answer ends", async () => {
   await using raw = await startRawFixture("progress-first");
-  const connect = counting(raw.port);
+  const connect = parking(raw.port);
   const { rpc } = rpcOver(raw.url, { mode: "native", connect });
   await rpc.connect();
   const opened = connect.opened;
   for (let i = 0; i < 5; i++) {
+    const parked = connect.parked;
     await rpc.request("tools/call", { name: "t" }, { timeoutMs: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => connect.parked > parked, "the answer's connection back in the pool");
   }
   assert.equal(connect.opened, opened, "the calls reused the connection of initialize");
   await rpc.close();

@@ -55,23 +55,34 @@ Deno.test("chooseHttpClient() honours NO_PROXY (names, domain suffixes, ports, *
   assert.match((denied as { reason: string }).reason, /--allow-env=HTTP_PROXY/);
 });
 
-Deno.test("DeadlineQueue fires due deadlines on one timer and clears it when nothing waits", async () => {
+Deno.test("DeadlineQueue fires each deadline once due, an earlier one re-arming its timer, and clears it when nothing waits", async () => {
   const queue = new DeadlineQueue();
-  const fired: string[] = [];
-  const now = Date.now();
-  const late = { at: now + 80, fire: () => fired.push("late") };
-  const early = { at: now + 20, fire: () => fired.push("early") };
-  const removed = { at: now + 10, fire: () => fired.push("removed") };
-  queue.add(late);
-  queue.add(early);
+  const fired: Array<{ name: string; late: number; waiting: number }> = [];
+  const { promise: done, resolve } = Promise.withResolvers<void>();
+  const deadline = (name: string, inMs: number) => {
+    const at = Date.now() + inMs;
+    return {
+      at,
+      fire() {
+        fired.push({ name, late: Date.now() - at, waiting: queue.size });
+        if (queue.size === 0) resolve();
+      },
+    };
+  };
+  // The later one is added first, so the earlier one must re-arm the timer. A second apart: only
+  // an event loop stalled that long could make both due in one run.
+  queue.add(deadline("late", 1_000));
+  queue.add(deadline("early", 20));
+  const removed = deadline("removed", 10);
   queue.add(removed);
   queue.delete(removed);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.deepEqual(fired, ["early"]);
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  assert.deepEqual(fired, ["early", "late"]);
-  assert.equal(queue.size, 0);
-  const pending = { at: Date.now() + 60_000, fire: () => fired.push("never") };
+  await done;
+  assert.deepEqual(fired.map(({ name, waiting }) => ({ name, waiting })), [
+    { name: "early", waiting: 1 },
+    { name: "late", waiting: 0 },
+  ]);
+  assert.ok(fired.every(({ late }) => late >= 0), "none fired before its time");
+  const pending = deadline("never", 60_000);
   queue.add(pending);
   queue.delete(pending);
   // The test's timer sanitizer fails if the queue left its timer running.

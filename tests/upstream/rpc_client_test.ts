@@ -174,9 +174,9 @@ Deno.test("RpcClient answers an upstream ping and relays other server requests t
     onRequest: (request) =>
       Promise.resolve({ roots: [{ uri: "file:///tmp", name: request.method }] }),
   });
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  const answers = transport.sent.filter((m) => !("method" in m));
-  assert.deepEqual(answers, [
+  const answers = () => transport.sent.filter((m) => !("method" in m));
+  await waitFor(() => answers().length === 2, "both server requests to be answered");
+  assert.deepEqual(answers(), [
     { jsonrpc: "2.0", id: "s1", result: {} },
     { jsonrpc: "2.0", id: "s2", result: { roots: [{ uri: "file:///tmp", name: "roots/list" }] } },
   ]);
