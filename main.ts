@@ -276,12 +276,14 @@ async function serve(
     server = Deno.serve({
       hostname: config.host,
       port: config.port,
-      onListen: ({ hostname, port }) =>
+      onListen: ({ hostname, port }) => {
+        gateway.listening({ hostname, port });
         log.info("mcpstead listening", {
           version: VERSION,
           address: `${hostname}:${port}`,
           upstreams: config.servers.length,
-        }),
+        });
+      },
     }, (req, info) => gateway.handler(req, { remoteAddr: addressOf(info.remoteAddr) }));
   } catch (error) {
     reloads.abort();

@@ -17,7 +17,7 @@ export interface ConfigDiff {
 }
 
 const IN_PLACE: ReadonlyArray<keyof ServerConfig> = ["required", "timeout", "reconnect", "tools"];
-const RESTART_ONLY = ["host", "port", "logging", "mcp.session"] as const;
+const RESTART_ONLY = ["host", "port", "logging", "mcp.session", "cluster"] as const;
 
 /** Compares two configs; pure. */
 export function diffConfigs(before: Config, after: Config): ConfigDiff {

@@ -31,13 +31,18 @@ const SEPARATOR = ".";
 
 /** Mints and checks sealed request states with one secret key. */
 export class RequestStateCodec {
-  readonly #key: Uint8Array;
+  #key: Uint8Array;
 
   /** `key` is the HMAC secret: random per process, or shared by every replica of a cluster. */
   constructor(key: Uint8Array) {
     if (key.byteLength < 32) {
       throw new RangeError("Cannot seal request states: the key is shorter than 32 bytes");
     }
+    this.#key = key;
+  }
+
+  /** Seals with `key` from now on (a cluster replica, once the replicas' shared key is known). */
+  useKey(key: Uint8Array): void {
     this.#key = key;
   }
 

@@ -92,7 +92,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         };
         return options.modern(body as JsonObject, era.envelope, req, caller, accepts);
       }
-      return options.session.message(body, read.text.length, req, admitted.identity, accepts);
+      return options.session.message(body, read.text, req, admitted.identity, accepts);
     },
     get(req) {
       const admitted = admit(req, options.admission, httpError);

@@ -23,6 +23,8 @@ export interface RelayTargets {
   sessions: SessionStore;
   subscriptions: Subscriptions;
   catalog(): Catalog;
+  /** In a cluster: hands a shared upstream's log message to every replica ({@link deliverLog}). */
+  shareLog?(server: string, json: string): void;
 }
 
 const KINDS = [["tools", "tools"], ["prompts", "prompts"], ["resources", "resources"], [
@@ -44,8 +46,9 @@ export function announceChanges(
     if (JSON.stringify(previous[list]) !== JSON.stringify(next[list])) changed.add(kind);
   }
   for (const kind of changed) {
-    const notice = JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` });
-    for (const session of sessions.values()) sendUnsolicited(session, notice);
+    sessions.broadcast(
+      JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` }),
+    );
   }
   return changed;
 }
@@ -62,26 +65,47 @@ export function relayNotification(
   if (notification.method === "notifications/resources/updated") {
     const uri = notification.params?.uri;
     if (typeof uri !== "string") return;
+    const exposed = targets.catalog().exposeUri(server, uri);
     const json = JSON.stringify({
       ...notification,
-      params: { ...notification.params, uri: targets.catalog().exposeUri(server, uri) },
+      params: { ...notification.params, uri: exposed },
     });
     for (const id of targets.subscriptions.sessionsOf(server, uri)) {
       const session = only(id) ? sessions.touch(id) : undefined;
-      if (session) sendUnsolicited(session, json);
+      // In a cluster the client may have unsubscribed through another replica.
+      if (session?.subscriptions.has(exposed)) sendUnsolicited(session, json);
     }
     return;
   }
   if (notification.method === "notifications/message") {
     const json = JSON.stringify(notification);
-    const catalog = targets.catalog();
-    for (const session of sessions.values()) {
-      if (!only(session.id) || session.logLevel === undefined) continue;
-      if (
-        logLevelAllows(session.logLevel, notification.params?.level) &&
-        mayUseServer(catalog, session.identity, server)
-      ) sendUnsolicited(session, json);
+    if (targets.shareLog && sessionId === undefined) targets.shareLog(server, json);
+    else deliverLog(targets, server, json, notification.params?.level, only);
+  }
+}
+
+/**
+ * Sends an upstream's log message to the sessions that asked for its level and may use its
+ * server: all of them in one process; in a cluster, every replica tells the streams it holds.
+ */
+export function deliverLog(
+  targets: RelayTargets,
+  server: string,
+  json: string,
+  level: unknown,
+  only: (id: string) => boolean = () => true,
+): void {
+  const catalog = targets.catalog();
+  const streamsOnly = targets.shareLog !== undefined;
+  for (const session of targets.sessions.values()) {
+    if (!only(session.id) || session.logLevel === undefined) continue;
+    if (
+      !logLevelAllows(session.logLevel, level) || !mayUseServer(catalog, session.identity, server)
+    ) {
+      continue;
     }
+    if (!streamsOnly) sendUnsolicited(session, json);
+    else if (session.stream && !session.stream.closed) session.stream.send(json);
   }
 }
 

@@ -43,6 +43,7 @@ export async function startGateway(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
     (req) => gateway.handler(req, {}),
   );
+  gateway.listening(server.addr);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const close = async () => {
     await gateway.dispose();
