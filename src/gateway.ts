@@ -28,7 +28,7 @@ import { Listeners } from "./downstream/listen.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
 import {
   announceChanges,
-  deliverLog,
+  deliverNotification,
   relayNotification,
   relayRequest,
   type RelayTargets,
@@ -41,7 +41,7 @@ import { remoteExposure } from "./http/origin.ts";
 import type { Handler } from "./http/router.ts";
 import { createHttpRoutes } from "./http_routes.ts";
 import { type Logger, redactingLogger, silentLogger } from "./log.ts";
-import type { JsonObject } from "./mcp/jsonrpc.ts";
+import { isJsonObject, type JsonObject, type JsonRpcNotification } from "./mcp/jsonrpc.ts";
 import { CONTENT_TYPE, createGatewayMetrics, render } from "./metrics/mod.ts";
 import { createServerSupervisor } from "./servers.ts";
 import { type ClusterState, createClusterState } from "./state/mod.ts";
@@ -168,10 +168,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const relayTargets: RelayTargets = { sessions, subscriptions, catalog: () => catalog };
   if (clustered) {
     const { cluster } = clustered;
-    relayTargets.shareLog = (server, json) => cluster.publish({ t: "log", server, json });
-    cluster.onBus("log", ({ server, json }) => {
-      if (typeof server !== "string" || typeof json !== "string") return;
-      deliverLog(relayTargets, server, json, JSON.parse(json).params?.level);
+    relayTargets.share = (server, n) =>
+      cluster.publish({ t: "relay", server, n, once: crypto.randomUUID() });
+    cluster.onBus("relay", ({ server, n, once }) => {
+      if (typeof server !== "string" || typeof once !== "string") return;
+      if (!isJsonObject(n) || typeof n.method !== "string") return;
+      const notification = n as unknown as JsonRpcNotification;
+      deliverNotification(relayTargets, server, notification, undefined, once);
     });
   }
   const codec = new RequestStateCodec(RequestStateCodec.randomKey());

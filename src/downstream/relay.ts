@@ -23,8 +23,8 @@ export interface RelayTargets {
   sessions: SessionStore;
   subscriptions: Subscriptions;
   catalog(): Catalog;
-  /** In a cluster: hands a shared upstream's log message to every replica ({@link deliverLog}). */
-  shareLog?(server: string, json: string): void;
+  /** In a cluster: hands a shared upstream's notification to every replica ({@link deliverNotification}). */
+  share?(server: string, notification: JsonRpcNotification): void;
 }
 
 const KINDS = [["tools", "tools"], ["prompts", "prompts"], ["resources", "resources"], [
@@ -53,12 +53,35 @@ export function announceChanges(
   return changed;
 }
 
-/** Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session instance. */
+/**
+ * Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session
+ * instance. In a cluster, a shared upstream's notification reaches one replica: it hands it to
+ * every replica, and each relays it to the sessions it holds (the outbox drops the copies).
+ */
 export function relayNotification(
   targets: RelayTargets,
   server: string,
   notification: JsonRpcNotification,
   sessionId: string | undefined,
+): void {
+  if (targets.share && sessionId === undefined && SHARED.has(notification.method)) {
+    targets.share(server, notification);
+  } else deliverNotification(targets, server, notification, sessionId);
+}
+
+/** Notifications of a shared upstream that every replica of a cluster relays. */
+const SHARED = new Set(["notifications/resources/updated", "notifications/message"]);
+
+/**
+ * Relays a notification to the sessions this replica holds that it concerns; `once`, in a
+ * cluster, names this notification the same on every replica.
+ */
+export function deliverNotification(
+  targets: RelayTargets,
+  server: string,
+  notification: JsonRpcNotification,
+  sessionId: string | undefined,
+  once?: string,
 ): void {
   const { sessions } = targets;
   const only = (id: string) => (sessionId === undefined || sessionId === id);
@@ -70,42 +93,26 @@ export function relayNotification(
       ...notification,
       params: { ...notification.params, uri: exposed },
     });
-    for (const id of targets.subscriptions.sessionsOf(server, uri)) {
+    // In a cluster, the client may have subscribed through another replica.
+    const subscribers = targets.share
+      ? [...sessions.values()].map((s) => s.id)
+      : targets.subscriptions.sessionsOf(server, uri);
+    for (const id of subscribers) {
       const session = only(id) ? sessions.touch(id) : undefined;
-      // In a cluster the client may have unsubscribed through another replica.
-      if (session?.subscriptions.has(exposed)) sendUnsolicited(session, json);
+      if (session?.subscriptions.has(exposed)) sendUnsolicited(session, json, once);
     }
     return;
   }
   if (notification.method === "notifications/message") {
     const json = JSON.stringify(notification);
-    if (targets.shareLog && sessionId === undefined) targets.shareLog(server, json);
-    else deliverLog(targets, server, json, notification.params?.level, only);
-  }
-}
-
-/**
- * Sends an upstream's log message to the sessions that asked for its level and may use its
- * server: all of them in one process; in a cluster, every replica tells the streams it holds.
- */
-export function deliverLog(
-  targets: RelayTargets,
-  server: string,
-  json: string,
-  level: unknown,
-  only: (id: string) => boolean = () => true,
-): void {
-  const catalog = targets.catalog();
-  const streamsOnly = targets.shareLog !== undefined;
-  for (const session of targets.sessions.values()) {
-    if (!only(session.id) || session.logLevel === undefined) continue;
-    if (
-      !logLevelAllows(session.logLevel, level) || !mayUseServer(catalog, session.identity, server)
-    ) {
-      continue;
+    const catalog = targets.catalog();
+    for (const session of sessions.values()) {
+      if (!only(session.id) || session.logLevel === undefined) continue;
+      if (
+        logLevelAllows(session.logLevel, notification.params?.level) &&
+        mayUseServer(catalog, session.identity, server)
+      ) sendUnsolicited(session, json, once);
     }
-    if (!streamsOnly) sendUnsolicited(session, json);
-    else if (session.stream && !session.stream.closed) session.stream.send(json);
   }
 }
 

@@ -43,8 +43,11 @@ export interface Session {
   readonly asked: Map<string, PromiseWithResolvers<JsonObject>>;
   /** Aborted when the session ends: stops its in-flight work. */
   readonly ended: AbortController;
-  /** Set in a cluster: where messages not tied to a request go instead of the local outbox. */
-  deliver?: (json: string) => void;
+  /**
+   * Set in a cluster: where messages not tied to a request go instead of the local outbox;
+   * `once` names a message every replica may send, so that only the first copy counts.
+   */
+  deliver?: (json: string, once?: string) => void;
 }
 
 /**
@@ -81,8 +84,8 @@ export const OUTBOX_LIMIT = 64;
  * Sends a message not tied to a request on the session's GET stream. Until the client opens
  * one (SDK clients do so just after the handshake), messages wait in a bounded outbox.
  */
-export function sendUnsolicited(session: Session, json: string): void {
-  if (session.deliver) return session.deliver(json);
+export function sendUnsolicited(session: Session, json: string, once?: string): void {
+  if (session.deliver) return session.deliver(json, once);
   if (session.stream?.send(json)) return;
   session.outbox.push(json);
   if (session.outbox.length > OUTBOX_LIMIT) session.outbox.shift();

@@ -130,12 +130,17 @@ return existed
 `;
 
 /**
- * push(P, id, json, maxLen, ttl): appends a message to a live session's outbox and announces it
- * as "<id>\\n<event id>\\n<json>" on P out; returns the event id, or false when the session is gone.
+ * push(P, id, json, maxLen, ttl, once): appends a message to a live session's outbox and
+ * announces it as "<id> LF <event id> LF <json>" on P out; returns the event id, or false when
+ * the session is gone or a message of the same `once` key was appended already (every replica
+ * relays what a shared upstream says; only the first copy counts).
  */
 const PUSH = `
-local p, id, json = ARGV[1], ARGV[2], ARGV[3]
+local p, id, json, once = ARGV[1], ARGV[2], ARGV[3], ARGV[6]
 if redis.call('EXISTS', p .. 's:' .. id) == 0 then return false end
+if once ~= '' and not redis.call('SET', p .. 'd:' .. id .. ':' .. once, '1', 'NX', 'PX', 10000) then
+  return false
+end
 local outbox = p .. 'o:' .. id
 local eid = redis.call('XADD', outbox, 'MAXLEN', ARGV[4], '*', 'm', json)
 redis.call('PEXPIRE', outbox, ARGV[5])

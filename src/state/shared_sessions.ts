@@ -176,9 +176,10 @@ export class SharedSessions implements SessionSharing {
 
   /** Routes what a session is told outside requests through its outbox, and saves its changes. */
   #observe(session: Session): void {
-    session.deliver = (json) => this.#push(session, json);
+    session.deliver = (json, once) => this.#push(session, json, once ?? "");
     let level = session.logLevel;
     Object.defineProperty(session, "logLevel", {
+      configurable: true,
       get: () => level,
       set: (value: string | undefined) => {
         level = value;
@@ -199,9 +200,12 @@ export class SharedSessions implements SessionSharing {
     };
   }
 
-  /** Appends to the session's outbox; when the store is down, delivers here if this replica can. */
-  #push(session: Session, json: string): void {
-    this.#cluster.run("push", [session.id, json, OUTBOX_LIMIT, this.#options.idleTtlMs])
+  /**
+   * Appends to the session's outbox (once per `once` key, when set); when the store is down,
+   * delivers here if this replica can.
+   */
+  #push(session: Session, json: string, once: string): void {
+    this.#cluster.run("push", [session.id, json, OUTBOX_LIMIT, this.#options.idleTtlMs, once])
       .catch(() => {
         if (session.stream?.send(json)) return;
         session.outbox.push(json);
