@@ -144,6 +144,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     config,
     redact: (text) => redact(text),
     sessions: () => sessions,
+    upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+    nodeOf: (state) => codec.nodeOf(state),
     version: deps.version,
     log,
     clock,
@@ -249,6 +251,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     log,
     version: deps.version,
     accepting: () => accepting,
+    ...(clustered ? { cluster: clustered } : {}),
   };
   let front = buildFront(config, frontParts);
 

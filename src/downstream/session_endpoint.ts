@@ -59,7 +59,7 @@ export interface SessionEndpointOptions {
     message: JsonObject,
     text: string,
     req: Request,
-  ): Promise<Response> | undefined;
+  ): Promise<Response | undefined> | undefined;
 }
 
 /** The 2025 handlers, behind admission and the body read of mcp_endpoint.ts. */
@@ -166,6 +166,28 @@ export function createSessionEndpoint(options: SessionEndpointOptions): SessionE
     return reply(`[${bodies.join(",")}]`, accepts);
   };
 
+  /** Serves a request or notification of a session on this replica. */
+  const serveHere = (
+    session: Session,
+    body: JsonObject,
+    identity: Identity | undefined,
+    accepts: Accepts,
+  ): Response | Promise<Response> => {
+    if (!("id" in body)) {
+      onNotification(options, session, body);
+      observer?.message(body.method, true, 0);
+      return new Response(null, { status: 202 });
+    }
+    if (!isId(body.id)) {
+      return httpError(
+        400,
+        ErrorCode.InvalidRequest,
+        "Invalid Request: id must be a string or a number",
+      );
+    }
+    return serve(session, identity, body, accepts);
+  };
+
   /** Serves one message of a found session (a request, a notification or an answer). */
   const handle = (
     session: Session,
@@ -184,21 +206,9 @@ export function createSessionEndpoint(options: SessionEndpointOptions): SessionE
       );
     }
     if (typeof body.method === "string") {
-      const forwarded = options.forward?.(session, body, text, req);
-      if (forwarded) return forwarded;
-      if (!("id" in body)) {
-        onNotification(options, session, body);
-        observer?.message(body.method, true, 0);
-        return new Response(null, { status: 202 });
-      }
-      if (!isId(body.id)) {
-        return httpError(
-          400,
-          ErrorCode.InvalidRequest,
-          "Invalid Request: id must be a string or a number",
-        );
-      }
-      return serve(session, identity, body, accepts);
+      const local = () => serveHere(session, body, identity, accepts);
+      const routed = options.forward?.(session, body, text, req);
+      return routed ? routed.then((forwarded) => forwarded ?? local()) : local();
     }
     if (("result" in body || "error" in body) && "id" in body) {
       onResponse(options, session, body);

@@ -64,7 +64,7 @@ export class Cluster {
   #link: RedisLink | undefined;
   #loadError: string | undefined;
   #replicas = new Map<string, Replica>();
-  readonly #bus = new Map<string, (message: BusMessage) => void>();
+  readonly #bus = new Map<string, Array<(message: BusMessage) => void>>();
   readonly #outbox: Array<(session: string, eventId: string, json: string) => void> = [];
   readonly #upHandlers: Array<() => void> = [];
   #keys = Promise.withResolvers<ClusterKeys>();
@@ -142,7 +142,7 @@ export class Cluster {
 
   /** Takes control messages of type `type`. */
   onBus(type: string, handler: (message: BusMessage) => void): void {
-    this.#bus.set(type, handler);
+    this.#bus.set(type, [...(this.#bus.get(type) ?? []), handler]);
   }
 
   /** Takes outbox messages of every session. */
@@ -208,6 +208,11 @@ export class Cluster {
       .catch((error) => this.#options.log.debug("cannot publish", { error }));
   }
 
+  /** Tells the other replicas at once what changed about this one (its address). */
+  announce(): void {
+    if (this.connected) this.#beat().catch(() => {});
+  }
+
   /** The `cluster` section of /health. */
   health(): Record<string, unknown> {
     const self = this.#options.configDigest;
@@ -251,7 +256,7 @@ export class Cluster {
     } catch {
       return;
     }
-    this.#bus.get(message.t)?.(message);
+    for (const handler of this.#bus.get(message.t) ?? []) handler(message);
   }
 
   /** The store is reachable (again): the secret, a heartbeat, then whoever missed messages. */

@@ -12,11 +12,14 @@ import type { Logger } from "../log.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { SessionStore } from "../downstream/sessions.ts";
 import type { Clock } from "../upstream/clock.ts";
+import type { UpstreamDirectory } from "../core/context.ts";
 import { Cluster } from "./cluster.ts";
+import { Forwarder } from "./forwarding.ts";
 import { SharedSessions } from "./shared_sessions.ts";
 
 export { Cluster } from "./cluster.ts";
 export type { ClusterKeys } from "./cluster.ts";
+export { Forwarder } from "./forwarding.ts";
 export { SharedSessions } from "./shared_sessions.ts";
 
 /** What the gateway needs to build a cluster replica. */
@@ -25,6 +28,9 @@ export interface ClusterDeps {
   /** Hides the config's secrets. */
   redact(text: string): string;
   sessions(): SessionStore;
+  upstreams: UpstreamDirectory;
+  /** The replica named in a requestState of this cluster. */
+  nodeOf(state: unknown): string | undefined;
   version: string;
   log: Logger;
   clock: Clock;
@@ -35,6 +41,9 @@ export interface ClusterDeps {
 export interface ClusterState {
   cluster: Cluster;
   sharing: SharedSessions;
+  forwarder: Forwarder;
+  /** Host names other replicas reach this one by (the Host guard lets them in). */
+  hosts: string[];
   /** Tells the cluster where this replica listens (the default forwarding address). */
   listening(address: { hostname: string; port: number }): void;
   /** Connects and runs the loops until `signal` aborts. */
@@ -65,11 +74,22 @@ export function createClusterState(deps: ClusterDeps): ClusterState {
     clock: deps.clock,
     log: deps.log,
   });
+  const forwarder = new Forwarder({
+    cluster,
+    upstreams: deps.upstreams,
+    ownerTtlMs: session.idle_ttl_seconds * 1000,
+    nodeOf: deps.nodeOf,
+    log: deps.log,
+  });
+  const advertised = settings.advertise_url ?? listen;
   return {
     cluster,
     sharing,
+    forwarder,
+    hosts: [new URL(advertised).hostname.replace(/^\[|\]$/g, "")],
     listening({ hostname, port }) {
       listen = `http://${advertisedHost(hostname)}:${port}`;
+      cluster.announce();
     },
     async start(signal) {
       await cluster.start(signal);

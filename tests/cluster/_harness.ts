@@ -84,9 +84,13 @@ export async function startReplicas(yaml: string, count = 3): Promise<Replicas> 
   const gateways: RunningGateway[] = [];
   try {
     for (let i = 0; i < count; i++) gateways.push(await startGateway(yaml));
+    // Every replica sees every other at the address it listens on.
+    const bases = gateways.map((g) => g.base).sort().join(" ");
+    const seen = (g: RunningGateway) =>
+      (g.gateway.health().cluster?.replicas as Array<{ url: string }>).map((r) => r.url).sort()
+        .join(" ");
     await waitFor(
-      () =>
-        gateways.every((g) => (g.gateway.health().cluster?.replicas as unknown[]).length === count),
+      () => gateways.every((g) => seen(g) === bases),
       "every replica to see the others",
     );
   } catch (error) {
