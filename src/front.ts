@@ -90,7 +90,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     maxJsonDepth: limits.max_json_depth,
     maxJsonValues: limits.max_json_values,
   };
-  const limitClient = (key: string) => parts.clientLimits.take(key);
+  const limitClient = (key: string) => parts.clientLimits.limit(key);
   const onMessage = (method: unknown, ok: boolean, seconds: number, client?: string) => {
     const label = methodLabel(method);
     metrics.requests.inc({ method: label, result: ok ? "success" : "error" });

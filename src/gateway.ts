@@ -170,6 +170,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const relayTargets: RelayTargets = { sessions, subscriptions, catalog: () => catalog };
   if (clustered) {
     const { cluster } = clustered;
+    clientLimits.share(clustered.takeToken);
     relayTargets.share = (server, n) =>
       cluster.publish({ t: "relay", server, n, once: crypto.randomUUID() });
     cluster.onBus("relay", ({ server, n, once }) => {
@@ -364,7 +365,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
   const joined = clustered?.start(stop.signal) ?? Promise.resolve();
-  clustered?.cluster.keys().then((keys) => codec.useKey(keys.requestState));
+  clustered?.cluster.onKeys((keys) => codec.useKey(keys.requestState));
   const flowGc = sweepRequestState(clock, stop.signal, () => {
     flows.sweep();
     // A 2026-07-28 caller has no session: its own upstream instances idle out instead.

@@ -41,7 +41,7 @@ export interface SessionEndpointOptions {
   /** Largest `initialize` body. */
   maxInitializeBytes: number;
   /** Takes a token of a client's (or anonymous session's) rate limit; the wait in ms when none is left. */
-  limitClient?(key: string): number;
+  limitClient?(key: string): number | Promise<number>;
   /** Bytes an SSE stream may hold for a client that does not read. */
   streamBufferBytes: number;
   maxBatchSize: number;

@@ -108,7 +108,9 @@ export async function serveRequest(
     );
   }
   const client = identity?.name;
-  const wait = options.limitClient?.(client ?? session.id) ?? 0;
+  const taken = options.limitClient?.(client ?? session.id) ?? 0;
+  // A cluster's shared bucket answers from the store; a local one at once.
+  const wait = typeof taken === "number" ? taken : await taken;
   if (wait > 0) {
     observer?.message(message.method, false, 0, client);
     observer?.rateLimited(client ?? "anonymous");

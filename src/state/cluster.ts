@@ -56,6 +56,25 @@ export interface ClusterOptions {
   registry: Registry;
 }
 
+/** What each script does, for error messages. */
+const SCRIPT_ACTIONS: Record<ScriptName, string> = {
+  heartbeat: "announce this replica",
+  admit: "open the session",
+  touch: "record session activity",
+  sweep: "end idle sessions",
+  remove: "end the session",
+  push: "queue a message for the session",
+  claim: "find the replica holding the upstream instance",
+  take: "take a rate-limit token",
+};
+
+/** The keys of each purpose, derived from the shared secret. */
+function deriveKeys(secret: string): ClusterKeys {
+  const derive = (purpose: string) =>
+    new Uint8Array(createHmac("sha256", secret).update(purpose).digest());
+  return { requestState: derive("request-state"), forward: derive("forward") };
+}
+
 /** The cluster as one replica takes part in it. */
 export class Cluster {
   /** This replica's id. */
@@ -67,8 +86,9 @@ export class Cluster {
   readonly #bus = new Map<string, Array<(message: BusMessage) => void>>();
   readonly #outbox: Array<(session: string, eventId: string, json: string) => void> = [];
   readonly #upHandlers: Array<() => void> = [];
-  #keys = Promise.withResolvers<ClusterKeys>();
-  #keysKnown = false;
+  readonly #keys = Promise.withResolvers<ClusterKeys>();
+  readonly #keyHandlers: Array<(keys: ClusterKeys) => void> = [];
+  #secret: string | undefined;
   readonly #metrics;
 
   constructor(options: ClusterOptions) {
@@ -119,9 +139,16 @@ export class Cluster {
     return this.#replicas;
   }
 
-  /** The keys derived from the shared secret, once the store gave it. */
-  keys(): Promise<ClusterKeys> {
-    return this.#keys.promise;
+  /**
+   * Runs `handler` with the keys derived from the shared secret once the store gave it, and
+   * again if the secret changes (a store that lost its data gets this replica's secret back
+   * from the first replica to reconnect; the others adopt it).
+   */
+  onKeys(handler: (keys: ClusterKeys) => void): void {
+    this.#keyHandlers.push(handler);
+    this.#keys.promise.then(() => {
+      if (this.#secret !== undefined) handler(deriveKeys(this.#secret));
+    });
   }
 
   /** Resolves once the store is reachable and the shared key known, or after `ms` anyway. */
@@ -178,33 +205,45 @@ export class Cluster {
 
   /** Runs a script, counted; rejects with {@link StoreUnavailableError} when the store fails. */
   async run(name: ScriptName, args: ReadonlyArray<string | number>): Promise<unknown> {
-    return await this.command(name, (redis) => runScript(redis, name, [this.prefix, ...args]));
+    return await this.command(
+      SCRIPT_ACTIONS[name],
+      (redis) => runScript(redis, name, [this.prefix, ...args]),
+      name,
+    );
   }
 
-  /** Runs one command (or pipeline) on the command connection, counted like a script. */
+  /**
+   * Runs one command (or pipeline) on the command connection, counted under `op` (a bounded
+   * metrics label); `action` says what failed ("Cannot <action>: ...").
+   */
   async command<T>(
-    op: string,
+    action: string,
     call: (redis: RedisLink["cmd"]) => Promise<T>,
+    op = action.replaceAll(" ", "_"),
   ): Promise<T> {
     const link = this.#link;
     this.#metrics.roundTrips.inc({ op });
     if (!link) {
       this.#metrics.errors.inc({ op });
       throw new StoreUnavailableError(
-        `Cannot ${op}: ${this.#loadError ?? "the cluster store (Redis) is not connected yet"}`,
+        `Cannot ${action}: ${this.#loadError ?? "the cluster store (Redis) is not connected yet"}`,
       );
     }
     try {
       return await call(link.cmd);
     } catch (error) {
       this.#metrics.errors.inc({ op });
-      throw unavailable(op, error);
+      throw unavailable(action, error);
     }
   }
 
   /** Publishes a control message to every replica (this one included). */
   publish(message: BusMessage): void {
-    this.command("publish", (redis) => redis.publish(this.#channel("bus"), JSON.stringify(message)))
+    this.command(
+      "tell the other replicas",
+      (redis) => redis.publish(this.#channel("bus"), JSON.stringify(message)),
+      "publish",
+    )
       .catch((error) => this.#options.log.debug("cannot publish", { error }));
   }
 
@@ -268,18 +307,19 @@ export class Cluster {
   }
 
   async #fetchKeys(): Promise<void> {
-    if (this.#keysKnown) return;
     const key = `${this.prefix}secret`;
-    const fresh = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
-    const secret = await this.command("secret", async (redis) => {
-      await redis.set(key, fresh, "NX");
+    const mine = this.#secret ??
+      Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex");
+    const secret = await this.command("read the shared secret", async (redis) => {
+      await redis.set(key, mine, "NX");
       return await redis.get(key);
     });
-    if (secret === null || this.#keysKnown) return;
-    this.#keysKnown = true;
-    const derive = (purpose: string) =>
-      new Uint8Array(createHmac("sha256", secret).update(purpose).digest());
-    this.#keys.resolve({ requestState: derive("request-state"), forward: derive("forward") });
+    if (secret === null || secret === this.#secret) return;
+    const first = this.#secret === undefined;
+    this.#secret = secret;
+    const keys = deriveKeys(secret);
+    if (first) this.#keys.resolve(keys);
+    else for (const handler of this.#keyHandlers) handler(keys);
   }
 
   async #heartbeats(signal: AbortSignal): Promise<void> {

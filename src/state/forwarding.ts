@@ -54,7 +54,7 @@ export class Forwarder {
     this.#options = options;
     this.#cluster = options.cluster;
     this.#owners = new Owners(options.cluster, options.ownerTtlMs);
-    options.cluster.keys().then((keys) => (this.#key = keys.forward));
+    options.cluster.onKeys((keys) => (this.#key = keys.forward));
   }
 
   /**

@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { SessionStore } from "../downstream/sessions.ts";
 import type { Clock } from "../upstream/clock.ts";
+import type { RatePolicy } from "../upstream/limits.ts";
 import type { UpstreamDirectory } from "../core/context.ts";
 import { Cluster } from "./cluster.ts";
 import { Forwarder } from "./forwarding.ts";
@@ -44,6 +45,8 @@ export interface ClusterState {
   forwarder: Forwarder;
   /** Host names other replicas reach this one by (the Host guard lets them in). */
   hosts: string[];
+  /** Takes a token of a client's rate-limit bucket in the store (one round trip). */
+  takeToken(key: string, policy: RatePolicy): Promise<number>;
   /** Tells the cluster where this replica listens (the default forwarding address). */
   listening(address: { hostname: string; port: number }): void;
   /** Connects and runs the loops until `signal` aborts. */
@@ -87,6 +90,10 @@ export function createClusterState(deps: ClusterDeps): ClusterState {
     sharing,
     forwarder,
     hosts: [new URL(advertised).hostname.replace(/^\[|\]$/g, "")],
+    takeToken: async (key, policy) => {
+      const burst = Math.max(1, policy.burst || Math.ceil(policy.requests_per_second));
+      return Number(await cluster.run("take", [key, policy.requests_per_second, burst]));
+    },
     listening({ hostname, port }) {
       listen = `http://${advertisedHost(hostname)}:${port}`;
       cluster.announce();

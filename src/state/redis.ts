@@ -104,7 +104,12 @@ export async function openRedisLink(url: string, events: LinkEvents): Promise<Re
 
 /** The text of a store error, short and without the URL (which may hold a password). */
 export function storeErrorText(error: unknown): string {
-  return describeError(error).replace(/rediss?:\/\/\S+/g, "redis://***");
+  const text = describeError(error);
+  if (/enableOfflineQueue|Connection is closed|max retries per request/i.test(text)) {
+    return "not connected";
+  }
+  if (/Socket timeout/i.test(text)) return `no answer within ${STALL_MS} ms`;
+  return text.replace(/rediss?:\/\/\S+/g, "redis://***");
 }
 
 /** An error for a failed store call, naming what could not be done. */

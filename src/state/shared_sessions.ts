@@ -128,7 +128,7 @@ export class SharedSessions implements SessionSharing {
 
   async load(id: string, identity: Identity | undefined): Promise<Session | undefined> {
     const key = `${this.#cluster.prefix}s:${id}`;
-    const record = await this.#cluster.command("load session", (redis) => redis.hgetall(key));
+    const record = await this.#cluster.command("load the session", (redis) => redis.hgetall(key));
     if (record.v === undefined || record.who !== (identity?.name ?? "")) return undefined;
     const session = newSession(
       {
@@ -217,7 +217,7 @@ export class SharedSessions implements SessionSharing {
     const key = `${this.#cluster.prefix}s:${session.id}`;
     const subs = JSON.stringify([...session.subscriptions]);
     this.#cluster.command(
-      "save session",
+      "save the session",
       (redis) => redis.hset(key, "lvl", session.logLevel ?? "", "subs", subs),
     ).then(
       () => this.#cluster.publish({ t: "chg", s: session.id }),
@@ -231,7 +231,7 @@ export class SharedSessions implements SessionSharing {
     if (!session) return;
     const key = `${this.#cluster.prefix}s:${session.id}`;
     const [lvl, subs] = await this.#cluster.command(
-      "load session",
+      "load the session",
       (redis) => redis.hmget(key, "lvl", "subs"),
     );
     this.#apply(session, { lvl: lvl ?? "", subs: subs ?? "[]" });
@@ -292,7 +292,7 @@ export class SharedSessions implements SessionSharing {
     const prefix = this.#cluster.prefix;
     for (let i = 0; i < ids.length; i += CHUNK) {
       const chunk = ids.slice(i, i + CHUNK);
-      const exists = await this.#cluster.command("check sessions", (redis) => {
+      const exists = await this.#cluster.command("check the sessions held here", (redis) => {
         const pipeline = redis.pipeline();
         for (const id of chunk) pipeline.exists(`${prefix}s:${id}`);
         return pipeline.exec();

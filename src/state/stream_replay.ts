@@ -53,7 +53,7 @@ export class StreamReplay {
     if (held.last === undefined) return;
     const key = `${this.#cluster.prefix}s:${session.id}`;
     const last = held.last;
-    this.#cluster.command("save stream position", (redis) => redis.hset(key, "ack", last))
+    this.#cluster.command("save where the stream stopped", (redis) => redis.hset(key, "ack", last))
       .catch(() => {});
   }
 
@@ -68,11 +68,11 @@ export class StreamReplay {
   async #replay(id: string, held: Held, after: string | undefined): Promise<void> {
     const prefix = this.#cluster.prefix;
     const from = after ?? await this.#cluster.command(
-      "read stream position",
+      "read where the last stream stopped",
       (redis) => redis.hget(`${prefix}s:${id}`, "ack"),
     );
     const entries = await this.#cluster.command(
-      "replay outbox",
+      "replay the session outbox",
       (redis) => redis.xrange(`${prefix}o:${id}`, from ? `(${from}` : "-", "+"),
     ) as Entries;
     for (const [eventId, fields] of entries) this.#send(held, eventId, fields[1] ?? "");

@@ -19,14 +19,21 @@ export interface RedisServer extends AsyncDisposable {
   url: string;
   /** Stops the server (SIGKILL: nothing is saved, persistence is off anyway). */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Starts it again on the same port (empty, unless it keeps its data). */
   start(): Promise<void>;
 }
 
-/** Starts `redis-server` (its path from requireTool) on a free port, empty and without persistence. */
-export async function startRedis(path: string): Promise<RedisServer> {
+/**
+ * Starts `redis-server` (its path from requireTool) on a free port, empty and without
+ * persistence; with `keep`, every write is saved at once in that directory (an append-only
+ * file), so a restart keeps the data.
+ */
+export async function startRedis(path: string, keep?: string): Promise<RedisServer> {
   const port = freePort();
   let running: RunningTool | undefined;
+  const persistence = keep === undefined
+    ? ["--appendonly", "no"]
+    : ["--appendonly", "yes", "--appendfsync", "always", "--dir", keep];
   const start = async () => {
     running = await startTool(path, [
       "--port",
@@ -35,8 +42,7 @@ export async function startRedis(path: string): Promise<RedisServer> {
       "127.0.0.1",
       "--save",
       "",
-      "--appendonly",
-      "no",
+      ...persistence,
       "--protected-mode",
       "no",
     ], /Ready to accept connections/);
