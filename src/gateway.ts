@@ -286,6 +286,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
     }
     clientLimits.reset(config.mcp.rate_limit);
+    clustered?.configChanged(config);
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
     metrics.lastReload.set(clock.now() / 1000);

@@ -80,6 +80,7 @@ export class Cluster {
   /** This replica's id. */
   readonly node = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   readonly #options: ClusterOptions;
+  #digest: string;
   #link: RedisLink | undefined;
   #loadError: string | undefined;
   #replicas = new Map<string, Replica>();
@@ -93,6 +94,7 @@ export class Cluster {
 
   constructor(options: ClusterOptions) {
     this.#options = options;
+    this.#digest = options.configDigest;
     const { registry } = options;
     this.#metrics = {
       roundTrips: registry.counter({
@@ -127,6 +129,16 @@ export class Cluster {
   /** Whether the store is reachable now. */
   get connected(): boolean {
     return this.#link?.connected ?? false;
+  }
+
+  /** The digest of this replica's config, published with its heartbeat. */
+  get configDigest(): string {
+    return this.#digest;
+  }
+
+  set configDigest(digest: string) {
+    this.#digest = digest;
+    this.announce();
   }
 
   /** The key prefix. */
@@ -254,7 +266,7 @@ export class Cluster {
 
   /** The `cluster` section of /health. */
   health(): Record<string, unknown> {
-    const self = this.#options.configDigest;
+    const self = this.#digest;
     const replicas = [...this.#replicas.values()].map((r) => ({
       node: r.node,
       url: r.url,
@@ -337,7 +349,7 @@ export class Cluster {
   async #beat(): Promise<void> {
     const info = JSON.stringify({
       url: this.#options.url(),
-      config: this.#options.configDigest,
+      config: this.#digest,
       version: this.#options.version,
     });
     const seen = await this.run("heartbeat", [this.node, info, ALIVE_MS]) as string[];

@@ -18,11 +18,14 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { rpcErrorResponse } from "../downstream/answer.ts";
 import { isRequestKey, wireId } from "../downstream/request_ids.ts";
 import { FORWARDED_HEADER } from "../downstream/mcp_endpoint.ts";
+import type { Clock } from "../upstream/clock.ts";
 import type { Cluster } from "./cluster.ts";
 import { instanceServer, Owners } from "./owners.ts";
 
 /** How old a proof may be (replicas' clocks may differ a little). */
 const PROOF_MAX_AGE_MS = 30_000;
+/** How often claims on callers served here are renewed. */
+const RENEW_MS = 10_000;
 /** Answer headers passed back to the client. */
 const ANSWER_HEADERS = ["content-type", "mcp-session-id", "retry-after"];
 
@@ -53,7 +56,12 @@ export class Forwarder {
   constructor(options: ForwarderOptions) {
     this.#options = options;
     this.#cluster = options.cluster;
-    this.#owners = new Owners(options.cluster, options.ownerTtlMs);
+    // A caller taken over elsewhere has its instance there now: this replica's copy goes.
+    this.#owners = new Owners(options.cluster, options.ownerTtlMs, (key) => {
+      for (const supervisor of options.upstreams.supervisors()) {
+        supervisor.releaseSession(key).catch(() => {});
+      }
+    });
     options.cluster.onKeys((keys) => (this.#key = keys.forward));
   }
 
@@ -112,6 +120,18 @@ export class Forwarder {
       `Invalid or expired requestState: the replica '${node}' holding this call is gone; ` +
         "send the request again without requestState",
     );
+  }
+
+  /** Keeps this replica's claims on the callers it serves, every few seconds until `signal` aborts. */
+  async run(clock: Clock, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await clock.sleep(RENEW_MS, signal);
+      } catch {
+        return;
+      }
+      await this.#owners.renew().catch(() => {});
+    }
   }
 
   /** Checks a proof header against the body; the proof's claims, or undefined when forged. */

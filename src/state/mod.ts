@@ -49,6 +49,8 @@ export interface ClusterState {
   takeToken(key: string, policy: RatePolicy): Promise<number>;
   /** Tells the cluster where this replica listens (the default forwarding address). */
   listening(address: { hostname: string; port: number }): void;
+  /** A reload changed this replica's config: the others see its new digest. */
+  configChanged(config: Config): void;
   /** Connects and runs the loops until `signal` aborts. */
   start(signal: AbortSignal): Promise<void>;
 }
@@ -100,7 +102,10 @@ export function createClusterState(deps: ClusterDeps): ClusterState {
     },
     async start(signal) {
       await cluster.start(signal);
-      await sharing.run(signal);
+      await Promise.all([sharing.run(signal), forwarder.run(deps.clock, signal)]);
+    },
+    configChanged(config) {
+      cluster.configDigest = configDigest(config, deps.redact);
     },
   };
 }

@@ -54,12 +54,17 @@ export class Owners {
   readonly #cluster: Cluster;
   readonly #ttlMs: number;
   readonly #known = new Map<string, string>();
+  /** Callers this replica holds that were served since the last {@link Owners.renew}. */
+  readonly #used = new Set<string>();
 
-  constructor(cluster: Cluster, ttlMs: number) {
+  /** `moved` is told of callers whose instances another replica took over from this one. */
+  constructor(cluster: Cluster, ttlMs: number, moved: (key: string) => void) {
     this.#cluster = cluster;
     this.#ttlMs = ttlMs;
     cluster.onBus("own", ({ k, n }) => {
-      if (typeof k === "string" && typeof n === "string") this.#learn(k, n);
+      if (typeof k !== "string" || typeof n !== "string") return;
+      if (this.#known.get(k) === cluster.node && n !== cluster.node) moved(k);
+      this.#learn(k, n);
     });
     cluster.onBus("end", ({ s }) => {
       if (typeof s === "string") this.#known.delete(s);
@@ -69,8 +74,22 @@ export class Owners {
   /** The replica holding `key`'s instances: known at once, or claimed for this replica if free. */
   ownerOf(key: string): string | Promise<string> {
     const known = this.#known.get(key);
+    if (known === this.#cluster.node) this.#used.add(key);
     if (known !== undefined) return known;
     return this.#claim(key, "");
+  }
+
+  /** Keeps the claims on the callers served here since the last renewal (one round trip). */
+  async renew(): Promise<void> {
+    if (this.#used.size === 0) return;
+    const keys = [...this.#used];
+    this.#used.clear();
+    const prefix = this.#cluster.prefix;
+    await this.#cluster.command("keep the claims on upstream instances", (redis) => {
+      const pipeline = redis.pipeline();
+      for (const key of keys) pipeline.pexpire(`${prefix}own:${key}`, this.#ttlMs);
+      return pipeline.exec();
+    }, "renew");
   }
 
   /** Takes `key` over from `gone` (a replica that cannot be reached); returns the new owner. */

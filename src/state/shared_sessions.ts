@@ -275,10 +275,15 @@ export class SharedSessions implements SessionSharing {
     }
     const ids = [...active];
     for (let i = 0; i < ids.length; i += CHUNK) {
-      const gone = await this.#cluster.run("touch", [
-        this.#options.idleTtlMs,
-        ...ids.slice(i, i + CHUNK),
-      ]) as string[];
+      const chunk = ids.slice(i, i + CHUNK);
+      let gone: string[];
+      try {
+        gone = await this.#cluster.run("touch", [this.#options.idleTtlMs, ...chunk]) as string[];
+      } catch (error) {
+        // Written at the next flush that reaches the store.
+        for (const id of chunk) this.#dirty.add(id);
+        throw error;
+      }
       for (const id of gone) this.#options.sessions().forget(id, "idle_timeout");
     }
   }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
-import { upstream } from "../_support/gateway.ts";
+import { type RunningGateway, upstream } from "../_support/gateway.ts";
 import { Client, StreamableHTTPClientTransport } from "../_support/sdk.ts";
 import { requireTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -179,5 +179,33 @@ Deno.test(requireTool(["redis-server"], {
     });
     assert.deepEqual(evicted.status, 404);
     await evicted.body?.cancel();
+  },
+}));
+
+Deno.test(requireTool(["redis-server"], {
+  name: "cluster: a reload applies to one replica and the others report its different config",
+  async fn({ "redis-server": redisServer }) {
+    await using redis = await startRedis(redisServer);
+    await using fixture = await startHttpFixture({ name: "a" });
+    const yaml = `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`;
+    await using replicas = await startReplicas(yaml);
+    const [first, second] = replicas.gateways as [RunningGateway, RunningGateway];
+    const node = (g: RunningGateway) => g.gateway.health().cluster?.node;
+    assert.equal(second.gateway.health().cluster?.status, "ok");
+    first.rewrite(`${yaml}    timeout: 30\n`);
+    await first.gateway.reload();
+    await waitFor(
+      () =>
+        JSON.stringify(second.gateway.health().cluster?.config_differs_on) ===
+          JSON.stringify([node(first)]),
+      "the second replica to see the first one's new config",
+    );
+    assert.equal(second.gateway.health().cluster?.status, "degraded");
+    assert.equal(second.gateway.health().status, "degraded");
+    // The second replica still runs its own config: the reload reached only the first.
+    assert.notEqual(
+      first.gateway.health().cluster?.config_digest,
+      second.gateway.health().cluster?.config_digest,
+    );
   },
 }));
