@@ -1,21 +1,17 @@
 /**
- * The mcpstead command line: the only module that reads `Deno.args`, calls `Deno.serve` or
+ * The mcpstead command line: the only module that reads `Deno.args`, listens on a socket or
  * installs signal listeners.
  */
 import { parseArgs } from "node:util";
 import denoJson from "./deno.json" with { type: "json" };
-import {
-  type Config,
-  ConfigError,
-  importClientConfig,
-  loadConfig,
-  redactUrl,
-  validateConfig,
-} from "./src/config/mod.ts";
+import { type Config, ConfigError, importClientConfig, loadConfig } from "./src/config/mod.ts";
 import { createGateway } from "./src/gateway.ts";
 import { remoteExposure } from "./src/http/origin.ts";
 import { createLogger, describeError, type Logger } from "./src/log.ts";
-import { completionScript, helpText, SHELLS } from "./src/cli_text.ts";
+import { runCheck } from "./src/cli_check.ts";
+import { completionScript, helpText, parseArgsMessage, SHELLS } from "./src/cli_text.ts";
+import { readGitSha } from "./src/metrics/mod.ts";
+import { serveHttp, serverLimits } from "./src/http/server.ts";
 import {
   canSignalProcessGroups,
   configNeeds,
@@ -23,13 +19,16 @@ import {
   discoverConfig,
   loadNeeds,
   missingPermissions,
-  permissionFlags,
   type PermissionNeed,
   queryProcess,
   trackEnv,
 } from "./src/permissions.ts";
 
 const VERSION: string = denoJson.version;
+/** The commit of a git clone this runs from (not of a bundle or compiled binary). */
+const GIT_SHA = import.meta.url.startsWith("file:")
+  ? readGitSha(new URL(".", import.meta.url).pathname.replace(/\/$/, ""))
+  : undefined;
 
 /** Thrown for a command line that cannot be understood; exits 2. */
 class UsageError extends Error {}
@@ -43,6 +42,7 @@ async function main(args: string[]): Promise<number> {
       strict: true,
       options: {
         config: { type: "string", short: "c" },
+        connect: { type: "boolean" },
         "log-format": { type: "string" },
         watch: { type: "boolean" },
         version: { type: "boolean", short: "V" },
@@ -50,7 +50,7 @@ async function main(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(parseArgsMessage(error as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -79,6 +79,9 @@ async function main(args: string[]): Promise<number> {
   if (positionals.length > 1 || !["serve", "check", "openapi"].includes(command)) {
     throw new UsageError(`unknown command '${positionals.join(" ")}'`);
   }
+  if (values.connect && command !== "check") {
+    throw new UsageError("--connect applies to check only: mcpstead check --connect");
+  }
   const format = values["log-format"] ?? "auto";
   if (!["auto", "json", "pretty"].includes(format)) {
     throw new UsageError(`--log-format must be auto, json or pretty (got '${format}')`);
@@ -92,7 +95,12 @@ async function main(args: string[]): Promise<number> {
     fail("Cannot start: no config file found; pass --config <path> or set MCPSTEAD_CONFIG");
     return 1;
   }
-  if (command === "check") return await check(found.path);
+  if (command === "check") {
+    return await runCheck(found.path, { connect: values.connect === true, version: VERSION }, {
+      print,
+      fail,
+    });
+  }
   let config: Config;
   try {
     config = await loadPermitted(found.path, "start");
@@ -157,49 +165,6 @@ async function importFile(path: string): Promise<number> {
   }
 }
 
-async function check(path: string): Promise<number> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    fail(`${path}: Cannot read config: ${describeError(error)}`);
-    return 1;
-  }
-  const tracked = trackEnv((name) => Deno.env.get(name));
-  const { config, errors } = validateConfig(text, path, tracked.env);
-  if (!config) {
-    for (const error of errors) fail(error.message);
-    return 1;
-  }
-  const exposure = remoteExposure(config.host, config.mcp);
-  if (exposure?.level === "error") {
-    fail(`${path}: Cannot start: ${exposure.message}`);
-    return 1;
-  }
-  let out = `${path}: ok\nlisten: ${config.host}:${config.port}  auth: ${config.mcp.auth.mode}\n`;
-  out += config.servers.length === 0
-    ? "upstreams: none\n"
-    : `upstreams (${config.servers.length}):\n`;
-  for (const server of config.servers) {
-    const flags = [
-      server.command !== undefined
-        ? "stdio"
-        : server.openapi !== undefined
-        ? "openapi"
-        : server.protocol,
-      server.required ? "required" : "optional",
-      `timeout ${server.timeout}s`,
-    ];
-    const target = server.command ?? redactUrl(server.openapi ?? server.url!);
-    out += `  ${server.name}  ${target}  (${flags.join(", ")})\n`;
-  }
-  out += `deno permissions: ${
-    permissionFlags(configNeeds(config, path, tracked.names)).join(" ")
-  }\n`;
-  print(out);
-  return 0;
-}
-
 /**
  * Connects to every upstream (waiting at most each one's `timeout`), prints the REST API's
  * OpenAPI document for all their tools, and exits; upstreams that did not connect are named on
@@ -259,6 +224,7 @@ async function serve(
   }
   const gateway = createGateway(config, {
     version: VERSION,
+    ...(GIT_SHA === undefined ? {} : { gitSha: GIT_SHA }),
     log,
     loadConfig: () => loadPermitted(path, "reload"),
   });
@@ -271,26 +237,25 @@ async function serve(
   }
   const reloads = new AbortController();
   watchForReloads(path, watch, () => gateway.reload(), reloads.signal);
-  let server: Deno.HttpServer;
+  let listener: Deno.Listener;
   try {
-    server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      onListen: ({ hostname, port }) => {
-        gateway.listening({ hostname, port });
-        log.info("mcpstead listening", {
-          version: VERSION,
-          address: `${hostname}:${port}`,
-          upstreams: config.servers.length,
-        });
-      },
-    }, (req, info) => gateway.handler(req, { remoteAddr: addressOf(info.remoteAddr) }));
+    listener = Deno.listen({ hostname: config.host, port: config.port });
   } catch (error) {
     reloads.abort();
     await gateway.dispose();
     fail(`Cannot listen on ${config.host}:${config.port}: ${describeError(error)}`);
     return 1;
   }
+  const server = serveHttp(listener, gateway.handler, {
+    limits: serverLimits(config.mcp.limits),
+    log,
+  });
+  gateway.listening(server.addr);
+  log.info("mcpstead listening", {
+    version: VERSION,
+    address: `${server.addr.hostname}:${server.addr.port}`,
+    upstreams: config.servers.length,
+  });
   await waitForStopSignal(log);
   reloads.abort();
   await gateway.shutdown();
@@ -336,10 +301,6 @@ function waitForStopSignal(log: Logger): Promise<void> {
     };
     for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   });
-}
-
-function addressOf(addr: Deno.Addr): string | undefined {
-  return "hostname" in addr ? `${addr.hostname}:${addr.port}` : undefined;
 }
 
 function fileExists(path: string): boolean {

@@ -4,15 +4,19 @@
  *
  * ```sh
  * deno run --allow-net bench/fast_upstream.ts [--port 0] [--tools 1] [--delay-ms 0] [--sessions true]
+ *   [--server deno|mcpstead]
  * ```
  *
  * Prints `READY http://127.0.0.1:<port>/mcp` on stdout once listening. `--delay-ms` delays every
  * POST answer (an upstream with network latency). With sessions on, `initialize` issues an
  * `Mcp-Session-Id` and other requests must carry a known one (404 otherwise), as the SDK does.
+ * `--server mcpstead` serves with the gateway's own HTTP/1.1 server instead of `Deno.serve`
+ * (`bench/http_server.ts` compares the two).
  *
  * @module
  */
 import { createFastServer, readFlags } from "./fast_mcp.ts";
+import { serveHttp } from "../src/http/server.ts";
 
 const flags = readFlags(Deno.args);
 const port = Number(flags.get("port") ?? "0");
@@ -66,10 +70,18 @@ async function handle(req: Request): Promise<Response> {
   return new Response(answer, { headers: JSON_HEADERS });
 }
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port,
-  onListen: ({ port }) => {
-    Deno.stdout.writeSync(new TextEncoder().encode(`READY http://127.0.0.1:${port}/mcp\n`));
-  },
-}, handle);
+const ready = (port: number) =>
+  Deno.stdout.writeSync(new TextEncoder().encode(`READY http://127.0.0.1:${port}/mcp\n`));
+if (flags.get("server") === "mcpstead") {
+  const server = serveHttp(Deno.listen({ hostname: "127.0.0.1", port }), handle, {
+    limits: {
+      headerTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 1024,
+      maxHeaderBytes: 16_384,
+    },
+  });
+  ready(server.addr.port);
+} else {
+  Deno.serve({ hostname: "127.0.0.1", port, onListen: ({ port }) => ready(port) }, handle);
+}

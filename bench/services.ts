@@ -24,6 +24,8 @@ export interface FastUpstreamOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   name?: string;
+  /** The HTTP server it runs on: `Deno.serve` (the default) or the gateway's own. */
+  server?: "deno" | "mcpstead";
 }
 
 /** Starts `bench/fast_upstream.ts` and waits for its READY line. */
@@ -44,6 +46,8 @@ export async function startFastUpstream(options: FastUpstreamOptions = {}): Prom
       String(options.delayMs ?? 0),
       "--sessions",
       String(options.sessions ?? true),
+      "--server",
+      options.server ?? "deno",
     ],
     ready: (line) => (line.startsWith("READY ") ? line.slice(6).trim() : undefined),
     timeoutMs: 30_000,

@@ -43,6 +43,7 @@ const RESTART_REASONS = new Set([
   "upstream_closed",
   "upstream_circuit_open",
   "upstream_cancelled",
+  "upstream_unavailable",
 ]);
 
 /**

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import { quote } from "./config/format.ts";
+import { closest } from "./config/suggest.ts";
 
 /** The subcommands, in help order; serving is the default when none is given. */
 export const SUBCOMMANDS: readonly { name: string; summary: string }[] = [
@@ -24,11 +26,31 @@ export const SUBCOMMANDS: readonly { name: string; summary: string }[] = [
 /** The long options, in help order. */
 export const OPTIONS: readonly { long: string; short?: string; arg?: string; summary: string }[] = [
   { long: "--config", short: "-c", arg: "<path>", summary: "config file (YAML)" },
+  { long: "--connect", summary: "check: start or reach every upstream and list its tools" },
   { long: "--watch", summary: "reload when the config file changes" },
   { long: "--log-format", arg: "<format>", summary: "auto, json or pretty" },
   { long: "--version", short: "-V", summary: 'print "mcpstead <version>" and exit' },
   { long: "--help", short: "-h", summary: "print this help and exit" },
 ];
+
+/**
+ * The usage message for an error of `node:util` parseArgs: the option named, quoted and
+ * escaped, a guess for a misspelt one, and none of Node's advice about `--`.
+ */
+export function parseArgsMessage(error: { code?: string; message: string }): string {
+  const named = /'([^']*)'/.exec(error.message)?.[1] ?? "";
+  const long = /--[\w-]+/.exec(named)?.[0] ?? named;
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const guess = closest(named.replace(/^-+/, ""), OPTIONS.map((o) => o.long.slice(2)));
+    return `unknown option ${quote(named)}${guess ? ` (did you mean '--${guess}'?)` : ""}`;
+  }
+  if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return /argument missing$/.test(error.message)
+      ? `${long} needs a value`
+      : `${long} takes no value`;
+  }
+  return error.message;
+}
 
 /** The shells `mcpstead completions` writes scripts for. */
 export const SHELLS: readonly string[] = ["bash", "zsh", "fish"];
@@ -40,7 +62,7 @@ export function helpText(version: string): string {
 
 SYNOPSIS
   mcpstead [serve] [--config <path>] [--watch] [--log-format auto|json|pretty]
-  mcpstead check [--config <path>]
+  mcpstead check [--config <path>] [--connect]
   mcpstead openapi [--config <path>]
   mcpstead import <client.json>
   mcpstead completions bash|zsh|fish
@@ -48,8 +70,10 @@ SYNOPSIS
 
 COMMANDS
   serve                run the gateway (the default when no command is given)
-  check                validate the config; print the upstreams that would run and the Deno
-                       permission flags the config needs
+  check                validate the config and check that every stdio command is on PATH; print
+                       the upstreams that would run and the Deno permission flags the config
+                       needs; with --connect, start or reach every upstream and print a table:
+                       server, transport, era, tools, time, error
   openapi              connect to the upstreams and print the OpenAPI 3.1 document of the REST
                        API (POST /api/tools/<name>) for every tool, as GET /openapi.json does
   import <client.json> print mcpstead YAML for a Claude Desktop / Cursor "mcpServers" file
@@ -58,6 +82,7 @@ COMMANDS
 
 OPTIONS
   -c, --config <path>   config file (YAML)
+      --connect         check: start or reach every upstream (exit 1 if one fails)
       --watch           reload when the config file changes (SIGHUP and POST /-/reload always work)
       --log-format <f>  auto (pretty on a terminal, JSON lines otherwise), json or pretty
   -V, --version         print "mcpstead <version>" and exit
@@ -84,6 +109,10 @@ ROUTES
   POST /-/reload         reload the config (also SIGHUP): an admin, Content-Type
                          application/json and the body {}; 400 with the reason on a bad file
 
+FROM A CLONE
+  Without an installed binary, run the same commands from the repository with
+  deno run -A main.ts <command> ..., e.g. deno run -A main.ts check --config mcpstead.yaml
+
 EXIT STATUS
   Exit codes: 0 ok, 1 config or startup error (also a missing Deno permission, named with the
   flag to add), 2 usage error.
@@ -105,7 +134,7 @@ export function completionScript(shell: string): string | undefined {
 }
 
 const names = SUBCOMMANDS.map((c) => c.name).join(" ");
-const serveFlags = OPTIONS.map((o) => o.long).join(" ");
+const serveFlags = OPTIONS.filter((o) => o.long !== "--connect").map((o) => o.long).join(" ");
 
 const BASH = `# bash completion for mcpstead
 # Install: mcpstead completions bash > /etc/bash_completion.d/mcpstead
@@ -127,7 +156,8 @@ _mcpstead() {
   if [[ "$cur" == -* ]]; then
     case "$cmd" in
       ""|serve) opts="${serveFlags}" ;;
-      check|openapi) opts="--config --help" ;;
+      check) opts="--config --connect --help" ;;
+      openapi) opts="--config --help" ;;
       *) opts="--help" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -163,7 +193,9 @@ ${SUBCOMMANDS.map((c) => `    '${c.name}:${c.summary.replaceAll("'", "")}'`).joi
       case $words[1] in
         import) _files ;;
         completions) _values 'shell' ${SHELLS.join(" ")} ;;
-        check|openapi) _arguments '(-c --config)'{-c,--config}'[config file (YAML)]:config file:_files' ;;
+        check) _arguments '(-c --config)'{-c,--config}'[config file (YAML)]:config file:_files' \\
+          '--connect[start or reach every upstream and list its tools]' ;;
+        openapi) _arguments '(-c --config)'{-c,--config}'[config file (YAML)]:config file:_files' ;;
         serve) _arguments '(-c --config)'{-c,--config}'[config file (YAML)]:config file:_files' \\
           '--watch[reload when the config file changes]' \\
           '--log-format[log format]:format:(auto json pretty)' ;;
@@ -191,6 +223,7 @@ ${
 complete -c mcpstead -n "not __fish_seen_subcommand_from import completions" -s c -l config -r -F -d 'config file (YAML)'
 complete -c mcpstead -n "not __fish_seen_subcommand_from check openapi import completions" -l watch -d 'reload when the config file changes'
 complete -c mcpstead -n "not __fish_seen_subcommand_from check openapi import completions" -l log-format -x -a 'auto json pretty' -d 'log format'
+complete -c mcpstead -n "__fish_seen_subcommand_from check" -l connect -d 'start or reach every upstream and list its tools'
 complete -c mcpstead -n "not __fish_seen_subcommand_from ${names}" -s V -l version -d 'print the version and exit'
 complete -c mcpstead -s h -l help -d 'print the help and exit'
 complete -c mcpstead -n "__fish_seen_subcommand_from completions" -x -a '${SHELLS.join(" ")}'

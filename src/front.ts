@@ -29,6 +29,8 @@ import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { type GatewayMetrics, methodLabel } from "./metrics/mod.ts";
 import type { Forwarder } from "./state/mod.ts";
+import type { ListKind } from "./upstream/lists.ts";
+import type { Supervisor } from "./upstream/supervisor.ts";
 
 /** The request-facing parts. */
 export interface Front {
@@ -52,13 +54,15 @@ export interface FrontParts {
   metrics: GatewayMetrics;
   log: Logger;
   version: string;
+  /** How often idle answer and listen streams send a keep-alive comment. */
+  keepAliveMs: number;
   /** False once shutdown began. */
   accepting(): boolean;
   /** Set on a cluster replica. */
   cluster?: { forwarder: Forwarder; hosts: readonly string[] };
 }
 
-/** How often idle answer and listen streams send a keep-alive comment. */
+/** How often idle answer and listen streams send a keep-alive comment, unless told otherwise. */
 export const KEEPALIVE_MS = 25_000;
 
 /** Builds the front for one config. */
@@ -117,7 +121,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
     maxBatchSize: limits.max_batch,
-    keepAliveMs: KEEPALIVE_MS,
+    keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     accepting: parts.accepting,
     observer: {
@@ -138,11 +142,11 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     listeners: parts.listeners,
     serverInfo,
     supportedVersions: [...MODERN_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS],
-    cacheHints: () => cacheHints(config),
+    cacheHints: (_identity, kind) => cacheHints(config, upstreams.supervisors(), kind),
     toolSchema: (name) => upstreams.catalog().toolInfo(name)?.inputSchema,
     limitClient,
     streamBufferBytes: limits.stream_buffer_bytes,
-    keepAliveMs: KEEPALIVE_MS,
+    keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     onMessage,
   });
@@ -190,13 +194,20 @@ function countAuth(metrics: GatewayMetrics, result: AuthResult): void {
 }
 
 /**
- * The caching hints of lists for 2026-07-28 clients: fresh until the soonest catalog refresh,
- * and private when scopes can make a list depend on who asks.
+ * The caching hints of a list (or of `server/discover`, with no kind) for 2026-07-28 clients:
+ * fresh until the soonest catalog refresh, or sooner when an upstream's own hint for that list
+ * is; private when scopes can make it depend on who asks or an upstream said that list is.
  */
-function cacheHints(config: Config): { ttlMs: number; cacheScope: "public" | "private" } {
-  const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300);
+function cacheHints(
+  config: Config,
+  supervisors: readonly Supervisor[],
+  kind: ListKind | undefined,
+): { ttlMs: number; cacheScope: "public" | "private" } {
+  const hints = kind === undefined ? [] : supervisors.flatMap((s) => s.lists.hints?.[kind] ?? []);
+  const refresh = Math.min(...config.servers.map((s) => s.tools.ttl_seconds), 300) * 1000;
+  const ttlMs = Math.min(refresh, ...hints.map((h) => h.ttlMs));
   const scoped = config.mcp.auth.mode === "keys" || config.mcp.auth.mode === "basic";
-  return { ttlMs: refresh * 1000, cacheScope: scoped ? "private" : "public" };
+  return { ttlMs, cacheScope: scoped || hints.some((h) => h.private) ? "private" : "public" };
 }
 
 /** The authenticator of a downstream auth mode; undefined when auth is off. */

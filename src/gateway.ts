@@ -6,9 +6,11 @@
  * ```ts ignore
  * const gateway = createGateway(config, { version: "0.2.0" });
  * await gateway.ready();
- * Deno.serve({ hostname: config.host, port: config.port }, gateway.handler);
+ * const listener = Deno.listen({ hostname: config.host, port: config.port });
+ * const server = serveHttp(listener, gateway.handler, { limits: serverLimits(config.mcp.limits) });
  * // later
  * await gateway.dispose();
+ * await server.shutdown();
  * ```
  */
 import {
@@ -34,7 +36,7 @@ import {
   type RelayTargets,
 } from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
-import { buildFront } from "./front.ts";
+import { buildFront, KEEPALIVE_MS } from "./front.ts";
 import { type HealthReport, healthReport } from "./health.ts";
 import type { Identity } from "./http/auth.ts";
 import { remoteExposure } from "./http/origin.ts";
@@ -57,12 +59,16 @@ export type { HealthReport } from "./health.ts";
 export interface GatewayDeps {
   /** The gateway's version, as in deno.json. */
   version: string;
+  /** The commit it runs from (`git_sha` of `mcpstead_build_info`), when known. */
+  gitSha?: string;
   log?: Logger;
   clock?: Clock;
   /** The `fetch` used for one upstream; by default the global one, with the server's CA file if set. */
   fetchFor?(server: ServerConfig): FetchLike;
   /** Reads the config file again, for reloads (SIGHUP, `POST /-/reload`, `--watch`). */
   loadConfig?(): Promise<Config>;
+  /** How often an idle SSE stream gets a keep-alive comment; default 25 s (tests shorten it). */
+  keepAliveMs?: number;
 }
 
 /** A running gateway. */
@@ -138,7 +144,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const metrics = createGatewayMetrics({
     upstreams: () => supervisors().map((s) => upstreamSnapshot(s, clock)),
     sessionsActive: () => sessions.size,
-  }, { version: deps.version });
+  }, { version: deps.version, ...(deps.gitSha === undefined ? {} : { gitSha: deps.gitSha }) });
 
   const clustered: ClusterState | undefined = config.cluster && createClusterState({
     config,
@@ -167,7 +173,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     },
   });
 
-  const relayTargets: RelayTargets = { sessions, subscriptions, catalog: () => catalog };
+  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
+  const relayTargets: RelayTargets = {
+    sessions,
+    listeners,
+    subscriptions,
+    catalog: () => catalog,
+  };
   if (clustered) {
     const { cluster } = clustered;
     clientLimits.share(clustered.takeToken);
@@ -189,7 +201,6 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     maxFlows: 10_000,
     maxFlowsPerPrincipal: 100,
   });
-  const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
 
   const rebuildCatalog = () => {
     const next = new Catalog(
@@ -251,6 +262,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     metrics,
     log,
     version: deps.version,
+    keepAliveMs: deps.keepAliveMs ?? KEEPALIVE_MS,
     accepting: () => accepting,
     ...(clustered ? { cluster: clustered } : {}),
   };

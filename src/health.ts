@@ -36,6 +36,8 @@ export function healthReport(
       name: server.name,
       ...target(server),
       transport: status.transport ?? null,
+      http_client: status.httpClient?.mode ?? null,
+      http_client_reason: status.httpClient?.reason ?? null,
       era: status.era ?? null,
       protocol_version: status.protocolVersion ?? null,
       required: server.required,

@@ -13,6 +13,8 @@ import { OpenApiTransport } from "./upstream/openapi.ts";
 import { RpcClient } from "./upstream/rpc_client.ts";
 import { StdioTransport } from "./upstream/stdio.ts";
 import { StreamableHttpTransport } from "./upstream/streamable.ts";
+import { chooseHttpClient } from "./upstream/http_choice.ts";
+import type { HttpClientChoice } from "./upstream/http_exchange.ts";
 import type { UpstreamLists } from "./upstream/lists.ts";
 import { Supervisor, type UpstreamEvents } from "./upstream/supervisor.ts";
 import type {
@@ -66,12 +68,22 @@ export function createServerSupervisor(
 ): Supervisor {
   const { clock, metrics, version } = context;
   const log = context.log.with({ server: server.name });
-  const fetchImpl = context.fetchFor?.(server) ?? defaultFetch(server);
+  const caCerts = server.tls_ca_file === undefined
+    ? undefined
+    : [Deno.readTextFileSync(server.tls_ca_file)];
+  const injected = context.fetchFor?.(server);
+  const fetchImpl = injected ?? defaultFetch(caCerts);
+  const client: HttpClientChoice | undefined = server.url === undefined
+    ? undefined
+    : injected === undefined
+    ? chooseHttpClient(server.url, caCerts, (name) => Deno.env.get(name))
+    : { mode: "fetch", reason: "an injected fetch" };
   const countBytes: ByteCounter = (direction, bytes) =>
     metrics.upstreamBytes.inc({ server: server.name, direction }, bytes);
   const transport = () =>
     createTransport(server, {
       fetchImpl,
+      client,
       log,
       version,
       countBytes,
@@ -120,6 +132,8 @@ export function createServerSupervisor(
 /** What a new transport is built with besides its server's config. */
 interface TransportParts {
   fetchImpl: FetchLike;
+  /** How Streamable HTTP reaches the upstream. */
+  client: HttpClientChoice | undefined;
   log: Logger;
   version: string;
   countBytes: ByteCounter;
@@ -176,7 +190,10 @@ function createTransport(server: ServerConfig, parts: TransportParts): MessageTr
     log,
     countBytes,
   };
-  const streamable = () => new StreamableHttpTransport(http);
+  const streamable = () =>
+    new StreamableHttpTransport(
+      parts.client === undefined ? http : { ...http, client: parts.client },
+    );
   const legacy = () => new LegacySseTransport({ ...http, timeoutMs: server.timeout * 1000 });
   if (server.protocol === "sse") return legacy();
   if (server.protocol === "streamable") return streamable();
@@ -222,8 +239,9 @@ function upstreamHeaders(server: ServerConfig): Record<string, string> {
   return headers;
 }
 
-function defaultFetch(server: ServerConfig): FetchLike {
-  if (server.tls_ca_file === undefined) return (input, init) => fetch(input, init);
-  const client = Deno.createHttpClient({ caCerts: [Deno.readTextFileSync(server.tls_ca_file)] });
+/** Deno's `fetch`, trusting `caCerts` (a server's `tls_ca_file`) besides the default roots. */
+function defaultFetch(caCerts: string[] | undefined): FetchLike {
+  if (caCerts === undefined) return (input, init) => fetch(input, init);
+  const client = Deno.createHttpClient({ caCerts });
   return (input, init) => fetch(input, { ...init, client });
 }

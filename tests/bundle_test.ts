@@ -30,7 +30,7 @@ Deno.test("deno bundle yields one file that serves tools with only the deno bina
     `${dir}/c.yaml`,
     `port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`,
   );
-  const gateway = await serveGateway(bundle, ["--config", "c.yaml"], {
+  await using gateway = await serveGateway(bundle, ["--config", "c.yaml"], {
     cwd: dir,
     denoFlags: ["--no-config"],
   });

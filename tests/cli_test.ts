@@ -5,38 +5,7 @@ import { connectClient } from "./_support/client.ts";
 import { serveGateway } from "./_support/process.ts";
 import { waitFor } from "./_support/wait.ts";
 import { stdioUpstream, withMarker } from "./_support/procs.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-/** The Deno cache of this run, kept when a test fakes HOME (otherwise deno would download again). */
-const DENO_DIR = Deno.env.get("DENO_DIR") ??
-  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1", DENO_DIR, PATH: Deno.env.get("PATH") ?? "", ...env },
-    clearEnv: true,
-    ...(cwd ? { cwd } : {}),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-async function configFile(text: string): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/mcpstead.yaml`;
-  await Deno.writeTextFile(path, text);
-  return path;
-}
+import { configFile, MAIN, runMcpstead as run } from "./_support/cli.ts";
 
 Deno.test("mcpstead --version prints the version from deno.json", async () => {
   for (const flag of ["--version", "-V"]) {
@@ -63,11 +32,19 @@ Deno.test("mcpstead --help lists the commands, routes and environment variables"
   }
 });
 
-Deno.test("mcpstead exits 2 on a usage error", async () => {
-  for (const args of [["--bogus"], ["frobnicate"], ["--log-format", "xml"]]) {
+Deno.test("mcpstead exits 2 on a usage error, naming the option in plain words", async () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown option '--bogus'"],
+    [["--conifg", "x.yaml"], "unknown option '--conifg' (did you mean '--config'?)"],
+    [["--config"], "--config needs a value"],
+    [["--watch=yes"], "--watch takes no value"],
+    [["frobnicate"], "unknown command 'frobnicate'"],
+    [["--log-format", "xml"], "--log-format must be auto, json or pretty (got 'xml')"],
+  ];
+  for (const [args, message] of cases) {
     const { code, stderr } = await run(args);
     assert.equal(code, 2, args.join(" "));
-    assert.match(stderr, /Run 'mcpstead --help' for usage/);
+    assert.equal(stderr, `mcpstead: ${message}\nRun 'mcpstead --help' for usage.\n`);
   }
 });
 
@@ -174,7 +151,7 @@ Deno.test("mcpstead serves tools, logs JSON lines and exits 0 on SIGTERM", async
   const path = await configFile(
     `port: 0\nservers:\n  - name: up\n    url: ${up.url}\n    required: true\n`,
   );
-  const gateway = await serveGateway(MAIN, ["--config", path]);
+  await using gateway = await serveGateway(MAIN, ["--config", path]);
   for (const line of gateway.log().trim().split("\n")) {
     assert.doesNotThrow(() => JSON.parse(line), line);
   }
@@ -194,32 +171,33 @@ Deno.test("config.example.yaml is valid and serves real tools (the README quick 
   const path = await configFile(
     (await Deno.readTextFile(example)).replace(/^port: 8766/m, "port: 0"),
   );
-  const gateway = await serveGateway(MAIN, ["--config", path]);
-  try {
-    const deadline = Date.now() + 120_000;
-    let names: string[] = [];
-    while (!names.includes("everything__echo") && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const health = await (await fetch(`http://${gateway.address}/health`)).json();
-      if (health.servers[0].connected) {
-        await using client = await connectClient(`http://${gateway.address}/mcp`);
-        names = (await client.listTools()).tools.map((t) => t.name);
-        const echo = await client.callTool({
-          name: "everything__echo",
-          arguments: { message: "quick start" },
-        });
-        assert.match(JSON.stringify(echo.content), /quick start/);
-        await assert.rejects(
-          client.callTool({ name: "everything__get-env", arguments: {} }),
-          /Unknown tool: 'everything__get-env'/,
-          "no client can read the demo child's environment",
-        );
-      }
-    }
+  const lock = await Deno.readTextFile(new URL("../deno.lock", import.meta.url));
+  await using gateway = await serveGateway(MAIN, ["--config", path]);
+  // The first start may download server-everything from the npm registry.
+  await waitFor(
+    async () =>
+      (await (await fetch(`http://${gateway.address}/health`)).json()).servers[0].connected,
+    "server-everything to connect",
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
+  {
+    await using client = await connectClient(`http://${gateway.address}/mcp`);
+    const names = (await client.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes("everything__echo"), names.join(","));
-  } finally {
-    assert.equal(await gateway.stop(), 0);
+    const echo = await client.callTool({
+      name: "everything__echo",
+      arguments: { message: "quick start" },
+    });
+    assert.match(JSON.stringify(echo.content), /quick start/);
+    await assert.rejects(
+      client.callTool({ name: "everything__get-env", arguments: {} }),
+      /Unknown tool: 'everything__get-env'/,
+      "no client can read the demo child's environment",
+    );
   }
+  const after = await Deno.readTextFile(new URL("../deno.lock", import.meta.url));
+  assert.equal(after, lock, "the demo's child leaves the gateway's deno.lock alone");
+  assert.equal(await gateway.stop(), 0);
 });
 
 Deno.test("mcpstead import prints YAML that mcpstead check accepts", async () => {
@@ -246,16 +224,16 @@ Deno.test("SIGTERM lets a call in flight finish, refuses new sessions with 503, 
       stdioUpstream("kid", { marker, extra: "    required: true\n" })
     }`,
   );
-  const gateway = await serveGateway(MAIN, ["--config", path]);
+  await using gateway = await serveGateway(MAIN, ["--config", path]);
   assert.equal(withMarker(marker).length, 1, "the stdio child runs");
-  const client = await connectClient(`http://${gateway.address}/mcp`);
-  const inFlight = client.callTool({ name: "up__slow", arguments: { ms: 1500 } }).then(
+  await using client = await connectClient(`http://${gateway.address}/mcp`);
+  const inFlight = client.callTool({ name: "up__slow", arguments: { ms: 3000 } }).then(
     (r) => (r.content as Array<{ text: string }>)[0]!.text,
     (e) => `failed: ${e}`,
   );
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitFor(() => up.executions.get("slow") === 1, "the call to reach the upstream");
   gateway.child.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitFor(() => gateway.log().includes('"msg":"shutting down"'), "the shutdown to begin");
   const late = await fetch(`http://${gateway.address}/mcp`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
@@ -263,9 +241,8 @@ Deno.test("SIGTERM lets a call in flight finish, refuses new sessions with 503, 
   });
   assert.equal(late.status, 503);
   await late.body?.cancel();
-  assert.equal(await inFlight, "slow:1500");
+  assert.equal(await inFlight, "slow:3000");
   assert.equal(await gateway.exited(), 0, "exits 0 on its own after the drain");
-  await client.close().catch(() => {});
   assert.equal(withMarker(marker).length, 0, "no child left");
 });
 
@@ -280,20 +257,22 @@ Deno.test("SIGHUP and --watch reload the config file", async () => {
     ).join(",");
 
   const path = await configFile(one);
-  const hup = await serveGateway(MAIN, ["--config", path]);
+  await using hup = await serveGateway(MAIN, ["--config", path]);
   await Deno.writeTextFile(path, two);
   hup.child.kill("SIGHUP");
   await waitFor(async () => (await names(hup.address)) === "a,b", "SIGHUP to add b");
   assert.equal(await hup.stop(), 0);
 
   const watched = await configFile(one);
-  const gateway = await serveGateway(MAIN, ["--config", watched, "--watch"]);
+  await using gateway = await serveGateway(MAIN, ["--config", watched, "--watch"]);
   await Deno.writeTextFile(watched, two);
   await waitFor(async () => (await names(gateway.address)) === "a,b", "--watch to add b");
   await Deno.writeTextFile(watched, "servers: [\n");
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await waitFor(
+    () => gateway.log().includes("config reload failed; keeping the running config"),
+    "--watch to read the broken file",
+  );
   assert.equal(await names(gateway.address), "a,b", "a broken file keeps the running config");
-  assert.match(gateway.log(), /config reload failed; keeping the running config/);
   assert.equal(await gateway.stop(), 0);
 });
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { completionScript, helpText, OPTIONS, SHELLS, SUBCOMMANDS } from "../src/cli_text.ts";
+import { requireTool } from "./_support/tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const CI = Deno.env.get("CI") !== undefined;
 
 interface Run {
   code: number;
@@ -27,19 +27,6 @@ async function run(command: string, args: string[], stdin?: string): Promise<Run
   const out = await child.output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
-
-/** Whether `tool` is installed; under CI a missing tool fails the test instead of skipping it. */
-function has(tool: string): boolean {
-  const found = ["/usr/bin", "/bin", "/usr/local/bin"].some((dir) => {
-    try {
-      return Deno.statSync(`${dir}/${tool}`).isFile;
-    } catch {
-      return false;
-    }
-  });
-  if (!found && CI) throw new Error(`${tool} is not installed; .ci/run must install it`);
-  return found;
 }
 
 async function scriptFile(shell: string): Promise<string> {
@@ -97,17 +84,17 @@ Deno.test("the bash completion parses and completes commands, flags and values",
   assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
   assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
   assert.deepEqual(await complete("mcpstead --w"), ["--watch"]);
-  assert.deepEqual(await complete("mcpstead check --"), ["--config", "--help"]);
+  assert.deepEqual(await complete("mcpstead check --"), ["--config", "--connect", "--help"]);
+  assert.deepEqual(await complete("mcpstead openapi --"), ["--config", "--help"]);
 });
 
-Deno.test({
+Deno.test(requireTool(["zsh"], {
   name: "the zsh completion parses and registers _mcpstead",
-  ignore: !has("zsh"),
-  fn: async () => {
+  fn: async ({ zsh }) => {
     const file = await scriptFile("zsh");
-    const syntax = await run("zsh", ["-n", file]);
+    const syntax = await run(zsh, ["-n", file]);
     assert.equal(syntax.code, 0, syntax.stderr);
-    const loaded = await run("zsh", [
+    const loaded = await run(zsh, [
       "-f",
       "-c",
       `autoload -U compinit && compinit -u -D && source ${file} && print -r -- $_comps[mcpstead]`,
@@ -115,17 +102,16 @@ Deno.test({
     assert.equal(loaded.code, 0, loaded.stderr);
     assert.equal(loaded.stdout.trim(), "_mcpstead");
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["fish"], {
   name: "the fish completion parses and completes commands, flags and values",
-  ignore: !has("fish"),
-  fn: async () => {
+  fn: async ({ fish }) => {
     const file = await scriptFile("fish");
-    const syntax = await run("fish", ["--no-execute", file]);
+    const syntax = await run(fish, ["--no-execute", file]);
     assert.equal(syntax.code, 0, syntax.stderr);
     const complete = async (line: string) => {
-      const out = await run("fish", ["--no-config", "-c", `source ${file}; complete -C '${line}'`]);
+      const out = await run(fish, ["--no-config", "-c", `source ${file}; complete -C '${line}'`]);
       assert.equal(out.code, 0, out.stderr);
       return out.stdout.trim().split("\n").map((l) => l.split("\t")[0]).sort();
     };
@@ -139,8 +125,10 @@ Deno.test({
     assert.deepEqual(await complete("mcpstead completions "), ["bash", "fish", "zsh"]);
     assert.deepEqual(await complete("mcpstead --log-format "), ["auto", "json", "pretty"]);
     assert.ok((await complete("mcpstead --")).includes("--watch"));
+    assert.ok(!(await complete("mcpstead --")).includes("--connect"));
+    assert.ok((await complete("mcpstead check --")).includes("--connect"));
   },
-});
+}));
 
 Deno.test("helpText() has the man page sections, every subcommand, option and variable", () => {
   const help = helpText(denoJson.version);

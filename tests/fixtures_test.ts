@@ -339,9 +339,11 @@ Deno.test("startRawFixture('hang') keeps the stream open until close()", async (
   assert.equal(fixture.executions, 2);
 });
 
-Deno.test("startRawFixture('drop') sends one event, then breaks the connection", async () => {
-  const { fixture, response } = await rawCall("drop");
+Deno.test("startRawFixture('drop') sends one event with an id, breaks the connection, and resumes after that id", async () => {
+  const fixture = await startRawFixture("drop");
   await using _ = fixture;
+  const { sessionId } = await initialize(fixture.url);
+  const response = await postJsonRpc(fixture.url, call(7, "t"), { "mcp-session-id": sessionId });
   assert.equal(response.status, 200);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let received = "";
@@ -352,8 +354,25 @@ Deno.test("startRawFixture('drop') sends one event, then breaks the connection",
       received += value;
     }
   }, /error reading a body/);
-  assert.match(received, /^event: message\ndata: .*"notifications\/message"/);
+  const eventId = /^id: (\S+)\nretry: 10\nevent: message\ndata: .*"notifications\/message"/
+    .exec(received)?.[1];
+  assert.ok(eventId, received);
   assert.doesNotMatch(received, /"result"/);
+  const resumed = await fetch(fixture.url, {
+    headers: {
+      accept: "text/event-stream",
+      "mcp-session-id": sessionId,
+      "last-event-id": eventId,
+    },
+  });
+  assert.deepEqual((await readSseEvents(resumed)).map((e) => JSON.parse(e.data)), [
+    { jsonrpc: "2.0", id: 7, result: { content: [{ type: "text", text: "raw:resumed" }] } },
+  ]);
+  const again = await fetch(fixture.url, {
+    headers: { "mcp-session-id": sessionId, "last-event-id": eventId },
+  });
+  assert.equal(again.status, 405, "a stream resumes once");
+  await again.body?.cancel();
 });
 
 Deno.test("startRawFixture('http-500') answers 500 with a text body", async () => {

@@ -195,7 +195,7 @@ Deno.test("sandboxed: under a narrow --allow-run, a stdio child that ignores SIG
     }`,
   );
   const flags = readmeFlags({ config, upstream: "127.0.0.1:9", run: [Deno.execPath()] });
-  const gateway = await sandboxed(flags, config);
+  await using gateway = await sandboxed(flags, config);
   assert.equal(withMarker(marker).length, 1, "the upstream runs");
   const stopped = await Promise.race([
     gateway.stop(),

@@ -17,7 +17,16 @@ export interface ConfigDiff {
 }
 
 const IN_PLACE: ReadonlyArray<keyof ServerConfig> = ["required", "timeout", "reconnect", "tools"];
-const RESTART_ONLY = ["host", "port", "logging", "mcp.session", "cluster"] as const;
+const RESTART_ONLY = [
+  "host",
+  "port",
+  "logging",
+  "mcp.session",
+  "mcp.limits.header_timeout_seconds",
+  "mcp.limits.idle_timeout_seconds",
+  "mcp.limits.max_connections",
+  "cluster",
+] as const;
 
 /** Compares two configs; pure. */
 export function diffConfigs(before: Config, after: Config): ConfigDiff {

@@ -9,6 +9,11 @@ export function quote(value: unknown): string {
   return `'${cut}'`;
 }
 
+/** Quotes a file path like {@link quote} but whole: a cut path names no file anyone can open. */
+export function quotePath(path: string): string {
+  return `'${path.replace(/\p{Cc}/gu, escapeControl)}'`;
+}
+
 /** Formats a config path the way messages print it, e.g. `servers[0].headers.X-API-Key`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";

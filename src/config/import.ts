@@ -38,9 +38,11 @@ export function importClientConfig(text: string, file: string): string {
       notes.push(`skipped '${key}': disabled`);
       continue;
     }
-    const name = key.replaceAll("__", "_").trim() || "server";
+    const clean = cleanName(key);
+    const name = unique(clean, out);
     if (name !== key) {
-      notes.push(`renamed '${key}' to '${name}' ('__' separates server and tool names)`);
+      const why = clean !== name ? `'${clean}' is taken` : renameReason(key);
+      notes.push(`renamed '${key}' to '${name}' (${why})`);
     }
     const server: Json = { name };
     if (typeof value.command === "string") {
@@ -63,7 +65,7 @@ export function importClientConfig(text: string, file: string): string {
       const protocol = type === undefined ? undefined : TRANSPORTS[type];
       if (protocol !== undefined) server.protocol = protocol;
       if (isObject(value.headers) && Object.keys(value.headers).length > 0) {
-        server.headers = value.headers;
+        Object.assign(server, importHeaders(name, value.headers, notes));
       }
     } else {
       notes.push(`skipped '${key}': it has neither "command" nor "url"`);
@@ -76,6 +78,70 @@ export function importClientConfig(text: string, file: string): string {
     ...notes.map((n) => `# Note: ${n}.`),
   ];
   return `${header.join("\n")}\n${stringify({ servers: out }, { lineWidth: 0 })}`;
+}
+
+/**
+ * A server name that keeps tool names readable: only letters, digits, '_' and '-' (anything else
+ * makes every `<server>__<tool>` name hashed), and no '__' (it separates server and tool).
+ */
+function cleanName(key: string): string {
+  return key.trim().replace(/[^A-Za-z0-9_-]+/g, "_").replace(/_{2,}/g, "_")
+    .replace(/^_+|_+$/g, "") || "server";
+}
+
+function renameReason(key: string): string {
+  return /[^A-Za-z0-9_-]/.test(key.trim())
+    ? "letters, digits, '_' and '-' keep its tool names readable instead of hashed"
+    : "'__' separates server and tool names";
+}
+
+/** `name`, or `name-2`, `name-3`, ... when an earlier server took it. */
+function unique(name: string, taken: readonly Json[]): string {
+  const names = new Set(taken.map((server) => server.name));
+  let candidate = name;
+  for (let i = 2; names.has(candidate); i++) candidate = `${name}-${i}`;
+  return candidate;
+}
+
+/** Header names whose values are credentials. */
+const SECRET_HEADER = /auth|token|key|secret|passw|cookie|session|credential/i;
+
+/**
+ * A server's headers, with credentials written in the file turned into variable references:
+ * `Authorization: Bearer <token>` becomes `auth: {type: bearer, token_env: <NAME>_TOKEN}`, other
+ * credentials `${<NAME>_<HEADER>}`; a note names each variable to set. Values that already use
+ * `${VAR}` are kept.
+ */
+function importHeaders(server: string, headers: Json, notes: string[]): Json {
+  const out: Json = {};
+  const kept: Json = {};
+  const prefix = envName(server);
+  for (const [header, raw] of Object.entries(headers)) {
+    const value = String(raw);
+    if (!SECRET_HEADER.test(header) || value.includes("${")) {
+      kept[header] = value;
+    } else if (header.toLowerCase() === "authorization" && /^bearer\s+\S/i.test(value)) {
+      out.auth = { type: "bearer", token_env: `${prefix}_TOKEN` };
+      notes.push(
+        `'${server}': its bearer token is read from $${prefix}_TOKEN (auth.token_env); set that ` +
+          "variable to the token the client file had",
+      );
+    } else {
+      const variable = `${prefix}_${envName(header)}`;
+      kept[header] = `\${${variable}}`;
+      notes.push(
+        `'${server}': header '${header}' reads \${${variable}}; set that variable to the value ` +
+          "the client file had",
+      );
+    }
+  }
+  if (Object.keys(kept).length > 0) out.headers = kept;
+  return out;
+}
+
+/** An environment variable name made of `text`: upper case, '_' for anything else. */
+function envName(text: string): string {
+  return text.toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "SERVER";
 }
 
 function isObject(value: unknown): value is Json {

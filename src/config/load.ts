@@ -12,7 +12,7 @@ import {
 } from "yaml";
 import { type EnvLookup, resolveConfig, resolveDownstreamAuth, resolveServer } from "./env.ts";
 import { ConfigError } from "./error.ts";
-import { formatPath, quote } from "./format.ts";
+import { formatPath, quote, quotePath } from "./format.ts";
 import { configErrorMap, fromZodIssues, type PathIssue } from "./issues.ts";
 import { locate, pathOfKeyAt } from "./positions.ts";
 import { type Config, configSchema, mcpSchema, serverSchema } from "./schema.ts";
@@ -121,7 +121,13 @@ export async function loadConfig(path: string, options: LoadOptions = {}): Promi
   try {
     text = await read(path);
   } catch (error) {
-    throw new ConfigError(path, 0, 0, "", `Cannot read config ${quote(path)}: ${osReason(error)}`);
+    throw new ConfigError(
+      path,
+      0,
+      0,
+      "",
+      `Cannot read config ${quotePath(path)}: ${osReason(error)}`,
+    );
   }
   return parseConfig(text, path, options.env ?? processEnv);
 }

@@ -66,7 +66,13 @@ export const limitsSchema = section({
   max_json_depth: emptyIsAbsent(z.int().min(2).max(1000).default(64)),
   max_json_values: emptyIsAbsent(z.int().min(100).default(100_000)),
   max_batch: emptyIsAbsent(z.int().min(1).max(10_000).default(100)),
-  max_header_bytes: emptyIsAbsent(z.int().min(1024).default(16_384)),
+  max_header_bytes: emptyIsAbsent(z.int().min(1024).max(1_048_576).default(16_384)),
+  /** A connection must send a whole request head within this long. */
+  header_timeout_seconds: seconds(30, 1),
+  /** A kept-alive connection with no request in progress is closed after this long. */
+  idle_timeout_seconds: seconds(60, 1),
+  /** Open downstream connections; more are answered 503 and closed. */
+  max_connections: emptyIsAbsent(z.int().min(1).max(1_000_000).default(1024)),
   max_sessions_per_client: count(100),
   max_sessions: emptyIsAbsent(z.int().min(1).default(10_000)),
   max_initialize_bytes: emptyIsAbsent(z.int().min(1024).default(65_536)),

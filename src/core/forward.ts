@@ -7,7 +7,7 @@
  */
 import { invalidParams } from "../mcp/errors.ts";
 import { isModernVersion, withoutReservedMeta } from "../mcp/era.ts";
-import type { JsonObject } from "../mcp/jsonrpc.ts";
+import type { JsonObject, JsonRpcNotification } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
 import type { Route } from "../upstream/catalog.ts";
 import type { UpstreamRequestOptions } from "../upstream/supervisor.ts";
@@ -36,7 +36,8 @@ export async function forward(
   const sent = withoutReservedMeta(params);
   const options = requestOptions(context, extra);
   const result = await supervisor.request(method, sent, options);
-  if (result.resultType === undefined || isModernVersion(context.protocolVersion)) return result;
+  if (isModernVersion(context.protocolVersion)) return result;
+  if (result.resultType === undefined) return withoutReservedMeta(result);
   return await fulfilForLegacy(
     result,
     (more) => supervisor.request(method, { ...sent, ...more }, options),
@@ -59,7 +60,7 @@ function requestOptions(context: CallContext, extra: ForwardExtra): UpstreamRequ
         notification.method === "notifications/message" &&
         !logLevelAllows(context.state.logLevel, notification.params?.level)
       ) return;
-      context.notify(notification);
+      context.notify(ownedNotification(notification));
     },
     onRequest: (request, signal) =>
       context.ask(
@@ -69,4 +70,12 @@ function requestOptions(context: CallContext, extra: ForwardExtra): UpstreamRequ
         signal,
       ),
   };
+}
+
+/** A notification from an upstream without its reserved `_meta` keys (the same one when it has none). */
+export function ownedNotification(notification: JsonRpcNotification): JsonRpcNotification {
+  const params = notification.params;
+  if (params === undefined) return notification;
+  const kept = withoutReservedMeta(params);
+  return kept === params ? notification : { ...notification, params: kept };
 }

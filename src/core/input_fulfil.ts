@@ -6,6 +6,7 @@
  * number of rounds. A legacy client then sees an ordinary result, without the modern fields.
  */
 import { McpError } from "../mcp/errors.ts";
+import { withoutReservedMeta } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 
 /** Asks the legacy client one request (on the call's stream), as the session endpoint does. */
@@ -48,11 +49,13 @@ export async function fulfilForLegacy(
   return withoutModernFields(current);
 }
 
-/** A result without the 2026-07-28 fields a legacy client does not know. */
+/**
+ * A result without the 2026-07-28 fields a legacy client does not know, nor the upstream's
+ * reserved `_meta` keys (its `serverInfo` would name the upstream behind the gateway).
+ */
 export function withoutModernFields(result: JsonObject): JsonObject {
-  if (!("resultType" in result) && !("ttlMs" in result) && !("cacheScope" in result)) return result;
   const { resultType: _, ttlMs: __, cacheScope: ___, ...rest } = result;
-  return rest;
+  return withoutReservedMeta(rest);
 }
 
 function askOne(request: unknown, ask: AskClient, signal: AbortSignal): Promise<JsonObject> {

@@ -28,6 +28,19 @@ const FLAG_OF: Readonly<Record<ListKind, keyof ListenFilter>> = {
   resources: "resourcesListChanged",
 };
 
+/** How a listen request is served. */
+export interface ServeOptions {
+  /** The gateway's capabilities (which list kinds it can announce). */
+  offered: JsonObject;
+  keepAliveMs: number;
+  bufferBytes: number;
+  /** Subscribes the stream `key` to a resource (false: not found, out of scope, not offered). */
+  resources: {
+    subscribe(key: string, uri: string): Promise<boolean>;
+    unsubscribe(key: string, uri: string): Promise<void>;
+  };
+}
+
 /** One open stream. */
 export interface Listener {
   /** The key that stands for this stream where subscriptions are kept (like a session id). */
@@ -83,13 +96,14 @@ export class Listeners {
    * message). The caller calls {@link forget} when the channel closes.
    */
   open(
+    key: string,
     id: ReturnType<typeof wireId>,
     principal: string,
     honored: ListenFilter,
     channel: SseChannel,
   ): Listener {
     const listener: Listener = {
-      key: `listen:${crypto.randomUUID()}`,
+      key,
       id,
       principal,
       filter: honored,
@@ -110,14 +124,15 @@ export class Listeners {
 
   /**
    * Serves a `subscriptions/listen` request: an SSE stream acknowledged with the part of the
-   * filter the gateway honours (list kinds it offers), or -32603 past the caller's stream cap.
+   * filter the gateway honours (list kinds it offers, resources the caller could subscribe to),
+   * or -32603 past the caller's stream cap. The stream's resource subscriptions end with it.
    */
-  serve(
+  async serve(
     id: ReturnType<typeof wireId>,
     principal: string,
     params: unknown,
-    options: { offered: JsonObject; keepAliveMs: number; bufferBytes: number },
-  ): Response {
+    options: ServeOptions,
+  ): Promise<Response> {
     if (!this.hasRoom(principal)) {
       return rpcErrorResponse(
         200,
@@ -127,20 +142,29 @@ export class Listeners {
       );
     }
     const requested = readFilter(isJsonObject(params) ? params : undefined);
-    const { offered } = options;
+    const { offered, resources } = options;
+    const key = `listen:${crypto.randomUUID()}`;
+    const subscribed: string[] = [];
+    for (const uri of requested.resourceSubscriptions ?? []) {
+      if (await resources.subscribe(key, uri)) subscribed.push(uri);
+    }
     const honored: ListenFilter = {
       ...(requested.toolsListChanged ? { toolsListChanged: true } : {}),
       ...(requested.promptsListChanged && offered.prompts ? { promptsListChanged: true } : {}),
       ...(requested.resourcesListChanged && offered.resources
         ? { resourcesListChanged: true }
         : {}),
+      ...(requested.resourceSubscriptions ? { resourceSubscriptions: subscribed } : {}),
     };
     const channel = new SseChannel({
       keepAliveMs: options.keepAliveMs,
       bufferBytes: options.bufferBytes,
-      onClose: () => this.forget(listener),
+      onClose: () => {
+        this.forget(listener);
+        for (const uri of subscribed) resources.unsubscribe(key, uri).catch(() => {});
+      },
     });
-    const listener = this.open(id, principal, honored, channel);
+    const listener = this.open(key, id, principal, honored, channel);
     return new Response(channel.body, { headers: SSE_HEADERS });
   }
 

@@ -99,7 +99,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         return httpError(403, ErrorCode.InvalidRequest, "Forbidden: not a request of a replica");
       }
       const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
-      const era = classify(body, headerVersion);
+      const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
       if (era.era === "refused") {
         const { status, code, message, data } = era.refusal;
         const id = isJsonObject(body) && isRequestKey(body.id) ? wireId(body.id) : null;

@@ -9,7 +9,8 @@
 import type { Identity } from "../http/auth.ts";
 import type { Logger } from "../log.ts";
 import { toJsonRpcError } from "../mcp/errors.ts";
-import { type Envelope, META } from "../mcp/era.ts";
+import { type Envelope, META, withoutReservedKeys } from "../mcp/era.ts";
+import type { ListKind } from "../upstream/lists.ts";
 import { modernLadder } from "../mcp/era_ladder.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { logLevelAllows } from "../mcp/log_levels.ts";
@@ -32,13 +33,12 @@ const MULTI_ROUND = new Map([["tools/call", "name"], ["prompts/get", "name"], [
   "uri",
 ]]);
 
-/** Results that carry caching hints (spec 2026-07-28: utilities/caching). */
-const CACHEABLE = new Set([
-  "tools/list",
-  "prompts/list",
-  "resources/list",
-  "resources/templates/list",
-  "resources/read",
+/** The lists whose results carry the gateway's caching hints (spec 2026-07-28: utilities/caching). */
+const LIST_KINDS = new Map<string, ListKind>([
+  ["tools/list", "tools"],
+  ["prompts/list", "prompts"],
+  ["resources/list", "resources"],
+  ["resources/templates/list", "templates"],
 ]);
 
 /**
@@ -72,7 +72,7 @@ export interface ModernEndpointOptions {
   /** Every revision the gateway serves, modern ones first (for -32022 and `server/discover`). */
   supportedVersions: readonly string[];
   /** The caching hints of a list or read as `identity` sees it. */
-  cacheHints(identity: Identity | undefined): CacheHints;
+  cacheHints(identity: Identity | undefined, kind: ListKind | undefined): CacheHints;
   /** The input schema of an exposed tool (for `Mcp-Param-*` checks). */
   toolSchema(name: string): unknown;
   /** Takes a token of the caller's rate limit; the wait in ms when none is left. */
@@ -103,16 +103,19 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     return {
       ...rest,
       supportedVersions: [...options.supportedVersions],
-      ...options.cacheHints(identity),
+      ...options.cacheHints(identity, undefined),
     };
   };
 
   const decorate = (method: string, result: JsonObject, identity: Identity | undefined) => {
-    const meta = isJsonObject(result._meta) ? result._meta : {};
+    const meta = isJsonObject(result._meta) ? withoutReservedKeys(result._meta) : {};
     const out: JsonObject = { ...result, _meta: { ...meta, ...resultMeta } };
     out.resultType ??= "complete";
-    if (CACHEABLE.has(method) && out.resultType === "complete") {
-      Object.assign(out, options.cacheHints(identity));
+    if (out.resultType !== "complete") return out;
+    const kind = LIST_KINDS.get(method);
+    if (kind !== undefined) Object.assign(out, options.cacheHints(identity, kind));
+    if (method === "resources/read") {
+      Object.assign(out, readHints(out, options.cacheHints(identity, undefined)));
     }
     return out;
   };
@@ -206,10 +209,32 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       );
     }
     if (method === "subscriptions/listen") {
-      return options.listeners.serve(id!, caller.principal, message.params, {
+      // One context for the stream's lifetime: its subscriptions are those of a pseudo-session.
+      let stream: CallContext | undefined;
+      const contextOf = (key: string): CallContext =>
+        stream ??= {
+          sessionId: key,
+          protocolVersion: envelope.protocolVersion,
+          clientCapabilities: envelope.clientCapabilities,
+          identity: caller.identity,
+          state: { logLevel: undefined, subscriptions: new Set() },
+          signal: new AbortController().signal,
+          notify: () => {},
+          ask: refuseAsk,
+        };
+      return await options.listeners.serve(id!, caller.principal, message.params, {
         offered: dispatcher.initialize({}).capabilities as JsonObject,
         keepAliveMs: options.keepAliveMs,
         bufferBytes: options.streamBufferBytes,
+        resources: {
+          subscribe: (key, uri) =>
+            dispatcher.handle("resources/subscribe", { uri }, contextOf(key)).then(
+              () => true,
+              () => false,
+            ),
+          unsubscribe: (key, uri) =>
+            dispatcher.handle("resources/unsubscribe", { uri }, contextOf(key)).then(() => {}),
+        },
       });
     }
     const controller = new AbortController();
@@ -250,4 +275,17 @@ function refuseAsk(request: { method: string }): Promise<JsonObject> {
       `Cannot ask the client '${request.method}' outside tools/call, prompts/get or resources/read`,
     ),
   );
+}
+
+/**
+ * The hints of a read: its upstream's own (none from a 2025 upstream: stale at once and private,
+ * since the gateway cannot know), never fresher than the gateway's refresh, private whenever the
+ * gateway's lists are.
+ */
+function readHints(result: JsonObject, gateway: CacheHints): CacheHints {
+  const ttlMs = typeof result.ttlMs === "number" && result.ttlMs >= 0
+    ? Math.min(result.ttlMs, gateway.ttlMs)
+    : 0;
+  const shared = result.cacheScope === "public" && gateway.cacheScope === "public";
+  return { ttlMs, cacheScope: shared ? "public" : "private" };
 }

@@ -4,6 +4,7 @@
  * that level and may use something of that server, and requests of a session's own upstream
  * instance to that session's client.
  */
+import { ownedNotification } from "../core/forward.ts";
 import { McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
@@ -16,11 +17,13 @@ import { logLevelAllows } from "../mcp/log_levels.ts";
 import { mayUseServer } from "../core/scopes.ts";
 import { askClient, sendUnsolicited, type SessionStore } from "./sessions.ts";
 import type { Subscriptions } from "../core/subscriptions.ts";
-import type { ListKind } from "./listen.ts";
+import type { Listeners, ListKind } from "./listen.ts";
 
 /** Where relayed messages go. */
 export interface RelayTargets {
   sessions: SessionStore;
+  /** The subscriptions/listen streams of 2026-07-28 clients (they subscribe like sessions). */
+  listeners: Listeners;
   subscriptions: Subscriptions;
   catalog(): Catalog;
   /** In a cluster: hands a shared upstream's notification to every replica ({@link deliverNotification}). */
@@ -85,31 +88,39 @@ export function deliverNotification(
 ): void {
   const { sessions } = targets;
   const only = (id: string) => (sessionId === undefined || sessionId === id);
-  if (notification.method === "notifications/resources/updated") {
-    const uri = notification.params?.uri;
+  // The upstream's reserved _meta keys (its listen stream's subscription id) are not the client's.
+  const owned = ownedNotification(notification);
+  if (owned.method === "notifications/resources/updated") {
+    const uri = owned.params?.uri;
     if (typeof uri !== "string") return;
-    const exposed = targets.catalog().exposeUri(server, uri);
-    const json = JSON.stringify({
-      ...notification,
-      params: { ...notification.params, uri: exposed },
-    });
-    // In a cluster, the client may have subscribed through another replica.
-    const subscribers = targets.share
-      ? [...sessions.values()].map((s) => s.id)
-      : targets.subscriptions.sessionsOf(server, uri);
-    for (const id of subscribers) {
+    const exposedUri = targets.catalog().exposeUri(server, uri);
+    const exposed = { ...owned.params, uri: exposedUri };
+    const json = JSON.stringify({ ...owned, params: exposed });
+    for (const id of targets.subscriptions.sessionsOf(server, uri)) {
+      if (targets.listeners.has(id)) {
+        targets.listeners.resourceUpdated(id, exposed);
+        continue;
+      }
+      // In a cluster, the sessions are found below: one may have subscribed elsewhere.
+      if (targets.share) continue;
       const session = only(id) ? sessions.touch(id) : undefined;
-      if (session?.subscriptions.has(exposed)) sendUnsolicited(session, json, once);
+      if (session?.subscriptions.has(exposedUri)) sendUnsolicited(session, json, once);
+    }
+    if (!targets.share) return;
+    for (const session of sessions.values()) {
+      if (only(session.id) && session.subscriptions.has(exposedUri)) {
+        sendUnsolicited(session, json, once);
+      }
     }
     return;
   }
-  if (notification.method === "notifications/message") {
-    const json = JSON.stringify(notification);
+  if (owned.method === "notifications/message") {
+    const json = JSON.stringify(owned);
     const catalog = targets.catalog();
     for (const session of sessions.values()) {
       if (!only(session.id) || session.logLevel === undefined) continue;
       if (
-        logLevelAllows(session.logLevel, notification.params?.level) &&
+        logLevelAllows(session.logLevel, owned.params?.level) &&
         mayUseServer(catalog, session.identity, server)
       ) sendUnsolicited(session, json, once);
     }

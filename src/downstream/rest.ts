@@ -111,9 +111,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
         },
       });
     }
-    const read = req.headers.get("content-length") === "0" || req.body === null
-      ? { value: {} }
-      : await readJsonBody(req, options.bodyLimits, refuseJson);
+    const read = await readJsonBody(req, options.bodyLimits, refuseJson, {});
     if (read instanceof Response) return read;
     if (!isJsonObject(read.value)) {
       return refuseJson(
@@ -127,7 +125,7 @@ export function createRestApi(options: RestApiOptions): RestApi {
       const result = await dispatcher.handle(
         "tools/call",
         { name, arguments: read.value },
-        oneOffContext(sessionId, identity),
+        oneOffContext(sessionId, identity, req.signal),
       );
       return json(result.isError === true ? 422 : 200, result);
     } catch (error) {
@@ -142,17 +140,21 @@ export function createRestApi(options: RestApiOptions): RestApi {
 
 /**
  * The call context of a request with no MCP session: it declares no client capabilities, and
- * nothing cancels it (the upstream's `timeout` bounds it). Deno's `req.signal` would do, but it
- * also fires after every delivered response, and listening to it makes Deno print a warning.
+ * `signal` is the request's own, which the gateway's server aborts when the client hangs up,
+ * so the upstream call is cancelled too.
  */
-function oneOffContext(sessionId: string, identity: Identity | undefined): CallContext {
+function oneOffContext(
+  sessionId: string,
+  identity: Identity | undefined,
+  signal: AbortSignal,
+): CallContext {
   return {
     sessionId,
     protocolVersion: LATEST_PROTOCOL_VERSION,
     clientCapabilities: {},
     identity,
     state: { logLevel: undefined, subscriptions: new Set() },
-    signal: new AbortController().signal,
+    signal,
     notify: () => {},
     ask: (request) =>
       Promise.reject(

@@ -60,17 +60,18 @@ export function admit(
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
  * when it is not acceptable JSON (malformed, too deep or too many values: checked before it is
- * parsed). The text is returned as well.
+ * parsed). The text is returned as well. With `empty`, a body of no bytes (e.g. `curl -X POST`
+ * sends neither a body nor a Content-Length) reads as that value.
  */
 export async function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
+  empty?: unknown,
 ): Promise<{ value: unknown; text: string } | Response> {
   let bytes: Uint8Array;
   try {
-    const deadline = AbortSignal.timeout(limits.bodyTimeoutMs);
-    bytes = await readCappedBody(req, limits.maxBodyBytes, deadline);
+    bytes = await readCappedBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
       return refuse(413, ErrorCode.InvalidRequest, `Payload Too Large: ${error.message}`);
@@ -84,6 +85,7 @@ export async function readJsonBody(
     }
     return unreadable(refuse);
   }
+  if (bytes.length === 0 && empty !== undefined) return { value: empty, text: "" };
   const problem = jsonShapeProblem(bytes, limits);
   if (problem !== undefined) {
     return refuse(400, ErrorCode.InvalidRequest, `Invalid Request: ${problem}`);

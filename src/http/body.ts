@@ -1,4 +1,5 @@
 /** Reading request bodies with a hard size cap, before anything is allocated for them. */
+import { IncomingRequest } from "./incoming_request.ts";
 
 /** Thrown when a body is larger than allowed. */
 export class BodyTooLargeError extends RangeError {
@@ -6,14 +7,15 @@ export class BodyTooLargeError extends RangeError {
 }
 
 /**
- * Reads a request body of at most `limit` bytes, before `signal` (a deadline against clients that
- * send slowly). `Content-Length` is checked first, then the stream is read chunk by chunk: Deno's
- * `req.arrayBuffer()` would allocate whatever a client claims up front.
+ * Reads a request body of at most `limit` bytes, before `deadline` (a signal, or milliseconds:
+ * against clients that send slowly). `Content-Length` is checked first, then the stream is read
+ * chunk by chunk: Deno's `req.arrayBuffer()` would allocate whatever a client claims up front.
+ * A body the gateway's server already holds whole is taken as it is, with no timer or stream.
  */
 export async function readCappedBody(
   req: Request,
   limit: number,
-  signal?: AbortSignal,
+  deadline?: AbortSignal | number,
 ): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
@@ -22,7 +24,10 @@ export async function readCappedBody(
       `Cannot accept body: ${declared} bytes is over the ${limit} byte limit`,
     );
   }
+  const received = req instanceof IncomingRequest ? req.received() : undefined;
+  if (received !== undefined) return received;
   if (!req.body) return new Uint8Array(0);
+  const signal = typeof deadline === "number" ? AbortSignal.timeout(deadline) : deadline;
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = req.body.getReader();
@@ -43,12 +48,17 @@ export async function readCappedBody(
     signal?.removeEventListener("abort", onAbort);
     reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0]!;
+  return concatBytes(chunks, size);
+}
+
+/** The parts as one array (`size` is their total length); a single part is returned as is. */
+export function concatBytes(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(size);
   let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
   }
   return out;
 }

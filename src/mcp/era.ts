@@ -96,11 +96,18 @@ export function claimsModern(params: unknown): boolean {
  * Tells a POSTed message's era by its body (a proxy that drops a header must not change it): a
  * request whose `_meta` carries the envelope is modern; a modern `MCP-Protocol-Version` header
  * without an envelope is refused; everything else (initialize, batches, responses, requests that
- * claim nothing) is served as before.
+ * claim nothing) is served as before. A request of a 2025 session (`inSession`, with no modern
+ * header) stays a 2025 one whatever its `_meta` says: the gateway owns the reserved keys and
+ * drops them.
  */
-export function classify(body: unknown, headerVersion: string | null): Classification {
+export function classify(
+  body: unknown,
+  headerVersion: string | null,
+  inSession = false,
+): Classification {
   if (!isJsonObject(body) || typeof body.method !== "string") return { era: "legacy" };
   const modernHeader = headerVersion !== null && isModernVersion(headerVersion.trim());
+  if (inSession && !modernHeader) return { era: "legacy" };
   if (!claimsModern(body.params)) {
     if (!modernHeader) return { era: "legacy" };
     if (body.method === "initialize") {
@@ -310,6 +317,17 @@ export function decodeHeaderValue(value: string): string | undefined {
   }
 }
 
+/** A `_meta` object without the reserved keys (the same object when it has none). */
+export function withoutReservedKeys(meta: JsonObject): JsonObject {
+  let kept: JsonObject | undefined;
+  for (const key of Object.keys(meta)) {
+    if (!key.startsWith(RESERVED_PREFIX)) continue;
+    kept ??= { ...meta };
+    delete kept[key];
+  }
+  return kept ?? meta;
+}
+
 /**
  * Params without the client's reserved `_meta` keys (a legacy upstream must not see a modern
  * envelope it did not ask for); the same object when there are none, so the common case copies
@@ -318,13 +336,8 @@ export function decodeHeaderValue(value: string): string | undefined {
 export function withoutReservedMeta(params: JsonObject): JsonObject {
   const meta = params._meta;
   if (!isJsonObject(meta)) return params;
-  let kept: JsonObject | undefined;
-  for (const key of Object.keys(meta)) {
-    if (!key.startsWith(RESERVED_PREFIX)) continue;
-    kept ??= { ...meta };
-    delete kept[key];
-  }
-  if (kept === undefined) return params;
+  const kept = withoutReservedKeys(meta);
+  if (kept === meta) return params;
   const out = { ...params };
   if (Object.keys(kept).length === 0) delete out._meta;
   else out._meta = kept;

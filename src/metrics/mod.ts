@@ -8,6 +8,7 @@ export { DURATION_BUCKETS, SESSION_DURATION_BUCKETS } from "./buckets.ts";
 export { CONTENT_TYPE, render } from "./exposition.ts";
 export type { MetricType } from "./family.ts";
 export { type ProcessMetricsOptions, registerProcessMetrics } from "./process.ts";
+export { readGitSha } from "./git_sha.ts";
 export {
   CollectedMetric,
   type CollectedSample,

@@ -6,6 +6,7 @@ import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { isModernError } from "../mcp/era.ts";
 import type { Logger } from "../log.ts";
+import type { HttpClientStatus } from "./http_exchange.ts";
 import type { Deliver, MessageTransport } from "./transport.ts";
 
 const FALLBACK_STATUSES = new Set([400, 404, 405]);
@@ -27,6 +28,11 @@ export class AutoTransport implements MessageTransport {
   /** The transport actually in use. */
   get kind(): MessageTransport["kind"] {
     return this.#current.kind;
+  }
+
+  /** The HTTP client of the transport in use. */
+  get httpClient(): HttpClientStatus | undefined {
+    return this.#current.httpClient;
   }
 
   /** Whether the transport in use ties messages to requests. */

@@ -23,7 +23,7 @@ export interface BreakerPolicy {
 export class CircuitBreaker {
   readonly #server: string;
   readonly #clock: Clock;
-  #policy: BreakerPolicy;
+  readonly #policy: BreakerPolicy;
   #state: CircuitState = "closed";
   #failures: number[] = [];
   #openUntil = 0;
@@ -39,11 +39,6 @@ export class CircuitBreaker {
   get state(): CircuitState {
     if (this.#state === "open" && this.#clock.now() >= this.#openUntil) return "half_open";
     return this.#state;
-  }
-
-  /** Applies changed settings (reload). */
-  update(policy: BreakerPolicy): void {
-    this.#policy = policy;
   }
 
   /**

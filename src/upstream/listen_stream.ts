@@ -19,6 +19,9 @@ export interface UpstreamListenOptions {
   resources(): readonly string[];
 }
 
+/** How long a new stream's acknowledgement is waited for before the old stream ends anyway. */
+const ACK_WAIT_MS = 5000;
+
 /** Keeps one listen stream open on a modern upstream client. */
 export class UpstreamListen {
   readonly #client: UpstreamClient;
@@ -31,9 +34,26 @@ export class UpstreamListen {
     this.#options = options;
   }
 
-  /** Opens the stream, or a new one with the current resources; it stays open until {@link stop}. */
-  refresh(): void {
-    this.#reopen();
+  /**
+   * Opens the stream, or a new one with the current resources; resolves once the upstream
+   * acknowledged it (or after a few seconds, if it does not). It stays open until {@link stop}.
+   */
+  async refresh(): Promise<void> {
+    if (this.#stopped) return;
+    const previous = this.#current;
+    const controller = this.#current = new AbortController();
+    const acknowledged = Promise.withResolvers<void>();
+    this.#run(controller.signal, acknowledged.resolve);
+    const waited = new AbortController();
+    try {
+      await Promise.race([
+        acknowledged.promise,
+        this.#options.clock.sleep(ACK_WAIT_MS, waited.signal).catch(() => {}),
+      ]);
+    } finally {
+      waited.abort();
+      previous?.abort();
+    }
   }
 
   /** Ends the stream for good. */
@@ -42,14 +62,7 @@ export class UpstreamListen {
     this.#current?.abort();
   }
 
-  #reopen(): void {
-    if (this.#stopped) return;
-    this.#current?.abort();
-    const controller = this.#current = new AbortController();
-    this.#run(controller.signal);
-  }
-
-  async #run(signal: AbortSignal): Promise<void> {
+  async #run(signal: AbortSignal, onAcknowledged: () => void): Promise<void> {
     while (!signal.aborted) {
       const notifications: JsonObject = {
         toolsListChanged: true,
@@ -59,10 +72,16 @@ export class UpstreamListen {
       const resources = this.#options.resources();
       if (resources.length > 0) notifications.resourceSubscriptions = [...resources];
       try {
-        // Its notifications reach the supervisor through the client's shared handler.
+        // Its changes reach the supervisor through the client's shared handler; only the
+        // acknowledgement comes here.
         await this.#client.request("subscriptions/listen", { notifications }, {
           timeoutMs: 0,
           signal,
+          onNotification: (notification) => {
+            if (notification.method === "notifications/subscriptions/acknowledged") {
+              onAcknowledged();
+            }
+          },
         });
       } catch (error) {
         if (signal.aborted) return;

@@ -4,12 +4,26 @@ import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import type { Logger } from "../log.ts";
 import type { UpstreamClient } from "./supervisor.ts";
 
+/** The caching hint a 2026-07-28 upstream gave one list: the soonest expiry of its pages, and whether any is private. */
+export interface ListHint {
+  ttlMs: number;
+  private: boolean;
+}
+
+/** The lists an upstream gives, as caching hints name them. */
+export type ListKind = "tools" | "prompts" | "resources" | "templates";
+
+/** An upstream's caching hints, per list. */
+export type ListHints = Partial<Record<ListKind, ListHint>>;
+
 /** What one upstream lists. */
 export interface UpstreamLists {
   tools: JsonObject[];
   prompts: JsonObject[];
   resources: JsonObject[];
   templates: JsonObject[];
+  /** Present when the upstream gave caching hints (spec 2026-07-28: utilities/caching). */
+  hints?: ListHints;
 }
 
 /** The lists of an upstream that never connected. */
@@ -31,19 +45,30 @@ export async function listAll(
   capabilities: JsonObject,
   options: ListOptions,
 ): Promise<UpstreamLists> {
-  const list = (method: string, key: string, id: string) =>
-    listPages(client, method, key, id, options);
+  const hints: ListHints = {};
+  const list = (method: string, key: string, id: string, kind: ListKind) =>
+    listPages(client, method, key, id, options, (hint) => {
+      const known = hints[kind];
+      hints[kind] = known === undefined ? hint : {
+        ttlMs: Math.min(known.ttlMs, hint.ttlMs),
+        private: known.private || hint.private,
+      };
+    });
   const resources = capabilities.resources !== undefined;
-  return {
-    tools: capabilities.tools === undefined ? [] : await list("tools/list", "tools", "name"),
+  const lists: UpstreamLists = {
+    tools: capabilities.tools === undefined
+      ? []
+      : await list("tools/list", "tools", "name", "tools"),
     prompts: capabilities.prompts === undefined
       ? []
-      : await list("prompts/list", "prompts", "name"),
-    resources: resources ? await list("resources/list", "resources", "uri") : [],
+      : await list("prompts/list", "prompts", "name", "prompts"),
+    resources: resources ? await list("resources/list", "resources", "uri", "resources") : [],
     templates: resources
-      ? await list("resources/templates/list", "resourceTemplates", "uriTemplate")
+      ? await list("resources/templates/list", "resourceTemplates", "uriTemplate", "templates")
       : [],
   };
+  if (Object.keys(hints).length > 0) lists.hints = hints;
+  return lists;
 }
 
 /** Reads every page of one list; items without their identifying string are skipped. */
@@ -53,6 +78,7 @@ async function listPages(
   key: string,
   id: string,
   { server, timeoutMs, log, signal }: ListOptions,
+  hinted: (hint: ListHint) => void,
 ): Promise<JsonObject[]> {
   const items: JsonObject[] = [];
   let cursor: string | undefined;
@@ -67,6 +93,9 @@ async function listPages(
       // A server may declare resources without templates: an unknown method is an empty list.
       if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return items;
       throw error;
+    }
+    if (typeof result.ttlMs === "number" && result.ttlMs >= 0) {
+      hinted({ ttlMs: result.ttlMs, private: result.cacheScope === "private" });
     }
     const list = result[key];
     if (!Array.isArray(list)) {

@@ -21,6 +21,7 @@ import type {
 import { isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
 import { describeError, type Logger } from "../log.ts";
+import { type Deadline, deadlines } from "./deadlines.ts";
 import { type EraVerdict, judgeDiscover } from "./era_probe.ts";
 import { type InboundHandlers, InboundRouter, TOKEN_PREFIX } from "./inbound.ts";
 import { type MessageTransport, SessionExpiredError } from "./transport.ts";
@@ -433,19 +434,24 @@ export class RpcClient {
       }
     };
     const caller = options.signal;
-    const timer = options.timeoutMs > 0
-      ? setTimeout(() => {
-        timedOut = true;
-        onAbort();
-      }, options.timeoutMs)
+    // A deadline on the shared timer, not a setTimeout per request; 0 means none.
+    const deadline: Deadline | undefined = options.timeoutMs > 0
+      ? {
+        at: Date.now() + options.timeoutMs,
+        fire: () => {
+          timedOut = true;
+          onAbort();
+        },
+      }
       : undefined;
+    if (deadline !== undefined) deadlines.add(deadline);
     if (caller?.aborted) onAbort();
     else caller?.addEventListener("abort", onAbort, { once: true });
     try {
       this.#options.transport.send(request, work.signal, headers).catch(reject);
       return await promise;
     } finally {
-      clearTimeout(timer);
+      if (deadline !== undefined) deadlines.delete(deadline);
       caller?.removeEventListener("abort", onAbort);
       this.#pending.delete(id);
     }

@@ -1,7 +1,8 @@
 /**
- * Streamable HTTP upstream transport (MCP 2025-11-25 §Transports), hand-rolled on `fetch`:
- * POST per message, JSON or SSE answers, the session id kept, resumption with `Last-Event-ID`
- * when an answer stream breaks after an event id, and a GET stream for unsolicited messages.
+ * Streamable HTTP upstream transport (MCP 2025-11-25 §Transports) on the native HTTP/1.1 client
+ * (or `fetch`, see `http_exchange.ts`): POST per message, JSON or SSE answers, the session id
+ * kept, resumption with `Last-Event-ID` when an answer stream breaks after an event id, and a GET
+ * stream for unsolicited messages. Redirects are refused, never followed.
  */
 import { GatewayError } from "../mcp/errors.ts";
 import {
@@ -11,14 +12,22 @@ import {
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
 import { encodeHeaderValue, isModernVersion, META } from "../mcp/era.ts";
-import { SseDecoderStream, type SseEvent } from "../http/sse.ts";
+import type { SseEvent } from "../http/sse.ts";
 import { describeError } from "../log.ts";
 import { delay } from "./clock.ts";
+import { deadlines } from "./deadlines.ts";
+import {
+  createUpstreamHttp,
+  type HttpClientStatus,
+  type SseReader,
+  type UpstreamAnswer,
+  type UpstreamHttp,
+} from "./http_exchange.ts";
 import {
   type Deliver,
-  type FetchLike,
   type HttpTransportOptions,
   type MessageTransport,
+  redirectNote,
   SessionExpiredError,
   unreachable,
 } from "./transport.ts";
@@ -70,17 +79,29 @@ export class StreamableHttpTransport implements MessageTransport {
   readonly kind = "streamable" as const;
   readonly correlates = true;
   readonly #options: StreamableOptions;
-  readonly #fetch: FetchLike;
+  readonly #http: UpstreamHttp;
   readonly #closing = new AbortController();
   #deliver: Deliver = () => {};
   #onClose: (error?: Error) => void = () => {};
   #sessionId: string | undefined;
   #protocolVersion: string | undefined;
   #listener: AbortController | undefined;
+  /** The headers of message POSTs, rebuilt when the session or protocol version changes. */
+  #postHeaders: Record<string, string> | undefined;
 
   constructor(options: StreamableOptions) {
     this.#options = options;
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#http = createUpstreamHttp({
+      url: options.url,
+      choice: options.client ?? { mode: "fetch", reason: "a fetch function was given" },
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      log: options.log,
+    });
+  }
+
+  /** The HTTP client in use, as shown in `/health`. */
+  get httpClient(): HttpClientStatus {
+    return this.#http.status;
   }
 
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void> {
@@ -93,6 +114,7 @@ export class StreamableHttpTransport implements MessageTransport {
     // A 2026-07-28 upstream has no GET stream: the supervisor listens with subscriptions/listen.
     if (isModernVersion(protocolVersion)) return;
     this.#protocolVersion = protocolVersion;
+    this.#postHeaders = undefined;
     this.#listener?.abort();
     this.#listener = new AbortController();
     this.#listen(AbortSignal.any([this.#listener.signal, this.#closing.signal]));
@@ -102,6 +124,7 @@ export class StreamableHttpTransport implements MessageTransport {
     this.#listener?.abort();
     this.#sessionId = undefined;
     this.#protocolVersion = undefined;
+    this.#postHeaders = undefined;
   }
 
   async send(
@@ -112,26 +135,23 @@ export class StreamableHttpTransport implements MessageTransport {
     const server = this.#options.server;
     const modern = modernVersionOf(message);
     const sentSession = modern === undefined ? this.#sessionId : undefined;
-    let res: Response;
+    let res: UpstreamAnswer;
     try {
-      res = await this.#fetch(this.#options.url, {
-        method: "POST",
-        headers: modern === undefined
-          ? this.#headers("application/json")
-          : this.#modernHeaders(message as JsonRpcRequest, modern, extra),
-        body: this.#serialize(message),
-        signal: signal,
-      });
+      const headers = modern === undefined
+        ? this.#postHeaders ??= this.#headers("application/json")
+        : this.#modernHeaders(message as JsonRpcRequest, modern, extra);
+      res = await this.#http.send("POST", headers, this.#serialize(message), signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw unreachable(server, error);
     }
+    const ok = res.status >= 200 && res.status < 300;
     const requestId = "method" in message && "id" in message ? (message.id as number) : undefined;
-    if (res.status === 202 || (res.ok && requestId === undefined)) {
-      await res.body?.cancel();
+    if (res.status === 202 || (ok && requestId === undefined)) {
+      await res.discard();
       return;
     }
-    if (!res.ok) {
+    if (!ok) {
       const text = await res.text().catch(() => "");
       if (
         sentSession !== undefined &&
@@ -159,20 +179,34 @@ export class StreamableHttpTransport implements MessageTransport {
         server,
         `Upstream '${server}' answered HTTP ${res.status}${
           res.statusText ? ` ${res.statusText}` : ""
-        }${detail}`,
+        }${detail}${redirectNote(res)}`,
         rpcError === undefined
           ? { status: res.status }
           : { status: res.status, rpcCode: rpcError.code },
       );
     }
     const session = modern === undefined ? res.headers.get("mcp-session-id") : null;
-    if (session !== null) this.#sessionId = session;
+    if (session !== null && session !== this.#sessionId) {
+      this.#sessionId = session;
+      this.#postHeaders = undefined;
+    }
     const type = res.headers.get("content-type") ?? "";
     if (type.includes("text/event-stream")) {
       await this.#readAnswerStream(res, requestId!, signal);
       return;
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new GatewayError(
+        "upstream_disconnected",
+        server,
+        `Upstream '${server}' dropped the connection before answering`,
+        { cause: error },
+      );
+    }
     if (text.trim() === "") {
       throw new GatewayError(
         "upstream_protocol_error",
@@ -189,17 +223,16 @@ export class StreamableHttpTransport implements MessageTransport {
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
-    if (this.#sessionId === undefined) return;
-    try {
-      const res = await this.#fetch(this.#options.url, {
-        method: "DELETE",
-        headers: this.#headers(undefined),
-        signal: AbortSignal.timeout(2000),
-      });
-      await res.body?.cancel();
-    } catch {
-      // Ending the session is a courtesy (spec: clients SHOULD send DELETE); the upstream may be gone.
+    if (this.#sessionId !== undefined) {
+      try {
+        const headers = this.#headers(undefined);
+        const res = await this.#http.send("DELETE", headers, undefined, AbortSignal.timeout(2000));
+        await res.discard();
+      } catch {
+        // Ending the session is a courtesy (spec: clients SHOULD send DELETE); the upstream may be gone.
+      }
     }
+    this.#http.close();
   }
 
   #headers(contentType: string | undefined, lastEventId?: string): Record<string, string> {
@@ -262,7 +295,11 @@ export class StreamableHttpTransport implements MessageTransport {
   }
 
   /** Reads an answer stream until the response to `requestId`; resumes with GET + Last-Event-ID if it breaks. */
-  async #readAnswerStream(first: Response, requestId: number, signal: AbortSignal): Promise<void> {
+  async #readAnswerStream(
+    first: UpstreamAnswer,
+    requestId: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const server = this.#options.server;
     let res = first;
     let lastEventId: string | undefined;
@@ -270,7 +307,7 @@ export class StreamableHttpTransport implements MessageTransport {
     for (let resumes = 0;; resumes++) {
       const state = { answered: false, lastEventId, retryMs };
       try {
-        await this.#readEvents(res, signal, requestId, state);
+        await this.#readEvents(res, requestId, state);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (error instanceof GatewayError) throw error;
@@ -305,12 +342,14 @@ export class StreamableHttpTransport implements MessageTransport {
           { cause: error },
         );
       }
-      if (!res.ok || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
-        await res.body?.cancel();
+      if (!isEventStream(res)) {
+        await res.discard();
         throw new GatewayError(
           "upstream_closed",
           server,
-          `Upstream '${server}' could not resume the stream (HTTP ${res.status})`,
+          `Upstream '${server}' could not resume the stream (HTTP ${res.status}${
+            redirectNote(res)
+          })`,
         );
       }
     }
@@ -321,61 +360,43 @@ export class StreamableHttpTransport implements MessageTransport {
    * stream is drained in the background so the connection can be reused.
    */
   async #readEvents(
-    res: Response,
-    signal: AbortSignal,
+    res: UpstreamAnswer,
     requestId: number | undefined,
     state: { answered: boolean; lastEventId: string | undefined; retryMs: number },
   ): Promise<void> {
-    const events = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(
-      new SseDecoderStream(),
-    );
-    const reader = events.getReader();
-    const consume = (event: SseEvent): boolean => {
+    // An aborted signal ends the read: it closes the connection (or cancels the fetch).
+    const reader = res.events();
+    for (let event = await reader.next(); event !== undefined; event = await reader.next()) {
       if (event.id !== undefined) state.lastEventId = event.id;
       if (event.retry !== undefined) state.retryMs = event.retry;
-      return this.#deliverEvent(event, requestId);
-    };
-    let done = false;
-    try {
-      while (!done) {
-        const next = await reader.read();
-        if (next.done) return;
-        if (requestId !== undefined && consume(next.value)) {
-          state.answered = true;
-          done = true;
-        } else if (requestId === undefined) consume(next.value);
+      if (this.#deliverEvent(event, requestId) && requestId !== undefined) {
+        state.answered = true;
+        break;
       }
-    } catch (error) {
-      reader.releaseLock();
-      throw error;
     }
-    this.#drain(reader, signal);
+    if (state.answered) this.#drain(reader);
   }
 
-  #drain(reader: ReadableStreamDefaultReader<SseEvent>, signal: AbortSignal): void {
-    const timer = setTimeout(() => reader.cancel().catch(() => {}), DRAIN_LIMIT_MS);
+  /** Reads the rest of an answer stream (at most 10 s), delivering what comes, then lets it go. */
+  #drain(reader: SseReader): void {
+    const limit = { at: Date.now() + DRAIN_LIMIT_MS, fire: () => reader.cancel() };
+    deadlines.add(limit);
     (async () => {
       try {
-        for (;;) {
-          const next = await reader.read();
-          if (next.done || signal.aborted) break;
-          this.#deliverEvent(next.value, undefined);
+        for (let event = await reader.next(); event !== undefined; event = await reader.next()) {
+          this.#deliverEvent(event, undefined);
         }
       } catch {
         // The answer was already delivered; a broken tail of the stream loses nothing.
       } finally {
-        clearTimeout(timer);
+        deadlines.delete(limit);
       }
     })();
   }
 
   /** Opens a GET event stream, resuming after `lastEventId` when given. */
-  #get(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
-    return this.#fetch(this.#options.url, {
-      method: "GET",
-      headers: this.#headers(undefined, lastEventId),
-      signal,
-    });
+  #get(lastEventId: string | undefined, signal: AbortSignal): Promise<UpstreamAnswer> {
+    return this.#http.send("GET", this.#headers(undefined, lastEventId), undefined, signal);
   }
 
   /** Delivers the messages of one event; true when the response to `requestId` was among them. */
@@ -409,7 +430,7 @@ export class StreamableHttpTransport implements MessageTransport {
     let failures = 0;
     while (!signal.aborted) {
       let retryMs = DEFAULT_RETRY_MS;
-      let res: Response;
+      let res: UpstreamAnswer;
       try {
         res = await this.#get(lastEventId, signal);
       } catch (error) {
@@ -420,17 +441,17 @@ export class StreamableHttpTransport implements MessageTransport {
         return;
       }
       if (res.status === 405 || res.status === 404 || res.status === 400) {
-        await res.body?.cancel();
+        await res.discard();
         return;
       }
       try {
-        if (!res.ok || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
-          await res.body?.cancel();
-          throw new Error(`HTTP ${res.status}`);
+        if (!isEventStream(res)) {
+          await res.discard();
+          throw new Error(`HTTP ${res.status}${redirectNote(res)}`);
         }
         failures = 0;
         const state = { answered: false, lastEventId, retryMs };
-        await this.#readEvents(res, signal, undefined, state);
+        await this.#readEvents(res, undefined, state);
         lastEventId = state.lastEventId;
         retryMs = state.retryMs;
       } catch (error) {
@@ -443,4 +464,10 @@ export class StreamableHttpTransport implements MessageTransport {
       await delay(Math.min(retryMs * 2 ** failures, 30_000), signal).catch(() => {});
     }
   }
+}
+
+/** Whether an answer is a 2xx event stream. */
+function isEventStream(res: UpstreamAnswer): boolean {
+  return res.status >= 200 && res.status < 300 &&
+    (res.headers.get("content-type") ?? "").includes("text/event-stream");
 }

@@ -13,160 +13,31 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
 } from "../mcp/jsonrpc.ts";
-import { describeError, type Logger } from "../log.ts";
-import { globMatcher } from "../mcp/glob.ts";
+import { describeError } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
-import { type BreakerPolicy, CircuitBreaker, type CircuitState } from "./breaker.ts";
-import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./limits.ts";
-import type { Clock } from "./clock.ts";
-import { SessionInstances, type SessionRef } from "./instances.ts";
+import type { CircuitState } from "./breaker.ts";
+import { type GuardEvents, Guards } from "./guarded.ts";
+import { SessionInstances } from "./instances.ts";
 import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
 import { UpstreamListen } from "./listen_stream.ts";
-import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
+import type {
+  SupervisedConfig,
+  SupervisorOptions,
+  UpstreamClient,
+  UpstreamPhase,
+  UpstreamRequestOptions,
+  UpstreamStatus,
+} from "./supervisor_types.ts";
 
-/** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
-export interface UpstreamClient {
-  readonly transport: { readonly kind: string };
-  /** The era spoken, once connected. */
-  readonly era: "legacy" | "modern" | undefined;
-  readonly initializeResult: InitializeResult | undefined;
-  connect(signal?: AbortSignal): Promise<InitializeResult>;
-  request(
-    method: string,
-    params: JsonObject | undefined,
-    options: RequestOptions,
-  ): Promise<JsonObject>;
-  notify(method: string, params?: JsonObject): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** What a supervisor reports as it works, for metrics. */
-export interface UpstreamEvents {
-  /** An initialize handshake finished. */
-  initialized(ok: boolean, seconds: number): void;
-  /** A listing of tools, prompts and resources finished. */
-  refreshed(ok: boolean, seconds: number): void;
-  /** A health check (a connect, a refresh or a ping) finished. */
-  checked(ok: boolean): void;
-  /** An attempt to connect after a failure finished. */
-  reconnected(ok: boolean): void;
-  /** A wait before reconnecting ended. */
-  backedOff(seconds: number): void;
-  /** A request that is safe to repeat was sent again. */
-  retried(): void;
-  /** The upstream session ended on its own (a child exited, a stream was lost). */
-  lost(): void;
-}
-
-/** The parts of a server's config the supervisor uses. */
-export interface SupervisedConfig {
-  name: string;
-  timeout: number;
-  reconnect: { max_attempts: number; backoff_base_ms: number; backoff_max_ms: number };
-  tools: { ttl_seconds: number };
-  retry: {
-    attempts: number;
-    backoff_base_ms: number;
-    backoff_max_ms: number;
-    tools: string[];
-    budget: number;
-  };
-  circuit_breaker: BreakerPolicy;
-  rate_limit: RatePolicy;
-  max_concurrent: number;
-  max_queue: number;
-}
-
-/** Options of {@link Supervisor.request}. */
-export type UpstreamRequestOptions = Omit<RequestOptions, "timeoutMs"> & {
-  timeoutMs?: number;
-  /** The downstream session, for servers with one instance per session. */
-  session?: SessionRef;
-  /** The tool is annotated `idempotentHint: true`, so a failed call may be sent again. */
-  idempotent?: boolean;
-};
-
-/** Requests that read and change nothing, so a failed one may be sent again. */
-const RETRY_SAFE = new Set([
-  "ping",
-  "tools/list",
-  "prompts/list",
-  "prompts/get",
-  "resources/list",
-  "resources/templates/list",
-  "resources/read",
-  "completion/complete",
-]);
-
-/** Failures that say the upstream is in trouble (not that a tool or a request was wrong). */
-const UPSTREAM_FAULTS = new Set([
-  "upstream_unreachable",
-  "upstream_disconnected",
-  "upstream_timeout",
-  "upstream_closed",
-  "upstream_http_error",
-]);
-
-interface Guards {
-  breaker: CircuitBreaker;
-  bucket: TokenBucket;
-  limit: ConcurrencyLimit;
-  budget: RetryBudget;
-  retryTools: (name: string) => boolean;
-}
-
-/** Lifecycle states shown in `/health`. */
-export type UpstreamPhase = "connecting" | "connected" | "backoff" | "failed" | "stopped";
-
-/** A snapshot of one upstream's health. */
-export interface UpstreamStatus {
-  phase: UpstreamPhase;
-  /** The current reconnect delay; 0 when not waiting. */
-  backoffMs: number;
-  /** Per-session instances running. */
-  instances: number;
-  connected: boolean;
-  transport: string | undefined;
-  toolsCount: number;
-  lastSeen: number | undefined;
-  reconnects: number;
-  lastError: string | undefined;
-  /** The lists are those of an earlier connection: the upstream is not connected now. */
-  stale: boolean;
-  /** The era and protocol revision spoken, while connected. */
-  era: "legacy" | "modern" | undefined;
-  protocolVersion: string | undefined;
-}
-
-/** Options of {@link Supervisor}. */
-export interface SupervisorOptions {
-  config: SupervisedConfig;
-  /** Lists to keep (stale) until the first connection: those of the instance this one replaces. */
-  lists?: UpstreamLists;
-  /** Creates a fresh, unconnected client for a new upstream session. */
-  createClient(handlers: InboundHandlers, capabilities?: JsonObject): UpstreamClient;
-  /** Set for servers with one upstream instance per downstream session. */
-  perSession?: { maxInstances: number };
-  clock: Clock;
-  log: Logger;
-  /** Called whenever the tools or the connection state changed. */
-  onChange(): void;
-  /** Receives what the supervisor does, for metrics. */
-  events?: UpstreamEvents;
-  /**
-   * Hides secrets (URL credentials, tokens) in error text before it is kept for `/health`,
-   * logged or handed to a client.
-   */
-  redact?(text: string): string;
-  /** Notifications not tied to a request; `sessionId` names the session of a per-session instance. */
-  onNotification?(notification: JsonRpcNotification, sessionId?: string): void;
-  /** Server→client requests not tied to a request of ours, likewise. */
-  onRequest?(
-    request: JsonRpcRequest,
-    sessionId: string | undefined,
-    signal: AbortSignal,
-  ): Promise<JsonObject>;
-}
+export type {
+  SupervisedConfig,
+  SupervisorOptions,
+  UpstreamClient,
+  UpstreamEvents,
+  UpstreamPhase,
+  UpstreamRequestOptions,
+  UpstreamStatus,
+} from "./supervisor_types.ts";
 
 type Wake = "refresh" | "check" | "closed";
 
@@ -234,19 +105,12 @@ export class Supervisor {
   }
 
   #makeGuards(config: SupervisedConfig): Guards {
-    const { clock } = this.#options;
-    return {
-      breaker: new CircuitBreaker(config.name, config.circuit_breaker, clock),
-      bucket: new TokenBucket(config.rate_limit, clock),
-      limit: new ConcurrencyLimit(config.max_concurrent, config.max_queue),
-      budget: new RetryBudget(config.retry.budget),
-      retryTools: globMatcher(config.retry.tools),
-    };
+    return new Guards(config, this.#options.clock, this.#options.log);
   }
 
   /** The circuit breaker's state. */
   get circuit(): CircuitState {
-    return this.#guards.breaker.state;
+    return this.#guards.circuit;
   }
 
   /** Whether the server runs one instance per downstream session. */
@@ -309,6 +173,7 @@ export class Supervisor {
       instances: this.sessionInstances,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
+      httpClient: this.#client?.transport.httpClient,
       toolsCount: this.#lists.tools.length,
       lastSeen: this.#lastSeen,
       reconnects: this.#reconnects,
@@ -338,10 +203,8 @@ export class Supervisor {
   }
 
   /**
-   * Sends a request to the upstream (or the session's own instance) through its limits: the
-   * rate limit and the concurrency queue first, then the circuit breaker; requests that are safe
-   * to repeat are retried with jittered backoff within the retry budget. Transport failures make
-   * the supervisor check the upstream at once.
+   * Sends a request to the upstream (or the session's own instance) through its limits
+   * (guarded.ts). Transport failures make the supervisor check the upstream at once.
    */
   async request(
     method: string,
@@ -352,57 +215,13 @@ export class Supervisor {
     if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
       return this.#watch(params?.uri, method === "resources/subscribe");
     }
-    const wait = this.#guards.bucket.take();
-    if (wait > 0) {
-      throw new GatewayError(
-        "upstream_rate_limited",
-        this.name,
-        `Upstream '${this.name}' is over its rate limit; retry in ${wait} ms`,
-        {
-          retryAfterMs: wait,
-        },
-      );
-    }
-    let run: { value: JsonObject } | undefined;
-    try {
-      run = await this.#guards.limit.run(
-        () => this.#attempt(method, params, options),
-        options.signal,
-      );
-    } catch (error) {
-      throw this.#redacted(error);
-    }
-    if (!run) {
-      const { max_concurrent, max_queue } = this.#options.config;
-      throw new GatewayError(
-        "upstream_busy",
-        this.name,
-        `Upstream '${this.name}' has ${max_concurrent} calls running and ${max_queue} waiting (max_concurrent, max_queue)`,
-        { retryAfterMs: 1000 },
-      );
-    }
-    return run.value;
-  }
-
-  async #attempt(
-    method: string,
-    params: JsonObject | undefined,
-    options: UpstreamRequestOptions,
-  ): Promise<JsonObject> {
-    const { config, clock } = this.#options;
     const { session, idempotent, ...rest } = options;
-    const guards = this.#guards;
-    guards.budget.earn();
-    const safe = RETRY_SAFE.has(method) ||
-      (method === "tools/call" &&
-        (idempotent === true || guards.retryTools(String(params?.name ?? ""))));
-    for (let attempt = 1;; attempt++) {
-      const probe = guards.breaker.admit();
-      try {
+    try {
+      return await this.#guards.run(method, params, rest, idempotent === true, async (sent) => {
         const client = this.#instances && session
           ? await this.#instances.get(
             session,
-            options.signal ?? AbortSignal.timeout(config.timeout * 1000),
+            options.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
           )
           : this.client;
         if (!client) {
@@ -412,47 +231,19 @@ export class Supervisor {
             `Upstream '${this.name}' is disconnected`,
           );
         }
-        const result = await client.request(method, params, {
-          timeoutMs: config.timeout * 1000,
-          ...rest,
-        });
-        guards.breaker.success();
-        this.#lastSeen = clock.now();
-        return result;
-      } catch (error) {
-        if (
-          !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
-          (error.status ?? 500) < 500
-        ) {
-          // An answer (a JSON-RPC error, a 4xx) shows the upstream works; a cancelled call or a
-          // refusal of the gateway's own tells nothing, but must not keep the probe slot.
-          const answered = error instanceof McpError ||
-            (error instanceof GatewayError && error.status !== undefined);
-          if (answered) guards.breaker.success();
-          else if (probe) guards.breaker.abandon();
-          throw error;
-        }
-        guards.breaker.failure();
-        if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
-          this.#wake("check");
-        }
-        if (
-          !safe || attempt > config.retry.attempts || options.signal?.aborted ||
-          !guards.budget.spend()
-        ) throw error;
-        this.#options.events?.retried();
-        this.#options.log.debug("retrying a request that is safe to repeat", {
-          method,
-          attempt,
-          error: error.message,
-        });
-        await clock.sleep(
-          backoffDelay(config.retry, attempt, () => clock.random()),
-          options.signal ?? AbortSignal.timeout(60_000),
-        );
-      }
+        return await client.request(method, params, sent);
+      }, this.#guardEvents);
+    } catch (error) {
+      throw this.#redacted(error);
     }
   }
+
+  /** What the guards report back. */
+  readonly #guardEvents: GuardEvents = {
+    retried: () => this.#options.events?.retried(),
+    unreachable: () => this.#wake("check"),
+    answered: () => (this.#lastSeen = this.#options.clock.now()),
+  };
 
   /** Runs until `signal` aborts or the attempts are exhausted. */
   async run(signal: AbortSignal): Promise<void> {
@@ -588,7 +379,7 @@ export class Supervisor {
         retryMs: 1000,
         resources: () => [...this.#watched],
       });
-      this.#listen.refresh();
+      void this.#listen.refresh();
     }
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
@@ -605,7 +396,7 @@ export class Supervisor {
 
     while (!signal.aborted) {
       const config = this.#options.config;
-      await this.#waitForWake(Math.max(config.tools.ttl_seconds, 1) * 1000, signal);
+      await this.#waitForWake(this.#refreshMs(config), signal);
       if (signal.aborted) return;
       const wakes = new Set(this.#pending);
       this.#pending.clear();
@@ -639,6 +430,17 @@ export class Supervisor {
         this.#options.onChange();
       }
     }
+  }
+
+  /**
+   * How long the lists stay fresh: `tools.ttl_seconds`, or sooner when a 2026-07-28 upstream
+   * said so in its caching hints (at most once a second).
+   */
+  #refreshMs(config: SupervisedConfig): number {
+    const configured = Math.max(config.tools.ttl_seconds, 1) * 1000;
+    const hints = Object.values(this.#lists.hints ?? {});
+    if (hints.length === 0) return configured;
+    return Math.min(configured, Math.max(Math.min(...hints.map((h) => h.ttlMs)), 1000));
   }
 
   #listOptions(signal: AbortSignal): ListOptions {
@@ -724,13 +526,14 @@ export class Supervisor {
    * A resource subscription of a 2026-07-28 upstream, which has no `resources/subscribe`: its
    * listen stream asks for the resource's updates from now on.
    */
-  #watch(uri: unknown, wanted: boolean): JsonObject {
+  async #watch(uri: unknown, wanted: boolean): Promise<JsonObject> {
     if (typeof uri !== "string") return {};
     const known = this.#watched.has(uri);
     if (wanted === known) return {};
     if (wanted) this.#watched.add(uri);
     else this.#watched.delete(uri);
-    this.#listen?.refresh();
+    // Answered once the new filter is in force, so no update after the answer is lost.
+    await this.#listen?.refresh();
     return {};
   }
 

@@ -3,6 +3,7 @@ import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { GatewayError } from "../mcp/errors.ts";
 import { redactUrl } from "../config/net.ts";
 import { describeError, type Logger } from "../log.ts";
+import type { HttpClientChoice, HttpClientStatus } from "./http_exchange.ts";
 
 /** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
 export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
@@ -36,6 +37,8 @@ export interface MessageTransport {
   resetSession(): void;
   /** Ends the session and frees every resource. */
   close(): Promise<void>;
+  /** For HTTP transports: the client in use (native or fetch, and why), for `/health`. */
+  readonly httpClient?: HttpClientStatus | undefined;
 }
 
 /** Counts bytes moved to (`sent`) and from (`received`) an upstream. */
@@ -55,7 +58,10 @@ export interface HttpTransportOptions {
   /** Treat events of any type as messages (some servers name their events oddly). */
   normalizeSseEvents?: boolean;
   userAgent: string;
+  /** The `fetch` of requests that do not go through the native client. */
   fetch?: FetchLike;
+  /** The native HTTP/1.1 client (Streamable HTTP only), or `fetch` and why; `fetch` when absent. */
+  client?: HttpClientChoice;
   log: Logger;
   /** Counts message bytes in both directions. */
   countBytes?: ByteCounter;
@@ -81,7 +87,7 @@ export function unreachable(server: string, error: unknown): GatewayError {
  * transports never follow redirects, which would carry the configured headers (credentials)
  * wherever they point.
  */
-export function redirectNote(res: Response): string {
+export function redirectNote(res: { status: number; headers: Headers }): string {
   const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
   return location === null ? "" : ` (a redirect to '${redactUrl(location)}', not followed)`;
 }

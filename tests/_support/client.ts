@@ -119,6 +119,63 @@ export async function readSseEvents(response: Response, max = Infinity): Promise
   return events;
 }
 
+/** The JSON messages of an SSE body, read one at a time while the stream stays open. */
+export interface SseMessages extends AsyncDisposable {
+  /** The next message; rejects when the stream ends first or none comes within `timeoutMs`. */
+  next(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Every message left, until the stream ends (or `timeoutMs` passes: then it rejects). */
+  rest(timeoutMs?: number): Promise<Record<string, unknown>[]>;
+  /** Closes the stream from the client's side (as a client that goes away does). */
+  cancel(): Promise<void>;
+}
+
+/** Reads an SSE body message by message (keep-alives and empty events skipped). */
+export function sseMessages(response: Response): SseMessages {
+  if (response.body === null) throw new Error("Cannot read SSE: the response has no body");
+  const reader = response.body.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new SseDecoderStream(),
+  ).getReader();
+  // A read that timed out is still pending: the next one waits for it, so no message is lost.
+  let pending: ReturnType<typeof reader.read> | undefined;
+  const read = async (timeoutMs: number): Promise<Record<string, unknown> | undefined> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Cannot read SSE: no message within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      for (;;) {
+        pending ??= reader.read();
+        const { value, done } = await Promise.race([pending, late]);
+        pending = undefined;
+        if (done) return undefined;
+        if (value.data !== "") return JSON.parse(value.data);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const cancel = () => reader.cancel().catch(() => {});
+  return {
+    async next(timeoutMs = 5_000) {
+      const message = await read(timeoutMs);
+      if (message === undefined) throw new Error("Cannot read SSE: the stream ended");
+      return message;
+    },
+    async rest(timeoutMs = 5_000) {
+      const messages = [];
+      for (let m = await read(timeoutMs); m !== undefined; m = await read(timeoutMs)) {
+        messages.push(m);
+      }
+      return messages;
+    },
+    cancel,
+    [Symbol.asyncDispose]: cancel,
+  };
+}
+
 /**
  * Reads the JSON-RPC response answering `id` from a JSON or SSE body; notifications and other
  * responses before it are skipped.
@@ -142,13 +199,14 @@ export async function readJsonRpcReply(
 }
 
 /**
- * Runs the handshake (`initialize` with protocol "2025-11-25", then
+ * Runs the handshake (`initialize` with protocol "2025-11-25" declaring `capabilities`, then
  * `notifications/initialized`) and returns the session id and the `initialize` response.
  * Throws on a non-2xx status or a missing `mcp-session-id`.
  */
 export async function initialize(
   target: string | Handler,
   headers: Record<string, string> = {},
+  capabilities: Record<string, unknown> = {},
 ): Promise<{ sessionId: string; body: JsonRpcReply }> {
   const response = await postJsonRpc(target, {
     jsonrpc: "2.0",
@@ -156,7 +214,7 @@ export async function initialize(
     method: "initialize",
     params: {
       protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
+      capabilities,
       clientInfo: { name: "test-client", version: "1.0.0" },
     },
   }, headers);

@@ -25,13 +25,21 @@ const FIXTURE = new URL("../fixtures/http_server.ts", import.meta.url);
 const ROOT = new URL("../../", import.meta.url);
 
 /**
- * Runs `deno run -A tests/fixtures/http_server.ts ...args` from the repository root (so
- * `deno.json` and its import map apply) and resolves once it printed `READY <url>`.
+ * The config of the tests and benchmarks (`tests/deno.json`, with its own lockfile): it maps the
+ * packages only they use (the SDK, playwright-core, ...), so the gateway's own `deno.json` and
+ * `deno.lock` name nothing but what the gateway imports. Every Deno child that runs test code
+ * is started with `--config` set to this.
+ */
+export const TEST_CONFIG: string = new URL("../deno.json", import.meta.url).pathname;
+
+/**
+ * Runs `deno run --config tests/deno.json -A tests/fixtures/http_server.ts ...args` and resolves
+ * once it printed `READY <url>`.
  * On timeout or early exit, kills it and throws with its stderr.
  */
 export async function spawnFixture(args: readonly string[] = []): Promise<SpawnedFixture> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", FIXTURE.href, ...args],
+    args: ["run", "--config", TEST_CONFIG, "-A", FIXTURE.href, ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { TEST_CONFIG } from "./process.ts";
+
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const STDIO_FIXTURE = new URL("../fixtures/stdio_server.ts", import.meta.url).pathname;
 
@@ -18,20 +20,25 @@ export function stdioUpstream(
   options: { marker?: string; args?: string[]; extra?: string } = {},
 ): string {
   const args = [
-    "run",
-    "-A",
-    STDIO_FIXTURE,
     "--name",
     name,
     ...(options.marker ? ["--marker", options.marker] : []),
     ...(options.args ?? []),
   ];
+  return denoUpstream(name, STDIO_FIXTURE, args, options.extra);
+}
+
+/**
+ * A YAML `servers[]` entry running `deno run -A <script> <args>` from the repository root over
+ * stdio, with the Deno cache of this run; `extra` is appended to the entry.
+ */
+export function denoUpstream(name: string, script: string, args: string[], extra = ""): string {
   return `  - name: ${name}\n    command: ${JSON.stringify(Deno.execPath())}\n    args: ${
-    JSON.stringify(args)
+    JSON.stringify(["run", "--config", TEST_CONFIG, "-A", script, ...args])
   }\n` +
     `    cwd: ${JSON.stringify(ROOT)}\n    env:\n      DENO_DIR: ${
       JSON.stringify(DENO_DIR)
-    }\n      NO_COLOR: "1"\n${options.extra ?? ""}`;
+    }\n      NO_COLOR: "1"\n${extra}`;
 }
 
 interface Proc {

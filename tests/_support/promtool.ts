@@ -10,9 +10,9 @@ export interface PromtoolResult {
   output: string;
 }
 
-/** Pipes `text` into `promtool check metrics`. */
-export async function promtoolCheck(text: string): Promise<PromtoolResult> {
-  const child = new Deno.Command("promtool", {
+/** Pipes `text` into `promtool check metrics` (`promtool` is its path, from `requireTool`). */
+export async function promtoolCheck(promtool: string, text: string): Promise<PromtoolResult> {
+  const child = new Deno.Command(promtool, {
     args: ["check", "metrics"],
     stdin: "piped",
     stdout: "piped",

@@ -14,6 +14,8 @@
  * @module
  */
 
+import { ciIsSet } from "./tools.ts";
+
 /** The Python SDK version `.ci/run` installs. */
 export const PY_MCP_VERSION = "2.3.0";
 
@@ -87,7 +89,7 @@ export async function pythonMcp(): Promise<PythonMcp> {
     missing = `cannot run ${python}: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (missing === undefined) return { python, ignore: false };
-  const ignore = (Deno.env.get("CI") ?? "") === "";
+  const ignore = !ciIsSet();
   if (ignore) {
     Deno.stderr.writeSync(new TextEncoder().encode(
       `Python SDK tests ignored: ${missing}. Create the venv with: python3 -m venv ${venv} && ` +

@@ -49,6 +49,8 @@ import {
   LoggingMessageNotificationSchema,
   McpError,
   ProgressNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ResultSchema,
   SetLevelRequestSchema,
@@ -91,6 +93,10 @@ export {
   McpServer,
   /** `notifications/progress` schema, for client-side notification handlers. */
   ProgressNotificationSchema,
+  /** `notifications/prompts/list_changed` schema, for client-side notification handlers. */
+  PromptListChangedNotificationSchema,
+  /** `notifications/resources/list_changed` schema, for client-side notification handlers. */
+  ResourceListChangedNotificationSchema,
   /** URI template for `McpServer.registerResource`. */
   ResourceTemplate,
   /** `notifications/resources/updated` schema, for client-side notification handlers. */

@@ -51,3 +51,15 @@ Deno.test("diffConfigs() reports keys that need a restart", () => {
   deepEqual(diffConfigs(before, after).restartRequired, ["host", "port", "logging", "mcp.session"]);
   deepEqual(diffConfigs(before, before).restartRequired, []);
 });
+
+Deno.test("diffConfigs() reports the server's connection limits as needing a restart", () => {
+  const before = load("port: 1\n");
+  const after = load(
+    "port: 1\nmcp:\n  limits:\n    header_timeout_seconds: 5\n    idle_timeout_seconds: 9\n    max_connections: 8\n    max_header_bytes: 4096\n",
+  );
+  deepEqual(diffConfigs(before, after).restartRequired, [
+    "mcp.limits.header_timeout_seconds",
+    "mcp.limits.idle_timeout_seconds",
+    "mcp.limits.max_connections",
+  ]);
+});

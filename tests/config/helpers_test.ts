@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { formatPath, quote } from "../../src/config/format.ts";
+import { formatPath, quote, quotePath } from "../../src/config/format.ts";
 import { parseLogLevel } from "../../src/config/log_level.ts";
 import { isHttpUrl, parseHost, parseOrigin, redactUrl } from "../../src/config/net.ts";
 import { closest } from "../../src/config/suggest.ts";
@@ -20,6 +20,12 @@ Deno.test("formatPath() prints config paths as messages show them", () => {
   equal(formatPath(["servers", 0, "auth", "token_env"]), "servers[0].auth.token_env");
   equal(formatPath(["servers", 1, "headers", "X-API-Key"]), "servers[1].headers.X-API-Key");
   equal(formatPath(["servers", 1, "headers", "X.Y z"]), 'servers[1].headers["X.Y z"]');
+});
+
+Deno.test("quotePath() keeps a long path whole and escapes control characters", () => {
+  const path = `/home/user/${"some/rather/long/directory/".repeat(8)}mcpstead.yaml`;
+  equal(quotePath(path), `'${path}'`);
+  equal(quotePath("/tmp/a\nb"), "'/tmp/a\\nb'");
 });
 
 Deno.test("quote() escapes control characters and cuts long values", () => {

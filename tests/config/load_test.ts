@@ -33,6 +33,9 @@ const DEFAULTS: Config = {
       max_json_values: 100_000,
       max_batch: 100,
       max_header_bytes: 16_384,
+      header_timeout_seconds: 30,
+      idle_timeout_seconds: 60,
+      max_connections: 1024,
       max_sessions_per_client: 100,
       max_sessions: 10_000,
       max_initialize_bytes: 65_536,
@@ -290,8 +293,8 @@ Deno.test("loadConfig() names the file in its errors", async () => {
   );
 });
 
-Deno.test("loadConfig() turns a missing file into a ConfigError without a position", async () => {
-  const missing = new URL("./fixtures/does-not-exist.yaml", import.meta.url).pathname;
+Deno.test("loadConfig() turns a missing file into a ConfigError without a position, naming the whole path", async () => {
+  const missing = `${await Deno.makeTempDir()}/${"a-rather-long-directory-name/".repeat(4)}x.yaml`;
   const error = await loadConfig(missing, { env: noEnv }).then(
     () => undefined,
     (error: unknown) => error,

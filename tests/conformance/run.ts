@@ -4,7 +4,7 @@
  * `--direct` (recipe: `research/spec-conformance.md` §3.8).
  *
  * ```sh
- * deno run -A tests/conformance/run.ts [--era legacy|modern] [--fixture sdk1|sdk2]
+ * deno run --config tests/deno.json -A tests/conformance/run.ts [--era legacy|modern] [--fixture sdk1|sdk2]
  *   [--transport http|sse|stdio] [--session shared|per_client] [--suite active|all]
  *   [--tools-mode direct|meta|both] [--scenario NAME] [--direct] [--verbose]
  * ```
@@ -39,6 +39,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { TEST_CONFIG } from "../_support/process.ts";
 import { manage, type Managed, readLines, withTimeout } from "./child.ts";
 import { SuiteTally } from "./suite_tally.ts";
 
@@ -208,7 +209,15 @@ function gatewayConfig(options: Options, fixtureUrl: string | undefined): string
   const q = (value: string) => JSON.stringify(value);
   let server = `  - name: ${SERVER_NAME}\n`;
   if (options.transport === "stdio") {
-    const args = ["run", "-A", FIXTURES[options.fixture], "--transport", "stdio"];
+    const args = [
+      "run",
+      "--config",
+      TEST_CONFIG,
+      "-A",
+      FIXTURES[options.fixture],
+      "--transport",
+      "stdio",
+    ];
     server += `    command: ${q(Deno.execPath())}\n    args: ${JSON.stringify(args)}\n` +
       `    cwd: ${q(ROOT)}\n    inherit_env: true\n`;
     if (options.session === "per_client") server += "    sharing: per_session\n";
@@ -226,7 +235,7 @@ async function startFixture(
   transport: "http" | "sse",
 ): Promise<{ managed: Managed; url: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", fixture, "--transport", transport],
+    args: ["run", "--config", TEST_CONFIG, "-A", fixture, "--transport", transport],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

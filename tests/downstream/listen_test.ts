@@ -23,7 +23,7 @@ Deno.test("readFilter() keeps the known flags and the string URIs, once each", (
 Deno.test("Listeners acknowledge first, tag every notification, and end gracefully", async () => {
   const listeners = new Listeners({ max: 10, maxPerPrincipal: 2 });
   const channel = new SseChannel();
-  const listener = listeners.open(9, "alice", {
+  const listener = listeners.open("k1", 9, "alice", {
     toolsListChanged: true,
     resourceSubscriptions: ["a+x://1"],
   }, channel);
@@ -55,7 +55,8 @@ Deno.test("Listeners acknowledge first, tag every notification, and end graceful
 
 Deno.test("Listeners.hasRoom() caps streams per principal and in all", () => {
   const listeners = new Listeners({ max: 3, maxPerPrincipal: 2 });
-  const open = (principal: string) => listeners.open(1, principal, {}, new SseChannel());
+  const open = (principal: string) =>
+    listeners.open(crypto.randomUUID(), 1, principal, {}, new SseChannel());
   open("a");
   const second = open("a");
   assert.equal(listeners.hasRoom("a"), false);

@@ -17,6 +17,7 @@ import { Catalog } from "../../src/upstream/catalog.ts";
 import { Subscriptions } from "../../src/core/subscriptions.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { type Handler, initialize, postJsonRpc, readSseEvents } from "../_support/client.ts";
+import { waitFor } from "../_support/wait.ts";
 
 interface Setup {
   dispatcher?: Dispatcher;
@@ -261,7 +262,8 @@ Deno.test("a client that accepts only SSE gets one event with the answer", async
   assert.equal(JSON.parse(events[0]!.data).result.serverInfo.name, "mcpstead");
 });
 
-function streamingDispatcher(): Dispatcher {
+/** A dispatcher whose `wait` runs until cancelled; each `wait` call's signal goes to `waiting`. */
+function streamingDispatcher(waiting: AbortSignal[] = []): Dispatcher {
   return {
     initialize: (params) => ({
       protocolVersion: negotiateVersion(params.protocolVersion),
@@ -296,6 +298,7 @@ function streamingDispatcher(): Dispatcher {
         return { aborted: context.signal.aborted };
       }
       if (method === "wait") {
+        waiting.push(context.signal);
         await new Promise((resolve) => context.signal.addEventListener("abort", resolve));
         return { aborted: context.signal.aborted };
       }
@@ -322,21 +325,19 @@ Deno.test("a request that notifies before its result is answered as an SSE strea
 });
 
 Deno.test("notifications/cancelled aborts the matching in-flight request of that session only", async () => {
-  const { handler } = setup({ dispatcher: streamingDispatcher() });
+  const waiting: AbortSignal[] = [];
+  const { handler } = setup({ dispatcher: streamingDispatcher(waiting) });
   const { sessionId } = await initialize(handler);
   const pending = postJsonRpc(handler, rpc(9, "wait"), { "mcp-session-id": sessionId });
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await waitFor(() => waiting.length === 1, "the request to be in flight");
   const other = await initialize(handler);
-  await postJsonRpc(handler, {
+  const foreign = await postJsonRpc(handler, {
     jsonrpc: "2.0",
     method: "notifications/cancelled",
     params: { requestId: 9 },
   }, { "mcp-session-id": other.sessionId });
-  const raced = await Promise.race([
-    pending.then(() => "answered"),
-    new Promise((r) => setTimeout(() => r("waiting"), 20)),
-  ]);
-  assert.equal(raced, "waiting", "another session cannot cancel it");
+  assert.equal(foreign.status, 202, "the notification was handled");
+  assert.equal(waiting[0]!.aborted, false, "another session cannot cancel it");
   await postJsonRpc(handler, {
     jsonrpc: "2.0",
     method: "notifications/cancelled",

@@ -115,6 +115,8 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
     "circuit",
     "connected",
     "era",
+    "http_client",
+    "http_client_reason",
     "last_error",
     "last_seen_seconds_ago",
     "name",
@@ -134,6 +136,8 @@ Deno.test("GET /health reports every upstream in mcpstead's shape without secret
   assert.equal(ok.protocol_version, "2025-11-25");
   assert.equal(ok.required, true);
   assert.equal(ok.transport, "streamable");
+  assert.equal(ok.http_client, "native");
+  assert.equal(ok.http_client_reason, null);
   assert.equal(ok.protocol, "auto");
   assert.ok(ok.tools_count > 0);
   assert.equal(ok.last_error, null);

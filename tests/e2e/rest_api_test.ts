@@ -1,15 +1,23 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
-import { gatewayOverTwo } from "../_support/gateway.ts";
+import { startRawFixture } from "../fixtures/raw_server.ts";
+import { gatewayOverTwo, startGateway, untilHealthy, upstream } from "../_support/gateway.ts";
+import { waitFor } from "../_support/wait.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 
 async function gatewayOver(mcp: string, env: Record<string, string> = {}, aExtra = "") {
   const s = await gatewayOverTwo({ head: `mcp:\n${mcp}\n`, env, aExtra });
-  const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  const post = (
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ) =>
     fetch(`${s.gw.base}${path}`, {
       method: "POST",
+      ...(signal ? { signal } : {}),
       headers: { "content-type": "application/json", ...headers },
       ...(body === undefined
         ? {}
@@ -58,13 +66,67 @@ Deno.test("REST: a tool runs by qualified name or by server and tool; tool error
   assert.equal(res.status, 400);
   await res.body?.cancel();
 
+  // The SDK upstream answers arguments that fail its schema with a tool error result: 422.
   res = await s.post("/api/tools/a__echo", { text: 42 });
-  assert.ok(res.status === 400 || res.status === 422, `invalid arguments gave ${res.status}`);
-  await res.body?.cancel();
+  assert.equal(res.status, 422);
+  const invalid = await res.json();
+  assert.equal(invalid.isError, true);
+  assert.match(texts(invalid)[0]!, /Input validation error: Invalid arguments for tool echo/);
 
   res = await fetch(`${s.gw.base}/api/tools/a__echo`);
   assert.equal(res.status, 405);
   await res.body?.cancel();
+});
+
+/**
+ * Sends `head` (request line and headers, no body) on a raw socket, as curl does, and returns the
+ * status and the body (de-chunked when the answer is chunked).
+ */
+async function rawRequest(base: string, head: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  using conn = await Deno.connect({ hostname, port: Number(port) });
+  await conn.write(
+    new TextEncoder().encode(`${head}Host: ${hostname}:${port}\r\nConnection: close\r\n\r\n`),
+  );
+  const text = await new Response(conn.readable).text();
+  const split = text.indexOf("\r\n\r\n");
+  const [headers, body] = [text.slice(0, split), text.slice(split + 4)];
+  const status = Number(headers.split(" ")[1]);
+  if (!/^transfer-encoding: chunked$/im.test(headers)) return { status, body };
+  let out = "";
+  for (let at = 0;;) {
+    const end = body.indexOf("\r\n", at);
+    const size = parseInt(body.slice(at, end), 16);
+    if (!(size > 0)) return { status, body: out };
+    out += body.slice(end + 2, end + 2 + size);
+    at = end + 2 + size + 2;
+  }
+}
+
+Deno.test("REST: a POST with no body and no Content-Length (curl -X POST) runs the tool with no arguments", async () => {
+  await using s = await gatewayOver("  page_size: 100");
+  const res = await rawRequest(s.gw.base, "POST /api/tools/a__count HTTP/1.1\r\n");
+  assert.equal(res.status, 200, res.body);
+  assert.deepEqual(JSON.parse(res.body), { content: [{ type: "text", text: "1" }] });
+  const declared = await rawRequest(
+    s.gw.base,
+    "POST /api/tools/a__count HTTP/1.1\r\nContent-Length: 0\r\n",
+  );
+  assert.equal(declared.status, 200, declared.body);
+  assert.deepEqual(JSON.parse(declared.body), { content: [{ type: "text", text: "2" }] });
+});
+
+Deno.test("REST: arguments an upstream rejects with JSON-RPC -32602 are a 400 with its error", async () => {
+  await using raw = await startRawFixture("error");
+  await using gw = await startGateway(`servers:\n${upstream("raw", raw.url)}`);
+  await untilHealthy(gw);
+  const res = await fetch(`${gw.base}/api/tools/raw__t`, { method: "POST", body: "{}" });
+  assert.equal(res.status, 400);
+  assert.deepEqual((await res.json()).error, {
+    code: -32602,
+    message: "bad arguments",
+    data: { detail: "x" },
+  });
 });
 
 Deno.test("REST: 50 concurrent callers each get their own result", async () => {
@@ -91,6 +153,19 @@ Deno.test("REST: an upstream that does not answer in time gives 504", async () =
   const body = await res.json();
   assert.equal(body.error.data.reason, "upstream_timeout");
   assert.equal(body.error.data.server, "a");
+});
+
+Deno.test("REST: a client that hangs up cancels its upstream call", async () => {
+  await using s = await gatewayOver("  page_size: 100");
+  const controller = new AbortController();
+  const call = s.post("/api/tools/a__slow", { ms: 5_000 }, {}, controller.signal).then(
+    () => "answered",
+    () => "hung up",
+  );
+  await waitFor(() => s.a.executions.get("slow") === 1, "the call to start");
+  controller.abort();
+  assert.equal(await call, "hung up");
+  await waitFor(() => s.a.aborted === 1, "upstream a to stop the call");
 });
 
 Deno.test("REST and /openapi.json: auth and scopes apply, and the document is valid OpenAPI 3.1", async () => {

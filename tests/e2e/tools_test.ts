@@ -195,6 +195,8 @@ Deno.test("tools/list is paginated with opaque cursors the SDK client follows", 
     all.push(...page.tools);
     cursor = page.nextCursor;
   }
-  assert.deepEqual(all.map((t) => t.name), gw.gateway.catalog().tools.map((t) => t.name));
+  await using direct = await connectClient(up.url);
+  const upstreamNames = (await direct.listTools()).tools.map((t) => `up__${t.name}`);
+  assert.deepEqual(all.map((t) => t.name), upstreamNames, "every upstream tool, once, in order");
   await assert.rejects(client.listTools({ cursor: "forged" }), /Invalid cursor/);
 });

@@ -1,7 +1,7 @@
 // Validates our exposition with the reference linter, `promtool check metrics` (Go expfmt
 // parser plus promlint). promtool comes from Debian's `prometheus` package:
 //   apt-get update && apt-get install -y --no-install-recommends prometheus
-// Without promtool these tests fail when CI is set, and are ignored (with a notice) otherwise.
+// Without promtool these tests are skipped (with a line saying so), or fail when CI is set.
 
 import assert from "node:assert/strict";
 import {
@@ -12,45 +12,7 @@ import {
   SESSION_DURATION_BUCKETS,
 } from "../../src/metrics/mod.ts";
 import { promtoolCheck } from "../_support/promtool.ts";
-
-const INSTALL = "apt-get update && apt-get install -y --no-install-recommends prometheus";
-
-async function promtoolMissing(): Promise<string | undefined> {
-  try {
-    const { success } = await new Deno.Command("promtool", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success ? undefined : "promtool --version failed";
-  } catch (error) {
-    return `cannot run promtool: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
-function ciIsSet(): boolean {
-  // Unable to tell (no --allow-env): behave as CI, so a missing promtool fails loudly.
-  if (Deno.permissions.querySync({ name: "env", variable: "CI" }).state !== "granted") return true;
-  return (Deno.env.get("CI") ?? "") !== "";
-}
-
-const missing = await promtoolMissing();
-const ignore = missing !== undefined && !ciIsSet();
-if (ignore) {
-  Deno.stderr.writeSync(
-    new TextEncoder().encode(
-      `promtool tests ignored: ${missing}. Install it with: ${INSTALL} (set CI=1 to fail instead)\n`,
-    ),
-  );
-}
-
-function requirePromtool(): void {
-  assert.equal(
-    missing,
-    undefined,
-    `promtool is required when CI is set; install it with: ${INSTALL}`,
-  );
-}
+import { requireTool } from "../_support/tools.ts";
 
 /** A registry exercising every type, several label sets, awkward values and process metrics. */
 function fullRegistry(): Registry {
@@ -120,28 +82,24 @@ function fullRegistry(): Registry {
   return registry;
 }
 
-Deno.test({
+Deno.test(requireTool(["promtool"], {
   name: "render() output passes promtool check metrics",
-  ignore,
-  async fn() {
-    requirePromtool();
+  async fn({ promtool }) {
     const text = render(fullRegistry());
     // The fixture really contains what it claims to exercise.
     assert.match(text, /_bucket\{server="git",tool="lo\\"g",le="\+Inf"} 1\n/);
     assert.match(text, /tool="we\\"ird\\\\na\\nme"/);
     assert.match(text, /^mcpstead_test_edge\{k="nan"} NaN$/m);
     assert.match(text, /^mcpstead_process_resident_memory_bytes \d+$/m);
-    const { code, output } = await promtoolCheck(text);
+    const { code, output } = await promtoolCheck(promtool, text);
     assert.equal(output, "", `promtool reported problems:\n${output}\n--- exposition ---\n${text}`);
     assert.equal(code, 0);
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["promtool"], {
   name: "render() output with every process metric present passes promtool check metrics",
-  ignore,
-  async fn() {
-    requirePromtool();
+  async fn({ promtool }) {
     const files: Record<string, string> = {
       "/proc/self/stat": "1 (gw) S 0 1 1 0 -1 0 0 0 0 0 250 50 0 0 20 0 7 0 1 18589921280 8110\n",
       "/proc/self/status": "VmRSS:\t32440 kB\nThreads:\t7\n",
@@ -159,17 +117,15 @@ Deno.test({
     });
     const text = render(registry);
     assert.equal(text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).length, 9);
-    const { code, output } = await promtoolCheck(text);
+    const { code, output } = await promtoolCheck(promtool, text);
     assert.equal(output, "", `promtool reported problems:\n${output}\n--- exposition ---\n${text}`);
     assert.equal(code, 0);
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["promtool"], {
   name: "promtool check metrics rejects duplicate TYPE lines (the Rust gateway's bug)",
-  ignore,
-  async fn() {
-    requirePromtool();
+  async fn({ promtool }) {
     // What mcpstead emits for a labelled histogram: HELP/TYPE repeated for every series.
     const broken = [
       "# HELP d_seconds Duration.",
@@ -184,22 +140,20 @@ Deno.test({
       'd_seconds_count{method="b"} 1',
       "",
     ].join("\n");
-    const { code, output } = await promtoolCheck(broken);
+    const { code, output } = await promtoolCheck(promtool, broken);
     assert.notEqual(code, 0);
     assert.match(output, /second (HELP|TYPE) line for metric name "d_seconds"/);
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["promtool"], {
   name: "promtool check metrics reports lint problems on its output",
-  ignore,
-  async fn() {
-    requirePromtool();
+  async fn({ promtool }) {
     // Valid syntax, but a counter without `_total`: promtool lints it, so empty output means clean.
     const registry = new Registry();
     registry.counter({ name: "requests", help: "Requests." }).inc();
-    const { code, output } = await promtoolCheck(render(registry));
+    const { code, output } = await promtoolCheck(promtool, render(registry));
     assert.notEqual(code, 0);
     assert.match(output, /counter metrics should have "_total" suffix/);
   },
-});
+}));

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { TARGETS } from "../../scripts/compile.ts";
+import { requireTool } from "../_support/tools.ts";
 
 const FORMULA = new URL("../../packaging/homebrew/mcpstead.rb", import.meta.url).pathname;
 const STUB = new URL("./formula_stub.rb", import.meta.url).pathname;
 const UPDATE = new URL("../../scripts/update_formula.ts", import.meta.url).pathname;
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const CI = Deno.env.get("CI") !== undefined;
 
 /** Homebrew's platform blocks and the release target each one downloads. */
 const PLATFORMS: Record<string, string> = {
@@ -26,18 +26,6 @@ interface Loaded {
   test: boolean;
 }
 
-function hasRuby(): boolean {
-  try {
-    Deno.statSync("/usr/bin/ruby");
-    return true;
-  } catch {
-    if (CI) {
-      throw new Error("ruby is not installed; .ci/run must install it (apt-get install ruby)");
-    }
-    return false;
-  }
-}
-
 async function run(command: string, args: string[], cwd?: string) {
   const out = await new Deno.Command(command, {
     args,
@@ -49,24 +37,21 @@ async function run(command: string, args: string[], cwd?: string) {
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
-async function load(formula: string): Promise<Loaded> {
-  const out = await run("ruby", [STUB, formula]);
+async function load(ruby: string, formula: string): Promise<Loaded> {
+  const out = await run(ruby, [STUB, formula]);
   assert.equal(out.code, 0, out.stderr);
   return JSON.parse(out.stdout);
 }
 
-const ignore = !hasRuby();
-
-Deno.test({
+Deno.test(requireTool(["ruby"], {
   name: "the Homebrew formula is valid Ruby and downloads the release archive of each platform",
-  ignore,
-  fn: async () => {
+  fn: async ({ ruby }) => {
     for (const file of [FORMULA, STUB]) {
-      const syntax = await run("ruby", ["-c", file]);
+      const syntax = await run(ruby, ["-c", file]);
       assert.equal(syntax.code, 0, syntax.stderr);
       assert.equal(syntax.stdout.trim(), "Syntax OK");
     }
-    const formula = await load(FORMULA);
+    const formula = await load(ruby, FORMULA);
     assert.equal(formula.name, "Mcpstead");
     assert.equal(formula.version, denoJson.version);
     assert.equal(formula.license, "MIT");
@@ -86,12 +71,11 @@ Deno.test({
     }
     assert.deepEqual(Object.values(PLATFORMS).sort(), [...TARGETS].sort(), "the compiled targets");
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["ruby"], {
   name: "update_formula.ts sets version, urls and each platform's sha256 from SHA256SUMS",
-  ignore,
-  fn: async () => {
+  fn: async ({ ruby }) => {
     const dir = await Deno.makeTempDir();
     const formula = `${dir}/mcpstead.rb`;
     await Deno.copyFile(FORMULA, formula);
@@ -110,7 +94,7 @@ Deno.test({
       formula,
     ]);
     assert.equal(ok.code, 0, ok.stderr);
-    const updated = await load(formula);
+    const updated = await load(ruby, formula);
     assert.equal(updated.version, "9.8.7");
     assert.equal(updated.homepage, "https://github.com/acme/mcpstead");
     for (const [platform, target] of Object.entries(PLATFORMS)) {
@@ -125,12 +109,11 @@ Deno.test({
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /SHA256SUMS has no mcpstead-9\.8\.7-x86_64-unknown-linux-gnu/);
   },
-});
+}));
 
-Deno.test({
+Deno.test(requireTool(["ruby"], {
   name: "the formula's install and test blocks install the binary and completions and pass",
-  ignore,
-  fn: async () => {
+  fn: async ({ ruby }) => {
     const dir = await Deno.makeTempDir();
     const unpacked = `${dir}/archive`;
     await Deno.mkdir(unpacked);
@@ -140,7 +123,7 @@ Deno.test({
       `#!/bin/sh\nexec ${JSON.stringify(Deno.execPath())} run -A ${JSON.stringify(MAIN)} "$@"\n`,
       { mode: 0o755 },
     );
-    const out = await run("ruby", [STUB, FORMULA, "--install", unpacked, `${dir}/prefix`]);
+    const out = await run(ruby, [STUB, FORMULA, "--install", unpacked, `${dir}/prefix`]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stdout.trim(), "ok");
     assert.ok(Deno.statSync(`${dir}/prefix/bin/mcpstead`).isFile);
@@ -153,8 +136,8 @@ Deno.test({
     await Deno.writeTextFile(`${broken}/mcpstead`, "#!/bin/sh\necho mcpstead 0.0.0\n", {
       mode: 0o755,
     });
-    const failed = await run("ruby", [STUB, FORMULA, "--install", broken, `${dir}/prefix2`]);
+    const failed = await run(ruby, [STUB, FORMULA, "--install", broken, `${dir}/prefix2`]);
     assert.notEqual(failed.code, 0, "the test block fails on a wrong version");
     assert.match(failed.stderr, /expected "mcpstead 0\.0\.0[^"]*" to match "mcpstead \d/);
   },
-});
+}));

@@ -1,34 +1,18 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { compileArgs, TARGETS } from "../../scripts/compile.ts";
+import { requireTool } from "../_support/tools.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WORKFLOWS = [".github/workflows/ci.yml", ".github/workflows/release.yml"];
-const CI = Deno.env.get("CI") !== undefined;
-
-/** The path of `tool` on PATH or in .ci/out/bin (where .ci/run installs it), if any. */
-function find(tool: string): string | undefined {
-  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), `${ROOT}.ci/out/bin`];
-  for (const dir of dirs.filter((d) => d !== "")) {
-    try {
-      if (Deno.statSync(`${dir}/${tool}`).isFile) return `${dir}/${tool}`;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  if (CI) throw new Error(`${tool} is not installed; .ci/run must install it`);
-  return undefined;
-}
 
 const read = (path: string) => Deno.readTextFileSync(`${ROOT}${path}`);
-const actionlint = find("actionlint");
 
-Deno.test({
+Deno.test(requireTool(["actionlint", "shellcheck"], {
   name: "actionlint (with shellcheck) finds no problem in the CI and release workflows",
-  ignore: actionlint === undefined || find("shellcheck") === undefined,
-  fn: async () => {
+  fn: async ({ actionlint }) => {
     const run = (files: string[], cwd = ROOT) =>
-      new Deno.Command(actionlint!, {
+      new Deno.Command(actionlint, {
         args: ["-no-color", ...files],
         cwd,
         stdout: "piped",
@@ -50,7 +34,7 @@ Deno.test({
     assert.match(report, /property "nope" is not defined/);
     assert.match(report, /SC2086/, "shellcheck checks the run: scripts");
   },
-});
+}));
 
 Deno.test("every deno task the workflows (and .ci/run, which ci.yml runs) name exists in deno.json", () => {
   const tasks = Object.keys(denoJson.tasks);

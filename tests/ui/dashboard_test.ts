@@ -2,24 +2,15 @@ import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { startGateway, upstream } from "../_support/gateway.ts";
 import { spawnFixture } from "../_support/process.ts";
+import { requireTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const haveChromium = (() => {
-  try {
-    return Deno.statSync(CHROMIUM).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-Deno.test({
+Deno.test(requireTool(["chromium"], {
   name:
     "/ui shows upstreams, tools and rates, reloads the config, and turns a killed upstream red within seconds",
-  ignore: !haveChromium && Deno.env.get("CI") === undefined,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  async fn(tools) {
     await using child = await spawnFixture(["--name", "kid"]);
     await using gw = await startGateway(
       `servers:\n${
@@ -32,7 +23,7 @@ Deno.test({
     );
     await waitFor(() => gw.gateway.catalog().size > 0);
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: tools.chromium,
       args: [
         "--no-sandbox",
         "--disable-gpu",
@@ -80,4 +71,4 @@ Deno.test({
       await browser.close();
     }
   },
-});
+}));

@@ -1,0 +1,88 @@
+// subscriptions/listen of a 2026-07-28 client through the gateway: acknowledged first with what
+// the gateway honours, list changes and updates of the resources it subscribed to (of a legacy
+// upstream, which the gateway subscribes to on its behalf), each tagged with the subscription id.
+import assert from "node:assert/strict";
+import { SseDecoderStream, type SseEvent } from "../../src/http/sse.ts";
+import { gatewayOverTwo } from "../_support/gateway.ts";
+
+const META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+const SUBSCRIPTION = "io.modelcontextprotocol/subscriptionId";
+
+function post(url: string, id: number, method: string, params: Record<string, unknown>) {
+  const name = method === "tools/call" ? { "mcp-name": String(params.name) } : {};
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": method,
+      ...name,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: META } }),
+  });
+}
+
+Deno.test("subscriptions/listen delivers tagged list changes and updates of subscribed resources", async () => {
+  await using two = await gatewayOverTwo();
+  const url = two.gw.url;
+  const listen = await post(url, 41, "subscriptions/listen", {
+    notifications: {
+      toolsListChanged: true,
+      resourceSubscriptions: [
+        "a+fixture://a/info",
+        "nobody+x://1",
+        "b+fixture://b/info",
+      ],
+    },
+  });
+  assert.equal(listen.status, 200);
+  assert.equal(listen.headers.get("content-type"), "text/event-stream");
+  const reader = listen.body!.pipeThrough(new TextDecoderStream()).pipeThrough(
+    new SseDecoderStream(),
+  )
+    .getReader();
+  const next = async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the listen stream ended");
+      if ((value as SseEvent).data !== "") return JSON.parse(value.data);
+    }
+  };
+  const ack = await next();
+  assert.equal(ack.method, "notifications/subscriptions/acknowledged");
+  assert.equal(ack.params._meta[SUBSCRIPTION], 41);
+  assert.deepEqual(ack.params.notifications, {
+    toolsListChanged: true,
+    resourceSubscriptions: ["a+fixture://a/info", "b+fixture://b/info"],
+  });
+
+  const touched = await post(url, 42, "tools/call", {
+    name: "a__touch",
+    arguments: { uri: "fixture://a/info" },
+  });
+  assert.equal(touched.status, 200);
+  await touched.body?.cancel();
+  const update = await next();
+  assert.deepEqual(update, {
+    jsonrpc: "2.0",
+    method: "notifications/resources/updated",
+    params: { uri: "a+fixture://a/info", _meta: { [SUBSCRIPTION]: 41 } },
+  });
+
+  const added = await post(url, 43, "tools/call", {
+    name: "a__add_tool",
+    arguments: { name: "later" },
+  });
+  await added.body?.cancel();
+  const changed = await next();
+  assert.deepEqual(changed, {
+    jsonrpc: "2.0",
+    method: "notifications/tools/list_changed",
+    params: { _meta: { [SUBSCRIPTION]: 41 } },
+  });
+  await reader.cancel();
+});

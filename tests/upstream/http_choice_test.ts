@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { chooseHttpClient } from "../../src/upstream/http_choice.ts";
+import { DeadlineQueue } from "../../src/upstream/deadlines.ts";
+
+const env = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("chooseHttpClient() picks the native client unless a proxy applies or the URL holds user info", () => {
+  assert.deepEqual(chooseHttpClient("http://127.0.0.1:1/mcp", undefined, env({})), {
+    mode: "native",
+  });
+  assert.deepEqual(chooseHttpClient("https://api.example.com/mcp", ["PEM"], env({})), {
+    mode: "native",
+    caCerts: ["PEM"],
+  });
+  const proxied = chooseHttpClient(
+    "https://api.example.com/mcp",
+    undefined,
+    env({ HTTPS_PROXY: "http://proxy:3128" }),
+  );
+  assert.equal(proxied.mode, "fetch");
+  assert.match((proxied as { reason: string }).reason, /HTTPS_PROXY is set/);
+  assert.equal(
+    chooseHttpClient("http://api.example.com/mcp", undefined, env({ HTTPS_PROXY: "x" })).mode,
+    "native",
+    "HTTPS_PROXY does not apply to http:",
+  );
+  assert.equal(
+    chooseHttpClient("http://a.example.com/mcp", undefined, env({ all_proxy: "x" })).mode,
+    "fetch",
+  );
+  assert.match(
+    (chooseHttpClient("https://u:p@h.example/mcp", undefined, env({})) as { reason: string })
+      .reason,
+    /user info/,
+  );
+});
+
+Deno.test("chooseHttpClient() honours NO_PROXY (names, domain suffixes, ports, *), and falls back when it cannot read a variable", () => {
+  const withProxy = (noProxy: string) =>
+    env({ HTTP_PROXY: "http://proxy:3128", NO_PROXY: noProxy });
+  const mode = (url: string, noProxy: string) =>
+    chooseHttpClient(url, undefined, withProxy(noProxy)).mode;
+  assert.equal(mode("http://127.0.0.1:8080/mcp", "127.0.0.1"), "native");
+  assert.equal(mode("http://api.internal.example/mcp", ".example"), "native");
+  assert.equal(mode("http://api.internal.example/mcp", "internal.example"), "native");
+  assert.equal(mode("http://api.example/mcp", "other.example, *.nope"), "fetch");
+  assert.equal(mode("http://h.example:8080/mcp", "h.example:8080"), "native");
+  assert.equal(mode("http://h.example:9090/mcp", "h.example:8080"), "fetch");
+  assert.equal(mode("http://[::1]:8080/mcp", "::1"), "native");
+  assert.equal(mode("http://anything/mcp", "*"), "native");
+  const denied = chooseHttpClient("http://h/mcp", undefined, (name) => {
+    throw new Error(`NotCapable: ${name}`);
+  });
+  assert.equal(denied.mode, "fetch");
+  assert.match((denied as { reason: string }).reason, /--allow-env=HTTP_PROXY/);
+});
+
+Deno.test("DeadlineQueue fires due deadlines on one timer and clears it when nothing waits", async () => {
+  const queue = new DeadlineQueue();
+  const fired: string[] = [];
+  const now = Date.now();
+  const late = { at: now + 80, fire: () => fired.push("late") };
+  const early = { at: now + 20, fire: () => fired.push("early") };
+  const removed = { at: now + 10, fire: () => fired.push("removed") };
+  queue.add(late);
+  queue.add(early);
+  queue.add(removed);
+  queue.delete(removed);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(fired, ["early"]);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.deepEqual(fired, ["early", "late"]);
+  assert.equal(queue.size, 0);
+  const pending = { at: Date.now() + 60_000, fire: () => fired.push("never") };
+  queue.add(pending);
+  queue.delete(pending);
+  // The test's timer sanitizer fails if the queue left its timer running.
+});
