@@ -95,6 +95,8 @@ const plan: Plan = {
 const outFlag = flags.get("out") ??
   join(ROOT, flags.has("cluster") ? "bench/results/cluster.json" : "bench/results/latest.json");
 const out = isAbsolute(outFlag) ? outFlag : join(Deno.cwd(), outFlag);
+const stop = () => void stopAll().finally(() => Deno.exit(130));
+Deno.addSignalListener("SIGINT", stop);
 if (flags.has("cluster")) {
   await runCluster(Number(flags.get("cluster")) || 3);
   Deno.exit(0);
@@ -102,8 +104,6 @@ if (flags.has("cluster")) {
 
 const began = performance.now();
 const startMeta = await meta();
-const stop = () => void stopAll().finally(() => Deno.exit(130));
-Deno.addSignalListener("SIGINT", stop);
 let results: LoadResults;
 try {
   const measured = await runScenarios(plan);

@@ -30,7 +30,6 @@ import { Listeners } from "./downstream/listen.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
 import {
   announceChanges,
-  deliverNotification,
   relayNotification,
   relayRequest,
   type RelayTargets,
@@ -43,7 +42,7 @@ import { remoteExposure } from "./http/origin.ts";
 import type { Handler } from "./http/router.ts";
 import { createHttpRoutes } from "./http_routes.ts";
 import { type Logger, redactingLogger, silentLogger } from "./log.ts";
-import { isJsonObject, type JsonObject, type JsonRpcNotification } from "./mcp/jsonrpc.ts";
+import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { CONTENT_TYPE, createGatewayMetrics, render } from "./metrics/mod.ts";
 import { createServerSupervisor } from "./servers.ts";
 import { type ClusterState, createClusterState } from "./state/mod.ts";
@@ -180,18 +179,6 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     subscriptions,
     catalog: () => catalog,
   };
-  if (clustered) {
-    const { cluster } = clustered;
-    clientLimits.share(clustered.takeToken);
-    relayTargets.share = (server, n) =>
-      cluster.publish({ t: "relay", server, n, once: crypto.randomUUID() });
-    cluster.onBus("relay", ({ server, n, once }) => {
-      if (typeof server !== "string" || typeof once !== "string") return;
-      if (!isJsonObject(n) || typeof n.method !== "string") return;
-      const notification = n as unknown as JsonRpcNotification;
-      deliverNotification(relayTargets, server, notification, undefined, once);
-    });
-  }
   const codec = new RequestStateCodec(RequestStateCodec.randomKey());
   const flows = new InputFlows({
     codec,
@@ -377,8 +364,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
+  clustered?.share({ relay: relayTargets, clientLimits, codec });
   const joined = clustered?.start(stop.signal) ?? Promise.resolve();
-  clustered?.cluster.onKeys((keys) => codec.useKey(keys.requestState));
   const flowGc = sweepRequestState(clock, stop.signal, () => {
     flows.sweep();
     // A 2026-07-28 caller has no session: its own upstream instances idle out instead.

@@ -209,7 +209,6 @@ export class Cluster {
     }
     defineScripts(this.#link.cmd);
     this.#link.sub.on("message", (channel: string, text: string) => this.#receive(channel, text));
-    await this.#link.sub.subscribe(this.#channel("bus"), this.#channel("out")).catch(() => {});
     if (this.#link.connected) this.#up();
     signal.addEventListener("abort", () => this.#link?.close(), { once: true });
     this.#heartbeats(signal);
@@ -310,9 +309,14 @@ export class Cluster {
     for (const handler of this.#bus.get(message.t) ?? []) handler(message);
   }
 
-  /** The store is reachable (again): the secret, a heartbeat, then whoever missed messages. */
+  /**
+   * The store is reachable (again): the channels (subscribed again: a replica that started while
+   * the store was down has none yet), the secret, a heartbeat, then whoever missed messages.
+   */
   #up(): void {
+    if (!this.#link) return;
     this.#options.log.info("cluster store connected", { node: this.node });
+    this.#link.sub.subscribe(this.#channel("bus"), this.#channel("out")).catch(() => {});
     this.#fetchKeys().catch(() => {});
     this.#beat().catch(() => {});
     for (const handler of this.#upHandlers) handler();

@@ -12,7 +12,10 @@ import type { Logger } from "../log.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { SessionStore } from "../downstream/sessions.ts";
 import type { Clock } from "../upstream/clock.ts";
-import type { RatePolicy } from "../upstream/limits.ts";
+import type { RequestStateCodec } from "../core/request_state.ts";
+import type { ClientLimits } from "../downstream/client_limits.ts";
+import { deliverNotification, type RelayTargets } from "../downstream/relay.ts";
+import { isJsonObject, type JsonRpcNotification } from "../mcp/jsonrpc.ts";
 import type { UpstreamDirectory } from "../core/context.ts";
 import { Cluster } from "./cluster.ts";
 import { Forwarder } from "./forwarding.ts";
@@ -45,10 +48,13 @@ export interface ClusterState {
   forwarder: Forwarder;
   /** Host names other replicas reach this one by (the Host guard lets them in). */
   hosts: string[];
-  /** Takes a token of a client's rate-limit bucket in the store (one round trip). */
-  takeToken(key: string, policy: RatePolicy): Promise<number>;
   /** Tells the cluster where this replica listens (the default forwarding address). */
   listening(address: { hostname: string; port: number }): void;
+  /**
+   * Shares what else outlives a request: rate-limit buckets, the key of 2026-07-28 request
+   * states, and what shared upstreams say outside calls (relayed once by every replica).
+   */
+  share(parts: { relay: RelayTargets; clientLimits: ClientLimits; codec: RequestStateCodec }): void;
   /** A reload changed this replica's config: the others see its new digest. */
   configChanged(config: Config): void;
   /** Connects and runs the loops until `signal` aborts. */
@@ -92,10 +98,6 @@ export function createClusterState(deps: ClusterDeps): ClusterState {
     sharing,
     forwarder,
     hosts: [new URL(advertised).hostname.replace(/^\[|\]$/g, "")],
-    takeToken: async (key, policy) => {
-      const burst = Math.max(1, policy.burst || Math.ceil(policy.requests_per_second));
-      return Number(await cluster.run("take", [key, policy.requests_per_second, burst]));
-    },
     listening({ hostname, port }) {
       listen = `http://${advertisedHost(hostname)}:${port}`;
       cluster.announce();
@@ -103,6 +105,20 @@ export function createClusterState(deps: ClusterDeps): ClusterState {
     async start(signal) {
       await cluster.start(signal);
       await Promise.all([sharing.run(signal), forwarder.run(deps.clock, signal)]);
+    },
+    share({ relay, clientLimits, codec }) {
+      clientLimits.share(async (key, policy) => {
+        const burst = Math.max(1, policy.burst || Math.ceil(policy.requests_per_second));
+        return Number(await cluster.run("take", [key, policy.requests_per_second, burst]));
+      });
+      cluster.onKeys((keys) => codec.useKey(keys.requestState));
+      relay.share = (server, n) =>
+        cluster.publish({ t: "relay", server, n, once: crypto.randomUUID() });
+      cluster.onBus("relay", ({ server, n, once }) => {
+        if (typeof server !== "string" || typeof once !== "string") return;
+        if (!isJsonObject(n) || typeof n.method !== "string") return;
+        deliverNotification(relay, server, n as unknown as JsonRpcNotification, undefined, once);
+      });
     },
     configChanged(config) {
       cluster.configDigest = configDigest(config, deps.redact);

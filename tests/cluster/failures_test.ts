@@ -8,11 +8,18 @@ import {
   StreamableHTTPClientTransport as ModernTransport,
 } from "@modelcontextprotocol/client";
 import { initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
-import { upstream } from "../_support/gateway.ts";
+import { startGateway, upstream } from "../_support/gateway.ts";
+import { Client, ElicitRequestSchema, StreamableHTTPClientTransport } from "../_support/sdk.ts";
 import { requireTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
 import { startHttpFixture } from "../fixtures/http_server.ts";
-import { clusterYaml, spawnReplicas, startRedis, startReplicas } from "./_harness.ts";
+import {
+  clusterYaml,
+  roundRobinFetch,
+  spawnReplicas,
+  startRedis,
+  startReplicas,
+} from "./_harness.ts";
 
 /** Calls a__echo in `sessionId` through `url`; the status and the JSON-RPC answer (or text). */
 async function echo(url: string, sessionId: string, id: number) {
@@ -217,5 +224,55 @@ Deno.test(requireTool(["redis-server"], {
     const three = await burst(replicas.urls);
     assert.ok(one >= 10 && one <= 12, `${one} calls passed through one replica`);
     assert.ok(Math.abs(three - one) <= 2, `${three} through three, ${one} through one`);
+  },
+}));
+
+Deno.test(requireTool(["redis-server"], {
+  name: "cluster: replicas started while the store is down serve once it comes up",
+  async fn({ "redis-server": redisServer }) {
+    await using redis = await startRedis(redisServer);
+    await redis.stop();
+    await using fixture = await startHttpFixture({ name: "a" });
+    const yaml = `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`;
+    // Each waits up to 3 s for the store at start, then goes on degraded.
+    const [one, two] = await Promise.all([startGateway(yaml), startGateway(yaml)]);
+    await using first = one;
+    await using second = two;
+    assert.equal(first.gateway.health().cluster?.status, "degraded");
+    const refused = await postJsonRpc(first.url, {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "x" } },
+    });
+    assert.equal(refused.status, 503);
+    await refused.body?.cancel();
+    await redis.start();
+    await waitFor(
+      () =>
+        [first, second].every((g) =>
+          g.gateway.health().cluster?.status === "ok" &&
+          (g.gateway.health().cluster?.replicas as unknown[]).length === 2
+        ),
+      "both replicas to join",
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    // The bus works on both: an answer POSTed to one reaches the call waiting on the other.
+    const client = new Client({ name: "rr-client", version: "1.0.0" }, {
+      capabilities: { elicitation: {} },
+    });
+    client.setRequestHandler(ElicitRequestSchema, () => ({
+      action: "accept",
+      content: { answer: "yes" },
+    }));
+    const robin = roundRobinFetch([first.url, second.url]);
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(first.url), { fetch: robin.fetch }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const result = await client.callTool({ name: "a__elicit", arguments: { message: "q" } });
+      assert.deepEqual(result.content, [{ type: "text", text: "a:accept:yes" }]);
+    }
+    await client.close();
   },
 }));
