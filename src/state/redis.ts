@@ -25,7 +25,7 @@ export class StoreUnavailableError extends Error {
 export interface LinkEvents {
   /** Both connections are up (again): subscriptions are renewed. */
   up(): void;
-  /** A connection was lost or could not be made. */
+  /** A connection was lost or could not be made (once until the next `up`). */
   down(reason: string): void;
 }
 
@@ -65,15 +65,20 @@ export async function openRedisLink(url: string, events: LinkEvents): Promise<Re
   const sub = new RedisClient(url, subOptions);
   let lastError: string | undefined = "connecting";
   let closed = false;
+  /** Whether `down` was told of this outage (once per outage: reconnect attempts repeat it). */
+  let toldDown = false;
   const ready = () => cmd.status === "ready" && sub.status === "ready";
   const onReady = () => {
     if (!ready()) return;
     lastError = undefined;
+    toldDown = false;
     events.up();
   };
   const onError = (error: unknown) => {
     if (closed) return;
     lastError = storeErrorText(error);
+    if (toldDown) return;
+    toldDown = true;
     events.down(lastError);
   };
   for (const connection of [cmd, sub]) {
