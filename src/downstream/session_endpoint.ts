@@ -269,8 +269,13 @@ export function createSessionEndpoint(options: SessionEndpointOptions): SessionE
     },
 
     end(req, identity) {
-      return withSession(lookup(req, identity), (found) => {
-        const ended = sessions.end(found.id, "client_delete");
+      return withSession(lookup(req, identity), async (found) => {
+        let ended: boolean;
+        try {
+          ended = await sessions.endEverywhere(found.id);
+        } catch (error) {
+          return storeRefusal(error);
+        }
         observer?.message("terminate", ended, 0);
         return ended
           ? new Response(null, { status: 204 })

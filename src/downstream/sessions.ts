@@ -60,8 +60,8 @@ export interface SessionSharing {
   open(session: Session, caps: SessionCaps): Promise<"client" | "gateway" | undefined>;
   /** A session this replica does not hold yet, from its record (undefined: there is none). */
   load(id: string, identity: Identity | undefined): Promise<Session | undefined>;
-  /** A session was ended here for a reason that ends it everywhere. */
-  remove(id: string, reason: EndReason): void;
+  /** A session was ended here for a reason that ends it everywhere; resolves once it is. */
+  remove(id: string, reason: EndReason): Promise<void>;
   /** The session was used (a request or a stream). */
   touched(session: Session): void;
   /** Opens a GET stream here: replays what the client missed, then delivers what comes. */
@@ -278,8 +278,22 @@ export class SessionStore {
   /** Ends a session: stops its work and closes its stream; in a cluster, everywhere when `reason` says so. */
   end(id: string, reason: EndReason): boolean {
     const ended = this.forget(id, reason);
-    if (CLUSTER_WIDE.has(reason)) this.#options.sharing?.remove(id, reason);
+    if (CLUSTER_WIDE.has(reason)) this.#options.sharing?.remove(id, reason).catch(() => {});
     return ended;
+  }
+
+  /**
+   * Ends a session as a client's DELETE does: in a cluster, once the store has it ended
+   * everywhere (other replicas are told at once), so no replica serves it after the answer;
+   * rejects, ending nothing, when the store cannot be reached.
+   */
+  async endEverywhere(id: string): Promise<boolean> {
+    // The store first: when it cannot be reached, the session stays whole everywhere.
+    const held = this.#sessions.has(id);
+    await this.#options.sharing?.remove(id, "client_delete");
+    // The store's announcement may have ended it here already.
+    this.forget(id, "client_delete");
+    return held;
   }
 
   /** Ends this replica's part of a session (in a cluster, the others keep theirs). */

@@ -146,11 +146,14 @@ export class SharedSessions implements SessionSharing {
     return session;
   }
 
-  remove(id: string, reason: EndReason): void {
+  async remove(id: string, reason: EndReason): Promise<void> {
     this.#dirty.delete(id);
-    this.#cluster.run("remove", [id, reason]).catch((error) =>
-      this.#options.log.warn("cannot end the session cluster-wide", { session: id, error })
-    );
+    try {
+      await this.#cluster.run("remove", [id, reason]);
+    } catch (error) {
+      this.#options.log.warn("cannot end the session cluster-wide", { session: id, error });
+      throw error;
+    }
   }
 
   touched(session: Session): void {
