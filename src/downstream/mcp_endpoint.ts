@@ -111,9 +111,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           principal: forwarded?.principal || principalOf(admitted.identity, info.remoteAddr),
         };
         const message = body as JsonObject;
-        const local = () => options.modern(message, era.envelope, req, caller, accepts);
         const routed = options.route?.(message, read.text, req, caller.principal);
-        return routed ? routed.then((answer) => answer ?? local()) : local();
+        if (!routed) return options.modern(message, era.envelope, req, caller, accepts);
+        return routed.then((answer) =>
+          answer ?? options.modern(message, era.envelope, req, caller, accepts)
+        );
       }
       return options.session.message(body, read.text, req, admitted.identity, accepts);
     },

@@ -206,9 +206,9 @@ export function createSessionEndpoint(options: SessionEndpointOptions): SessionE
       );
     }
     if (typeof body.method === "string") {
-      const local = () => serveHere(session, body, identity, accepts);
       const routed = options.forward?.(session, body, text, req);
-      return routed ? routed.then((forwarded) => forwarded ?? local()) : local();
+      if (!routed) return serveHere(session, body, identity, accepts);
+      return routed.then((forwarded) => forwarded ?? serveHere(session, body, identity, accepts));
     }
     if (("result" in body || "error" in body) && "id" in body) {
       onResponse(options, session, body);
@@ -233,9 +233,11 @@ export function createSessionEndpoint(options: SessionEndpointOptions): SessionE
         }
         return initialize(options, body, accepts, identity);
       }
-      return withSession(
-        lookup(req, identity),
-        (session) => handle(session, body, text, req, identity, accepts),
+      const found = lookup(req, identity);
+      if (found instanceof Response) return found;
+      if (!(found instanceof Promise)) return handle(found, body, text, req, identity, accepts);
+      return found.then((session) =>
+        session instanceof Response ? session : handle(session, body, text, req, identity, accepts)
       );
     },
 

@@ -21,10 +21,7 @@ import { Cluster } from "./cluster.ts";
 import { Forwarder } from "./forwarding.ts";
 import { SharedSessions } from "./shared_sessions.ts";
 
-export { Cluster } from "./cluster.ts";
-export type { ClusterKeys } from "./cluster.ts";
-export { Forwarder } from "./forwarding.ts";
-export { SharedSessions } from "./shared_sessions.ts";
+export type { Forwarder } from "./forwarding.ts";
 
 /** What the gateway needs to build a cluster replica. */
 export interface ClusterDeps {

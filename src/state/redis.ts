@@ -108,7 +108,7 @@ export async function openRedisLink(url: string, events: LinkEvents): Promise<Re
 }
 
 /** The text of a store error, short and without the URL (which may hold a password). */
-export function storeErrorText(error: unknown): string {
+function storeErrorText(error: unknown): string {
   const text = describeError(error);
   if (/enableOfflineQueue|Connection is closed|max retries per request/i.test(text)) {
     return "not connected";
