@@ -250,6 +250,7 @@ async function serve(
     limits: serverLimits(config.mcp.limits),
     log,
   });
+  gateway.listening(server.addr);
   log.info("mcpstead listening", {
     version: VERSION,
     address: `${server.addr.hostname}:${server.addr.port}`,

@@ -15,6 +15,7 @@
  *   [--candidate <another checkout>]   # also measure that checkout's gateway (A/B of a change)
  *   [--label <text>]   # names the code measured when it is not a git checkout (default: git describe)
  * deno run -A bench/load.ts --render bench/results/latest.json   # print the table of a run again
+ * deno run -A bench/load.ts --cluster 3 [--quick]   # N replicas sharing a redis-server vs one process
  * ```
  *
  * @module
@@ -27,6 +28,8 @@ import { renderMarkdown } from "./load_markdown.ts";
 import { type Plan, runScenarios } from "./load_scenarios.ts";
 import { readFlags } from "./fast_mcp.ts";
 import { findMcpProxy, readPeerChoice } from "./peers.ts";
+import { clusterMarkdown, clusterScenario } from "./load_cluster.ts";
+import { startLoadgen } from "./services.ts";
 import { defaultPeerCache, findRustPeers } from "./rust_peers.ts";
 
 const encoder = new TextEncoder();
@@ -89,13 +92,18 @@ const plan: Plan = {
   log: note,
 };
 
-const outFlag = flags.get("out") ?? join(ROOT, "bench/results/latest.json");
+const outFlag = flags.get("out") ??
+  join(ROOT, flags.has("cluster") ? "bench/results/cluster.json" : "bench/results/latest.json");
 const out = isAbsolute(outFlag) ? outFlag : join(Deno.cwd(), outFlag);
+const stop = () => void stopAll().finally(() => Deno.exit(130));
+Deno.addSignalListener("SIGINT", stop);
+if (flags.has("cluster")) {
+  await runCluster(Number(flags.get("cluster")) || 3);
+  Deno.exit(0);
+}
 
 const began = performance.now();
 const startMeta = await meta();
-const stop = () => void stopAll().finally(() => Deno.exit(130));
-Deno.addSignalListener("SIGINT", stop);
 let results: LoadResults;
 try {
   const measured = await runScenarios(plan);
@@ -124,6 +132,30 @@ if (results.profile) {
   );
 }
 print(`\nJSON: ${out}\n`);
+
+/** `--cluster N`: the cluster comparison alone (bench/load_cluster.ts). */
+async function runCluster(replicas: number): Promise<void> {
+  const began = performance.now();
+  const lg = await startLoadgen();
+  try {
+    const results = await clusterScenario(lg, plan, replicas);
+    const m: Record<string, unknown> = {
+      ...(await meta()),
+      seconds: Math.round((performance.now() - began) / 1000),
+    };
+    await Deno.mkdir(dirname(out), { recursive: true });
+    await Deno.writeTextFile(out, JSON.stringify({ meta: m, ...results }, null, 2) + "\n");
+    print(
+      `mcpstead cluster benchmark, ${replicas} replicas, ${m.seconds} s — ${m.cpu} ×${m.cores}, ` +
+        `commit ${m.commit}, load average at start ${m.loadavg}\n\n`,
+    );
+    print(clusterMarkdown(results));
+    print(`\nJSON: ${out}\n`);
+  } finally {
+    await lg.run({ op: "exit" }).catch(() => {});
+    await stopAll();
+  }
+}
 
 async function meta(): Promise<Record<string, unknown>> {
   const machine = machineInfo();

@@ -16,6 +16,7 @@ import { isResult, parseTarget, RawMcpSession } from "./raw_mcp_session.ts";
 /** Sessions making requests in a loop, measured over a window. */
 export interface CallsCommand {
   op: "calls";
+  /** The MCP endpoint, or several separated by commas (round robin per request). */
   url: string;
   /** Concurrent sessions (each its own connection). */
   clients: number;
@@ -65,9 +66,10 @@ export interface Result {
 const decoder = new TextDecoder();
 
 async function runCalls(command: CallsCommand): Promise<Result> {
-  const target = parseTarget(command.url);
+  // Several URLs (comma-separated): each session sends each request to the next one.
+  const targets = command.url.split(",").map(parseTarget);
   const sessions = await Promise.all(
-    Array.from({ length: command.clients }, () => RawMcpSession.open(target)),
+    Array.from({ length: command.clients }, () => RawMcpSession.open(targets)),
   );
   const watch = { ...command.watch, loadgen: Deno.pid };
   const latencies: number[] = [];

@@ -50,27 +50,31 @@ export function isResult(res: HttpResponse): boolean {
   return res.status === 200 && includesAscii(res.body, '"result"');
 }
 
-/** One session with its own kept-alive connection. */
+/**
+ * One session with its own kept-alive connection; given several targets (the replicas of a
+ * cluster), one connection to each, and each request goes to the next (round robin).
+ */
 export class RawMcpSession {
-  readonly #target: Target;
-  readonly #host: string;
-  #conn: Http1Connection;
+  readonly #targets: readonly Target[];
+  readonly #conns: Http1Connection[];
+  #turn = 0;
   #sessionId: string | undefined;
   #headers = "content-type: application/json\r\naccept: application/json, text/event-stream\r\n";
   #nextId = 1;
 
-  private constructor(target: Target, conn: Http1Connection) {
-    this.#target = target;
-    this.#host = `${target.hostname}:${target.port}`;
-    this.#conn = conn;
+  private constructor(targets: readonly Target[], conns: Http1Connection[]) {
+    this.#targets = targets;
+    this.#conns = conns;
   }
 
-  /** Connects and performs `initialize` + `notifications/initialized`. */
-  static async open(target: Target, clientName = "mcpstead-loadgen"): Promise<RawMcpSession> {
-    const session = new RawMcpSession(
-      target,
-      await Http1Connection.open(target.hostname, target.port),
-    );
+  /** Connects (to each target) and performs `initialize` + `notifications/initialized`. */
+  static async open(
+    target: Target | readonly Target[],
+    clientName = "mcpstead-loadgen",
+  ): Promise<RawMcpSession> {
+    const targets = Array.isArray(target) ? target : [target as Target];
+    const conns = await Promise.all(targets.map((t) => Http1Connection.open(t.hostname, t.port)));
+    const session = new RawMcpSession(targets, conns);
     await session.#handshake(clientName);
     return session;
   }
@@ -83,28 +87,23 @@ export class RawMcpSession {
   /** Sends a request (`params` is JSON text) and returns the raw answer. */
   request(method: string, params: string): Promise<HttpResponse> {
     const body = `{"jsonrpc":"2.0","id":${this.#nextId++},"method":"${method}","params":${params}}`;
-    return this.#send(encodeRequest("POST", this.#target.path, this.#host, this.#headers, body));
+    return this.#send("POST", body);
   }
 
   /** Sends a notification; resolves with the HTTP status (202 expected). */
   async notify(method: string): Promise<number> {
-    const body = `{"jsonrpc":"2.0","method":"${method}"}`;
-    const res = await this.#send(
-      encodeRequest("POST", this.#target.path, this.#host, this.#headers, body),
-    );
+    const res = await this.#send("POST", `{"jsonrpc":"2.0","method":"${method}"}`);
     return res.status;
   }
 
-  /** Ends the session with DELETE (when the server issued one) and closes the connection. */
+  /** Ends the session with DELETE (when the server issued one) and closes the connections. */
   async close(sendDelete = true): Promise<void> {
     try {
-      if (sendDelete && this.#sessionId !== undefined) {
-        await this.#send(encodeRequest("DELETE", this.#target.path, this.#host, this.#headers));
-      }
+      if (sendDelete && this.#sessionId !== undefined) await this.#send("DELETE");
     } catch {
       // The server may be gone; closing is best effort.
     } finally {
-      this.#conn.close();
+      for (const conn of this.#conns) conn.close();
     }
   }
 
@@ -127,12 +126,17 @@ export class RawMcpSession {
     }
   }
 
-  async #send(bytes: Uint8Array): Promise<HttpResponse> {
-    if (this.#conn.closed) {
-      this.#conn.close();
-      this.#conn = await Http1Connection.open(this.#target.hostname, this.#target.port);
+  async #send(method: "POST" | "DELETE", body?: string): Promise<HttpResponse> {
+    const i = this.#turn++ % this.#targets.length;
+    const target = this.#targets[i]!;
+    if (this.#conns[i]!.closed) {
+      this.#conns[i]!.close();
+      this.#conns[i] = await Http1Connection.open(target.hostname, target.port);
     }
-    return await this.#conn.request(bytes);
+    const host = `${target.hostname}:${target.port}`;
+    return await this.#conns[i]!.request(
+      encodeRequest(method, target.path, host, this.#headers, body),
+    );
   }
 }
 

@@ -28,6 +28,7 @@ import type { Logger } from "./log.ts";
 import { MODERN_VERSIONS } from "./mcp/era.ts";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "./mcp/protocol.ts";
 import { type GatewayMetrics, methodLabel } from "./metrics/mod.ts";
+import type { Forwarder } from "./state/mod.ts";
 import type { ListKind } from "./upstream/lists.ts";
 import type { Supervisor } from "./upstream/supervisor.ts";
 
@@ -57,6 +58,8 @@ export interface FrontParts {
   keepAliveMs: number;
   /** False once shutdown began. */
   accepting(): boolean;
+  /** Set on a cluster replica. */
+  cluster?: { forwarder: Forwarder; hosts: readonly string[] };
 }
 
 /** How often idle answer and listen streams send a keep-alive comment, unless told otherwise. */
@@ -65,6 +68,7 @@ export const KEEPALIVE_MS = 25_000;
 /** Builds the front for one config. */
 export function buildFront(config: Config, parts: FrontParts): Front {
   const { metrics, upstreams } = parts;
+  const forwarder = parts.cluster?.forwarder;
   const serverInfo = { name: "mcpstead", version: parts.version };
   const dispatcher = withMetaTools(createCore(config, parts), {
     toolsMode: config.mcp.tools_mode,
@@ -74,7 +78,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
   const authenticate = createAuthenticator(config.mcp.auth);
   const guard = createOriginGuard({
     bindHost: config.host,
-    allowedHosts: config.mcp.allowed_hosts,
+    allowedHosts: [...config.mcp.allowed_hosts, ...(parts.cluster?.hosts ?? [])],
     allowedOrigins: config.mcp.allowed_origins,
   });
   const admission: AdmissionOptions = {
@@ -90,7 +94,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     maxJsonDepth: limits.max_json_depth,
     maxJsonValues: limits.max_json_values,
   };
-  const limitClient = (key: string) => parts.clientLimits.take(key);
+  const limitClient = (key: string) => parts.clientLimits.limit(key);
   const onMessage = (method: unknown, ok: boolean, seconds: number, client?: string) => {
     const label = methodLabel(method);
     metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
@@ -125,6 +129,12 @@ export function buildFront(config: Config, parts: FrontParts): Front {
       rateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
       sessionCreated: () => metrics.sessionsTotal.inc(),
     },
+    ...(forwarder
+      ? {
+        forward: (session, message, text, req) =>
+          forwarder.instance(session.id, message, text, req),
+      }
+      : {}),
   });
   const modern = createModernEndpoint({
     dispatcher,
@@ -147,6 +157,12 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     session,
     modern,
     onInvalid: () => onMessage("invalid", false, 0),
+    ...(forwarder
+      ? {
+        forwarded: (proof, text) => forwarder.verify(proof, text),
+        route: (message, text, req, principal) => forwarder.modern(message, text, req, principal),
+      }
+      : {}),
   });
   return { endpoint, rest, dispatcher, authenticate, guard, admission };
 }

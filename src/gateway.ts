@@ -28,7 +28,12 @@ import { unchangedIdentities } from "./downstream/auth_changes.ts";
 import { ClientLimits } from "./downstream/client_limits.ts";
 import { Listeners } from "./downstream/listen.ts";
 import { openApiDocument } from "./downstream/openapi.ts";
-import { announceChanges, relayNotification, relayRequest } from "./downstream/relay.ts";
+import {
+  announceChanges,
+  relayNotification,
+  relayRequest,
+  type RelayTargets,
+} from "./downstream/relay.ts";
 import { SessionStore } from "./downstream/sessions.ts";
 import { buildFront, KEEPALIVE_MS } from "./front.ts";
 import { type HealthReport, healthReport } from "./health.ts";
@@ -40,6 +45,7 @@ import { type Logger, redactingLogger, silentLogger } from "./log.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { CONTENT_TYPE, createGatewayMetrics, render } from "./metrics/mod.ts";
 import { createServerSupervisor } from "./servers.ts";
+import { type ClusterState, createClusterState } from "./state/mod.ts";
 import { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
 import type { UpstreamLists } from "./upstream/lists.ts";
@@ -85,11 +91,15 @@ export interface Gateway extends AsyncDisposable {
   shutdown(): Promise<void>;
   /** Stops every loop, ends sessions and closes upstream sessions. */
   dispose(): Promise<void>;
+  /** Tells the gateway where it listens (a cluster replica advertises it to the others). */
+  listening(address: { hostname: string; port: number }): void;
 }
 
 /** How long a 2026-07-28 client has to retry a call that waits for its input. */
 const FLOW_TTL_MS = 600_000;
 const FLOW_SWEEP_MS = 5_000;
+/** How long startup waits for the cluster store before going on degraded. */
+const CLUSTER_CONNECT_WAIT_MS = 3_000;
 const CIRCUIT_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
 
 /** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
@@ -130,11 +140,29 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const supervisors = () => running.map((r) => r.supervisor);
   const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
-  const sessions = new SessionStore({
+  const metrics = createGatewayMetrics({
+    upstreams: () => supervisors().map((s) => upstreamSnapshot(s, clock)),
+    sessionsActive: () => sessions.size,
+  }, { version: deps.version, ...(deps.gitSha === undefined ? {} : { gitSha: deps.gitSha }) });
+
+  const clustered: ClusterState | undefined = config.cluster && createClusterState({
+    config,
+    redact: (text) => redact(text),
+    sessions: () => sessions,
+    upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+    nodeOf: (state) => codec.nodeOf(state),
+    version: deps.version,
+    log,
+    clock,
+    registry: metrics.registry,
+  });
+
+  const sessions: SessionStore = new SessionStore({
     clock,
     idleTtlMs: config.mcp.session.idle_ttl_seconds * 1000,
     unusedTtlMs: config.mcp.session.unused_ttl_seconds * 1000,
     log,
+    ...(clustered ? { sharing: clustered.sharing } : {}),
     onEnd: (session, reason) => {
       metrics.sessionTerminations.inc({ reason });
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
@@ -145,36 +173,21 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const listeners = new Listeners({ max: 10_000, maxPerPrincipal: 32 });
-  const relayTargets = { sessions, listeners, subscriptions, catalog: () => catalog };
+  const relayTargets: RelayTargets = {
+    sessions,
+    listeners,
+    subscriptions,
+    catalog: () => catalog,
+  };
+  const codec = new RequestStateCodec(RequestStateCodec.randomKey());
   const flows = new InputFlows({
-    codec: new RequestStateCodec(RequestStateCodec.randomKey()),
+    codec,
     clock,
-    node: crypto.randomUUID(),
+    node: clustered?.cluster.node ?? crypto.randomUUID(),
     ttlMs: FLOW_TTL_MS,
     maxFlows: 10_000,
     maxFlowsPerPrincipal: 100,
   });
-
-  const metrics = createGatewayMetrics({
-    upstreams: () =>
-      supervisors().map((s) => {
-        const status = s.status();
-        return {
-          server: s.name,
-          connected: status.connected,
-          tools: status.toolsCount,
-          reconnects: status.reconnects,
-          lastSeenSecondsAgo: status.lastSeen === undefined
-            ? undefined
-            : (clock.now() - status.lastSeen) / 1000,
-          inBackoff: status.backoffMs > 0,
-          currentBackoffSeconds: status.backoffMs / 1000,
-          instances: status.instances,
-          circuit: CIRCUIT_VALUES[s.circuit],
-        };
-      }),
-    sessionsActive: () => sessions.size,
-  }, { version: deps.version, ...(deps.gitSha === undefined ? {} : { gitSha: deps.gitSha }) });
 
   const rebuildCatalog = () => {
     const next = new Catalog(
@@ -238,6 +251,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     version: deps.version,
     keepAliveMs: deps.keepAliveMs ?? KEEPALIVE_MS,
     accepting: () => accepting,
+    ...(clustered ? { cluster: clustered } : {}),
   };
   let front = buildFront(config, frontParts);
 
@@ -262,6 +276,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       host: config.host,
       port: config.port,
       logging: config.logging,
+      ...(config.cluster ? { cluster: config.cluster } : {}),
       mcp: { ...next.mcp, session: config.mcp.session },
     };
     front = buildFront(config, frontParts);
@@ -270,6 +285,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       if (!unchanged(session.identity)) sessions.end(session.id, "auth_changed");
     }
     clientLimits.reset(config.mcp.rate_limit);
+    clustered?.configChanged(config);
     rebuildCatalog();
     metrics.reloads.inc({ result: "success" });
     metrics.lastReload.set(clock.now() / 1000);
@@ -323,6 +339,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       uptimeSeconds: (clock.now() - startedAt) / 1000,
       sessions: sessions.size,
       now: clock.now(),
+      ...(clustered ? { cluster: clustered.cluster.health() } : {}),
     });
 
   const openApi = (identity?: Identity) =>
@@ -347,6 +364,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   });
 
   const gc = sessions.runGc(config.mcp.session.gc_interval_seconds * 1000, stop.signal);
+  clustered?.share({ relay: relayTargets, clientLimits, codec });
+  const joined = clustered?.start(stop.signal) ?? Promise.resolve();
   const flowGc = sweepRequestState(clock, stop.signal, () => {
     flows.sweep();
     // A 2026-07-28 caller has no session: its own upstream instances idle out instead.
@@ -363,7 +382,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     listeners.closeAll();
     flows.endAll();
     stop.abort();
-    await Promise.allSettled([gc, flowGc, ...running.map((r) => r.done)]);
+    await Promise.allSettled([gc, flowGc, joined, ...running.map((r) => r.done)]);
   };
 
   return {
@@ -373,6 +392,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     openApi,
     reload,
     async ready() {
+      // A replica starts even when the store is down (it serves what needs no shared state).
+      if (clustered) await clustered.cluster.connectedWithin(CLUSTER_CONNECT_WAIT_MS, stop.signal);
       await Promise.all(
         running.filter((r) => r.config.required).map(({ config: server, supervisor }) =>
           supervisor.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch((error) => {
@@ -394,7 +415,26 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       await dispose();
     },
     dispose,
+    listening: (address) => clustered?.listening(address),
     [Symbol.asyncDispose]: dispose,
+  };
+}
+
+/** What the metrics read of one upstream at scrape time. */
+function upstreamSnapshot(supervisor: Supervisor, clock: Clock) {
+  const status = supervisor.status();
+  return {
+    server: supervisor.name,
+    connected: status.connected,
+    tools: status.toolsCount,
+    reconnects: status.reconnects,
+    lastSeenSecondsAgo: status.lastSeen === undefined
+      ? undefined
+      : (clock.now() - status.lastSeen) / 1000,
+    inBackoff: status.backoffMs > 0,
+    currentBackoffSeconds: status.backoffMs / 1000,
+    instances: status.instances,
+    circuit: CIRCUIT_VALUES[supervisor.circuit],
   };
 }
 

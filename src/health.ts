@@ -9,6 +9,8 @@ export interface HealthReport {
   uptime_seconds: number;
   sessions: number;
   servers: Array<Record<string, unknown>>;
+  /** Present on a cluster replica. */
+  cluster?: Record<string, unknown>;
 }
 
 /** One running server, as the report reads it. */
@@ -20,7 +22,13 @@ export interface ServerEntry {
 /** The report for these servers at `now`. */
 export function healthReport(
   servers: readonly ServerEntry[],
-  facts: { version: string; uptimeSeconds: number; sessions: number; now: number },
+  facts: {
+    version: string;
+    uptimeSeconds: number;
+    sessions: number;
+    now: number;
+    cluster?: Record<string, unknown>;
+  },
 ): HealthReport {
   const entries = servers.map(({ config: server, supervisor }) => {
     const status = supervisor.status();
@@ -45,12 +53,14 @@ export function healthReport(
       circuit: supervisor.circuit,
     };
   });
+  const clusterOk = facts.cluster === undefined || facts.cluster.status === "ok";
   return {
-    status: entries.every((s) => s.connected) ? "ok" : "degraded",
+    status: entries.every((s) => s.connected) && clusterOk ? "ok" : "degraded",
     version: facts.version,
     uptime_seconds: facts.uptimeSeconds,
     sessions: facts.sessions,
     servers: entries,
+    ...(facts.cluster === undefined ? {} : { cluster: facts.cluster }),
   };
 }
 

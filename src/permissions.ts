@@ -60,7 +60,8 @@ export function loadNeeds(path: string): PermissionNeed[] {
  * Everything serving `config` (read from `path`) needs: the listen address, every upstream
  * `host:port` (for an OpenAPI upstream, where its document is and its `base_url`; without
  * `base_url`, the host the document names is only known once it is read), every stdio command (relative ones resolved against the server's `cwd`, as Deno
- * does), every `tls_ca_file`, the variables in `envNames` and `PATH` for stdio children.
+ * does), every `tls_ca_file`, the cluster store, the variables in `envNames` and `PATH` for
+ * stdio children.
  */
 export function configNeeds(
   config: Config,
@@ -92,6 +93,11 @@ export function configNeeds(
     if (server.tls_ca_file !== undefined) {
       needs.push({ kind: "read", value: server.tls_ca_file, reason: `tls_ca_file of ${reason}` });
     }
+  }
+  if (config.cluster !== undefined) {
+    const redis = new URL(config.cluster.redis_url);
+    const port = redis.port === "" ? 6379 : Number(redis.port);
+    needs.push({ kind: "net", value: hostPort(redis.hostname, port), reason: "cluster.redis_url" });
   }
   for (const name of envNames) {
     needs.push({ kind: "env", value: name, reason: "a variable the config names" });

@@ -64,6 +64,15 @@ Deno.test("configNeeds() covers an OpenAPI upstream's document (URL or file) and
   ]);
 });
 
+Deno.test("configNeeds() covers the cluster store (default port 6379)", () => {
+  const config = parseConfig("cluster:\n  redis_url: rediss://redis.internal/0\n", "c");
+  assert.deepEqual(permissionFlags(configNeeds(config, "c")), [
+    "--allow-net=127.0.0.1:8766,redis.internal:6379",
+    "--allow-read=c",
+    "--allow-env=LOG_TOKENS,LOG_STREAM",
+  ]);
+});
+
 Deno.test("configNeeds() needs no PATH when every stdio server inherits the environment", () => {
   const config = parseConfig("servers:\n  - name: a\n    command: x\n    inherit_env: true\n", "c");
   const flags = permissionFlags(configNeeds(config, "c"));

@@ -25,6 +25,7 @@ const RESTART_ONLY = [
   "mcp.limits.header_timeout_seconds",
   "mcp.limits.idle_timeout_seconds",
   "mcp.limits.max_connections",
+  "cluster",
 ] as const;
 
 /** Compares two configs; pure. */

@@ -79,9 +79,16 @@ export function resolveConfig(
     resolveServer(server, ["servers", index], tracked, issues)
   );
   const auth = resolveDownstreamAuth(parsed.mcp.auth, ["mcp", "auth"], tracked, issues);
+  const cluster = parsed.cluster && {
+    cluster: {
+      ...parsed.cluster,
+      redis_url: resolveRedisUrl(parsed.cluster.redis_url, tracked, issues),
+    },
+  };
   const config = {
     ...parsed,
     mcp: { ...parsed.mcp, auth },
+    ...cluster,
     servers,
     secret_env: [...names].sort(),
   };
@@ -122,6 +129,29 @@ export function resolveServer(
     env: Object.fromEntries(childEnv),
     auth,
   };
+}
+
+/**
+ * `cluster.redis_url` with its `${VAR}`s expanded: a `redis:` or `rediss:` (TLS) URL. Messages
+ * never show it, since it may hold a password.
+ */
+function resolveRedisUrl(raw: string, env: EnvLookup, issues: PathIssue[]): string {
+  const path = ["cluster", "redis_url"];
+  const expanded = expandEnv(raw, env);
+  if ("error" in expanded) {
+    issues.push({ path, reason: expanded.error, at: "value" });
+    return "";
+  }
+  const url = URL.parse(expanded.value);
+  if (url === null || !/^rediss?:$/.test(url.protocol) || url.hostname === "") {
+    issues.push({
+      path,
+      reason: "redis_url must be a URL such as redis://host:6379/0 (rediss:// for TLS; " +
+        "write a password as ${VAR})",
+      at: "value",
+    });
+  }
+  return expanded.value;
 }
 
 /** Reads the downstream secrets: MCPSTEAD_BEARER_TOKEN in bearer mode, each client's key_env in keys mode. */

@@ -38,11 +38,17 @@ export function createRedactor(secrets: Iterable<string>): Redact {
 /**
  * The secrets of a loaded config: the user information and query values of every upstream URL
  * (`url`, an http(s) `openapi` document, `base_url`), each as written and percent-decoded, the
- * upstream tokens and header values, and the downstream bearer token.
+ * upstream tokens and header values, the downstream bearer token, and the password of
+ * `cluster.redis_url`.
  */
 export function configSecrets(config: Config): string[] {
   const secrets: string[] = [];
   if (config.mcp.auth.mode === "bearer") secrets.push(config.mcp.auth.token);
+  const redis = config.cluster === undefined ? null : URL.parse(config.cluster.redis_url);
+  if (redis !== null) {
+    secrets.push(redis.password, safeDecode(redis.password));
+    for (const value of redis.searchParams.values()) secrets.push(value);
+  }
   for (const server of config.servers) {
     for (const text of [server.url, server.openapi, server.base_url]) {
       const url = text === undefined ? null : URL.parse(text);

@@ -392,6 +392,23 @@ export const mcpSchema = section({
 });
 
 /**
+ * `cluster`: several replicas sharing sessions, streams, limits and per-session instances through
+ * Redis (or Valkey). Absent: one process with everything in memory.
+ */
+export const clusterSchema = emptyIsAbsent(
+  z.strictObject({
+    // Checked once `${VAR}`s are expanded (env.ts): the URL may hold a password.
+    redis_url: z.string().min(1, { error: "cluster.redis_url cannot be empty" }),
+    key_prefix: emptyIsAbsent(
+      z.string().regex(/^[\x21-\x7e]{1,64}$/, {
+        error: "key_prefix must be 1 to 64 printable characters without spaces",
+      }).default("mcpstead:"),
+    ),
+    advertise_url: emptyIsAbsent(httpUrl("advertise_url").optional()),
+  }).optional(),
+);
+
+/**
  * The whole config file, with every default. Environment variables are read afterwards (see
  * `validateConfig`), so the schema stays pure.
  *
@@ -412,6 +429,7 @@ export const configSchema = z.strictObject({
   namespacing: emptyIsAbsent(z.enum(["always", "never"]).default("always")),
   servers: emptyIsAbsent(z.array(serverSchema).default([])),
   metrics: section({ enabled: flag(true) }),
+  cluster: clusterSchema,
   logging: section({
     level: emptyIsAbsent(logLevelInput.default("info")),
     format: emptyIsAbsent(z.enum(["auto", "json", "pretty"]).default("auto")),

@@ -31,13 +31,18 @@ const SEPARATOR = ".";
 
 /** Mints and checks sealed request states with one secret key. */
 export class RequestStateCodec {
-  readonly #key: Uint8Array;
+  #key: Uint8Array;
 
   /** `key` is the HMAC secret: random per process, or shared by every replica of a cluster. */
   constructor(key: Uint8Array) {
     if (key.byteLength < 32) {
       throw new RangeError("Cannot seal request states: the key is shorter than 32 bytes");
     }
+    this.#key = key;
+  }
+
+  /** Seals with `key` from now on (a cluster replica, once the replicas' shared key is known). */
+  useKey(key: Uint8Array): void {
     this.#key = key;
   }
 
@@ -52,6 +57,15 @@ export class RequestStateCodec {
     return `${payload}${SEPARATOR}${this.#sign(payload)}`;
   }
 
+  /** The replica a state this gateway sealed names (checking only its seal); undefined otherwise. */
+  nodeOf(state: unknown): string | undefined {
+    try {
+      return this.#open(state).node;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Opens a state and checks it belongs to this request, caller and time; throws
    * {@link InvalidRequestStateError} with the reason otherwise.
@@ -60,6 +74,17 @@ export class RequestStateCodec {
     state: unknown,
     expected: { principal: string; method: string; target: string; now: number },
   ): StateClaims {
+    const claims = this.#open(state);
+    if (claims.expires <= expected.now) throw invalid("expired");
+    if (claims.principal !== expected.principal) throw invalid("issued to another client");
+    if (claims.method !== expected.method || claims.target !== expected.target) {
+      throw invalid(`issued for another request (${claims.method} '${claims.target}')`);
+    }
+    return claims;
+  }
+
+  /** The claims of a state whose seal is this gateway's; throws when it is not. */
+  #open(state: unknown): StateClaims {
     if (typeof state !== "string" || state.length > 4096) {
       throw invalid("not a state this gateway issued");
     }
@@ -72,13 +97,7 @@ export class RequestStateCodec {
     ) {
       throw invalid("not a state this gateway issued");
     }
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as StateClaims;
-    if (claims.expires <= expected.now) throw invalid("expired");
-    if (claims.principal !== expected.principal) throw invalid("issued to another client");
-    if (claims.method !== expected.method || claims.target !== expected.target) {
-      throw invalid(`issued for another request (${claims.method} '${claims.target}')`);
-    }
-    return claims;
+    return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as StateClaims;
   }
 
   #sign(payload: string): string {

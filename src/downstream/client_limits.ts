@@ -11,6 +11,9 @@ import { type RatePolicy, TokenBucket } from "../upstream/limits.ts";
 export const MAX_CLIENT_BUCKETS = 10_000;
 const SWEEP_INTERVAL_MS = 1000;
 
+/** Takes a token of a bucket kept elsewhere (the cluster store): 0, or the wait in ms. */
+export type SharedBuckets = (key: string, policy: RatePolicy) => Promise<number>;
+
 /** Token buckets by client key. */
 export class ClientLimits {
   readonly #clock: Clock;
@@ -18,6 +21,7 @@ export class ClientLimits {
   #policy: RatePolicy;
   readonly #buckets = new Map<string, TokenBucket>();
   #sweptAt = -Infinity;
+  #shared: SharedBuckets | undefined;
 
   constructor(policy: RatePolicy, clock: Clock, maxKeys = MAX_CLIENT_BUCKETS) {
     this.#policy = policy;
@@ -30,7 +34,25 @@ export class ClientLimits {
     return this.#buckets.size;
   }
 
-  /** Takes a token of `key`'s bucket: 0 when granted, else the wait in ms. */
+  /**
+   * Takes the buckets from the cluster store from now on, so that a client's limit holds across
+   * replicas; while the store cannot answer, this replica's own buckets count instead.
+   */
+  share(shared: SharedBuckets): void {
+    this.#shared = shared;
+  }
+
+  /**
+   * Takes a token of `key`'s bucket: 0 when granted, else the wait in ms; in a cluster, from the
+   * bucket in the store.
+   */
+  limit(key: string): number | Promise<number> {
+    if (this.#policy.requests_per_second <= 0) return 0;
+    if (this.#shared) return this.#shared(key, this.#policy).catch(() => this.take(key));
+    return this.take(key);
+  }
+
+  /** Takes a token of this replica's own bucket of `key`: 0 when granted, else the wait in ms. */
   take(key: string): number {
     if (this.#policy.requests_per_second <= 0) return 0;
     let bucket = this.#buckets.get(key);

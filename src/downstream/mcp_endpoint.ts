@@ -20,6 +20,9 @@ import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { hasInexactId, isRequestKey, parseExactIds, wireId } from "./request_ids.ts";
 import type { SessionEndpoint } from "./session_endpoint.ts";
 
+/** The header of a request forwarded by another replica of a cluster, with its proof. */
+export const FORWARDED_HEADER = "x-mcpstead-forwarded";
+
 /** Options of {@link createMcpEndpoint}. */
 export interface McpEndpointOptions {
   admission: AdmissionOptions;
@@ -31,6 +34,18 @@ export interface McpEndpointOptions {
   modern: ModernEndpoint;
   /** A body could not be read as acceptable JSON (for metrics). */
   onInvalid?(): void;
+  /** In a cluster: the proof of a request another replica forwarded (undefined when forged). */
+  forwarded?(proof: string, text: string): { principal: string } | undefined;
+  /**
+   * In a cluster: sends a 2026-07-28 request to the replica holding its flow or its caller's
+   * upstream instance; resolves undefined when this replica serves it.
+   */
+  route?(
+    message: JsonObject,
+    text: string,
+    req: Request,
+    principal: string,
+  ): Promise<Response | undefined> | undefined;
 }
 
 /** The three handlers of `/mcp`. */
@@ -78,6 +93,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         if (read.status === 400) options.onInvalid?.();
         return read;
       }
+      const proof = options.forwarded ? req.headers.get(FORWARDED_HEADER) : null;
+      const forwarded = proof === null ? undefined : options.forwarded!(proof, read.text);
+      if (proof !== null && !forwarded) {
+        return httpError(403, ErrorCode.InvalidRequest, "Forbidden: not a request of a replica");
+      }
       const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
       const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
       if (era.era === "refused") {
@@ -88,11 +108,16 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       if (era.era === "modern") {
         const caller = {
           identity: admitted.identity,
-          principal: principalOf(admitted.identity, info.remoteAddr),
+          principal: forwarded?.principal || principalOf(admitted.identity, info.remoteAddr),
         };
-        return options.modern(body as JsonObject, era.envelope, req, caller, accepts);
+        const message = body as JsonObject;
+        const routed = options.route?.(message, read.text, req, caller.principal);
+        if (!routed) return options.modern(message, era.envelope, req, caller, accepts);
+        return routed.then((answer) =>
+          answer ?? options.modern(message, era.envelope, req, caller, accepts)
+        );
       }
-      return options.session.message(body, read.text.length, req, admitted.identity, accepts);
+      return options.session.message(body, read.text, req, admitted.identity, accepts);
     },
     get(req) {
       const admitted = admit(req, options.admission, httpError);

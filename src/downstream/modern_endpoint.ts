@@ -76,7 +76,7 @@ export interface ModernEndpointOptions {
   /** The input schema of an exposed tool (for `Mcp-Param-*` checks). */
   toolSchema(name: string): unknown;
   /** Takes a token of the caller's rate limit; the wait in ms when none is left. */
-  limitClient?(key: string): number;
+  limitClient?(key: string): number | Promise<number>;
   streamBufferBytes: number;
   keepAliveMs: number;
   log: Logger;
@@ -188,7 +188,8 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       );
     }
     if (id === undefined) return new Response(null, { status: 202 });
-    const wait = options.limitClient?.(caller.principal) ?? 0;
+    const taken = options.limitClient?.(caller.principal) ?? 0;
+    const wait = typeof taken === "number" ? taken : await taken;
     if (wait > 0) {
       options.onMessage?.(method, false, 0, client);
       return new Response(

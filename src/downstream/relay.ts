@@ -26,6 +26,8 @@ export interface RelayTargets {
   listeners: Listeners;
   subscriptions: Subscriptions;
   catalog(): Catalog;
+  /** In a cluster: hands a shared upstream's notification to every replica ({@link deliverNotification}). */
+  share?(server: string, notification: JsonRpcNotification): void;
 }
 
 const KINDS = [["tools", "tools"], ["prompts", "prompts"], ["resources", "resources"], [
@@ -47,18 +49,42 @@ export function announceChanges(
     if (JSON.stringify(previous[list]) !== JSON.stringify(next[list])) changed.add(kind);
   }
   for (const kind of changed) {
-    const notice = JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` });
-    for (const session of sessions.values()) sendUnsolicited(session, notice);
+    sessions.broadcast(
+      JSON.stringify({ jsonrpc: "2.0", method: `notifications/${kind}/list_changed` }),
+    );
   }
   return changed;
 }
 
-/** Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session instance. */
+/**
+ * Relays a notification an upstream sent outside any call; `sessionId` is set for a per-session
+ * instance. In a cluster, a shared upstream's notification reaches one replica: it hands it to
+ * every replica, and each relays it to the sessions it holds (the outbox drops the copies).
+ */
 export function relayNotification(
   targets: RelayTargets,
   server: string,
   notification: JsonRpcNotification,
   sessionId: string | undefined,
+): void {
+  if (targets.share && sessionId === undefined && SHARED.has(notification.method)) {
+    targets.share(server, notification);
+  } else deliverNotification(targets, server, notification, sessionId);
+}
+
+/** Notifications of a shared upstream that every replica of a cluster relays. */
+const SHARED = new Set(["notifications/resources/updated", "notifications/message"]);
+
+/**
+ * Relays a notification to the sessions this replica holds that it concerns; `once`, in a
+ * cluster, names this notification the same on every replica.
+ */
+export function deliverNotification(
+  targets: RelayTargets,
+  server: string,
+  notification: JsonRpcNotification,
+  sessionId: string | undefined,
+  once?: string,
 ): void {
   const { sessions } = targets;
   const only = (id: string) => (sessionId === undefined || sessionId === id);
@@ -67,15 +93,24 @@ export function relayNotification(
   if (owned.method === "notifications/resources/updated") {
     const uri = owned.params?.uri;
     if (typeof uri !== "string") return;
-    const exposed = { ...owned.params, uri: targets.catalog().exposeUri(server, uri) };
+    const exposedUri = targets.catalog().exposeUri(server, uri);
+    const exposed = { ...owned.params, uri: exposedUri };
     const json = JSON.stringify({ ...owned, params: exposed });
     for (const id of targets.subscriptions.sessionsOf(server, uri)) {
       if (targets.listeners.has(id)) {
         targets.listeners.resourceUpdated(id, exposed);
         continue;
       }
+      // In a cluster, the sessions are found below: one may have subscribed elsewhere.
+      if (targets.share) continue;
       const session = only(id) ? sessions.touch(id) : undefined;
-      if (session) sendUnsolicited(session, json);
+      if (session?.subscriptions.has(exposedUri)) sendUnsolicited(session, json, once);
+    }
+    if (!targets.share) return;
+    for (const session of sessions.values()) {
+      if (only(session.id) && session.subscriptions.has(exposedUri)) {
+        sendUnsolicited(session, json, once);
+      }
     }
     return;
   }
@@ -87,7 +122,7 @@ export function relayNotification(
       if (
         logLevelAllows(session.logLevel, owned.params?.level) &&
         mayUseServer(catalog, session.identity, server)
-      ) sendUnsolicited(session, json);
+      ) sendUnsolicited(session, json, once);
     }
   }
 }

@@ -34,7 +34,7 @@ export interface RestApiOptions {
   admission: AdmissionOptions;
   bodyLimits: JsonBodyLimits;
   /** Takes a token of a client's rate limit; the wait in ms when none is left. */
-  limitClient?(key: string): number;
+  limitClient?(key: string): number | Promise<number>;
   /** A caller was refused by its rate limit. */
   onRateLimited?(client: string): void;
   /** Frees what a call's one-off session holds upstream. */
@@ -89,7 +89,8 @@ export function createRestApi(options: RestApiOptions): RestApi {
     }
     const { identity } = admitted;
     const client = identity?.name ?? `address:${addressOf(info.remoteAddr ?? "unknown")}`;
-    const wait = options.limitClient?.(client) ?? 0;
+    const taken = options.limitClient?.(client) ?? 0;
+    const wait = typeof taken === "number" ? taken : await taken;
     if (wait > 0) {
       options.onRateLimited?.(identity?.name ?? "anonymous");
       return json(429, { error: { code: ErrorCode.UpstreamError, message: "Rate limited" } }, {

@@ -5,7 +5,7 @@
  */
 import type { Identity } from "../http/auth.ts";
 import type { CallContext } from "../core/dispatcher.ts";
-import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
+import { GatewayError, toJsonRpcError } from "../mcp/errors.ts";
 import { ErrorCode, isJsonObject as isObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { type Accepts, answerRequest, httpError, limited, reply, rpcErrorText } from "./answer.ts";
 import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
@@ -17,6 +17,7 @@ import {
   sendUnsolicited,
   type Session,
   type SessionCaps,
+  settleAsked,
 } from "./sessions.ts";
 
 /** Opens a session (or refuses: shutting down, or every session of a full cap is busy). */
@@ -25,7 +26,7 @@ export function initialize(
   message: JsonObject,
   accepts: Accepts,
   identity: Identity | undefined,
-): Response {
+): Response | Promise<Response> {
   if (!options.accepting()) {
     return httpError(503, ErrorCode.InvalidRequest, "Service Unavailable: gateway shutting down");
   }
@@ -36,16 +37,30 @@ export function initialize(
       "Invalid Request: initialize must be a request with an id",
     );
   }
-  const full = options.sessions.makeRoom(identity?.name, options.caps);
-  if (full !== undefined) return sessionsFull(full, identity, options.caps);
   const params = paramsOf(message) ?? {};
   const result = options.dispatcher.initialize(params);
-  const session = options.sessions.create({
+  const opened = options.sessions.open({
     protocolVersion: result.protocolVersion as string,
     clientCapabilities: keptCapabilities(params.capabilities),
     clientInfo: keptClientInfo(params.clientInfo),
     identity,
-  });
+  }, options.caps);
+  const answer = (session: Session | "client" | "gateway") =>
+    typeof session === "string"
+      ? sessionsFull(session, identity, options.caps)
+      : sessionOpened(options, message, result, session, accepts, identity);
+  return opened instanceof Promise ? opened.then(answer, storeRefusal) : answer(opened);
+}
+
+/** The answer to an initialize that opened `session`. */
+function sessionOpened(
+  options: SessionEndpointOptions,
+  message: JsonObject,
+  result: JsonObject,
+  session: Session,
+  accepts: Accepts,
+  identity: Identity | undefined,
+): Response {
   options.log.debug("session created", {
     session: session.id,
     client: identity?.name ?? null,
@@ -53,8 +68,17 @@ export function initialize(
   });
   options.observer?.sessionCreated();
   options.observer?.message("initialize", true, 0);
-  const json = JSON.stringify({ jsonrpc: "2.0", id: wireId(message.id), result });
+  const json = JSON.stringify({ jsonrpc: "2.0", id: wireId(message.id as RequestKey), result });
   return reply(json, accepts, { "mcp-session-id": session.id });
+}
+
+/** The 503 answer when the cluster store cannot be reached for a session. */
+export function storeRefusal(error: unknown): Response {
+  return httpError(
+    503,
+    ErrorCode.InternalError,
+    `Service Unavailable: ${error instanceof Error ? error.message : String(error)}; retry shortly`,
+  );
 }
 
 /**
@@ -84,7 +108,9 @@ export async function serveRequest(
     );
   }
   const client = identity?.name;
-  const wait = options.limitClient?.(client ?? session.id) ?? 0;
+  const taken = options.limitClient?.(client ?? session.id) ?? 0;
+  // A cluster's shared bucket answers from the store; a local one at once.
+  const wait = typeof taken === "number" ? taken : await taken;
   if (wait > 0) {
     observer?.message(message.method, false, 0, client);
     observer?.rateLimited(client ?? "anonymous");
@@ -141,20 +167,13 @@ export async function serveRequest(
   });
 }
 
-/** A client's answer to a request the gateway relayed to it. */
-export function onResponse(session: Session, message: JsonObject): void {
-  const asked = typeof message.id === "string" ? session.asked.get(message.id) : undefined;
-  if (!asked) return;
-  const error = message.error;
-  if (isObject(error)) {
-    asked.reject(
-      new McpError(
-        typeof error.code === "number" ? error.code : ErrorCode.InternalError,
-        typeof error.message === "string" ? error.message : "Client error",
-        error.data,
-      ),
-    );
-  } else asked.resolve(isObject(message.result) ? message.result : {});
+/** A client's answer to a request the gateway relayed to it (in a cluster, maybe by another replica). */
+export function onResponse(
+  options: SessionEndpointOptions,
+  session: Session,
+  message: JsonObject,
+): void {
+  if (!settleAsked(session, message)) options.sessions.answerElsewhere(session, message);
 }
 
 /** A client notification: a cancellation, or one the core handles. */
@@ -166,7 +185,10 @@ export function onNotification(
   const params = paramsOf(message);
   if (message.method === "notifications/cancelled") {
     const requestId = params?.requestId;
-    if (isId(requestId)) session.inflight.get(requestId)?.abort();
+    if (!isId(requestId)) return;
+    const call = session.inflight.get(requestId);
+    if (call) call.abort();
+    else options.sessions.cancelElsewhere(session, requestId);
     return;
   }
   options.dispatcher.notification(message.method as string, params, { sessionId: session.id });

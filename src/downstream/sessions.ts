@@ -1,6 +1,6 @@
 /** Downstream sessions: unguessable ids, per-session state beside the request path, idle eviction. */
 import { McpError } from "../mcp/errors.ts";
-import { ErrorCode, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
+import { ErrorCode, isJsonObject, type JsonObject, type JsonRpcId } from "../mcp/jsonrpc.ts";
 import type { Clock } from "../upstream/clock.ts";
 import type { Logger } from "../log.ts";
 import type { Identity } from "../http/auth.ts";
@@ -43,7 +43,39 @@ export interface Session {
   readonly asked: Map<string, PromiseWithResolvers<JsonObject>>;
   /** Aborted when the session ends: stops its in-flight work. */
   readonly ended: AbortController;
+  /**
+   * Set in a cluster: where messages not tied to a request go instead of the local outbox;
+   * `once` names a message every replica may send, so that only the first copy counts.
+   */
+  deliver?: (json: string, once?: string) => void;
 }
+
+/**
+ * What a cluster adds to the sessions of one replica (absent: one process, all in memory): the
+ * session records every replica can read, their outboxes, and the messages that must reach the
+ * replica holding something of a session.
+ */
+export interface SessionSharing {
+  /** Records a new session cluster-wide under the caps; the cap that is full of busy sessions, if any. */
+  open(session: Session, caps: SessionCaps): Promise<"client" | "gateway" | undefined>;
+  /** A session this replica does not hold yet, from its record (undefined: there is none). */
+  load(id: string, identity: Identity | undefined): Promise<Session | undefined>;
+  /** A session was ended here for a reason that ends it everywhere; resolves once it is. */
+  remove(id: string, reason: EndReason): Promise<void>;
+  /** The session was used (a request or a stream). */
+  touched(session: Session): void;
+  /** Opens a GET stream here: replays what the client missed, then delivers what comes. */
+  attach(session: Session, channel: SseChannel, lastEventId: string | null): void;
+  /** The session's GET stream here closed. */
+  detach(session: Session, channel: SseChannel): void;
+  /** A client's answer to a request this replica did not ask: for the replica that did. */
+  answer(session: Session, message: JsonObject): void;
+  /** A cancellation of a request this replica is not serving: for the replica that is. */
+  cancel(session: Session, requestId: RequestKey): void;
+}
+
+/** End reasons that end a session on every replica (the others only end this replica's part). */
+const CLUSTER_WIDE: ReadonlySet<EndReason> = new Set(["client_delete", "evicted", "auth_changed"]);
 
 /** How many undelivered messages a session without a GET stream keeps (the oldest go first). */
 export const OUTBOX_LIMIT = 64;
@@ -52,7 +84,8 @@ export const OUTBOX_LIMIT = 64;
  * Sends a message not tied to a request on the session's GET stream. Until the client opens
  * one (SDK clients do so just after the handshake), messages wait in a bounded outbox.
  */
-export function sendUnsolicited(session: Session, json: string): void {
+export function sendUnsolicited(session: Session, json: string, once?: string): void {
+  if (session.deliver) return session.deliver(json, once);
   if (session.stream?.send(json)) return;
   session.outbox.push(json);
   if (session.outbox.length > OUTBOX_LIMIT) session.outbox.shift();
@@ -86,6 +119,8 @@ export interface SessionStoreOptions {
   unusedTtlMs: number;
   log: Logger;
   onEnd?(session: Session, reason: EndReason): void;
+  /** Set in a cluster. */
+  sharing?: SessionSharing;
 }
 
 /** Session caps: per identity (0: none) and in all. */
@@ -99,6 +134,8 @@ export class SessionStore {
   readonly #options: SessionStoreOptions;
   readonly #sessions = new Map<string, Session>();
   readonly #owned = new Map<string, number>();
+  /** Sessions being loaded from the cluster store, so concurrent requests load each once. */
+  readonly #loading = new Map<string, Promise<Session | undefined>>();
 
   constructor(options: SessionStoreOptions) {
     this.#options = options;
@@ -114,26 +151,76 @@ export class SessionStore {
     return this.#sessions.values();
   }
 
+  /**
+   * Opens a session under `caps` (making room by ending idle sessions), or says which cap is full
+   * of sessions with calls in flight; in a cluster, once the store recorded it.
+   */
+  open(
+    init: SessionInit,
+    caps: SessionCaps,
+  ): Session | "client" | "gateway" | Promise<Session | "client" | "gateway"> {
+    const sharing = this.#options.sharing;
+    if (!sharing) return this.makeRoom(init.identity?.name, caps) ?? this.create(init);
+    const session = newSession(init, this.#options.clock.now());
+    return sharing.open(session, caps).then((full) => full ?? this.adopt(session));
+  }
+
   /** Opens a session with a fresh id from the platform's CSPRNG (122 random bits). */
   create(init: SessionInit): Session {
-    const now = this.#options.clock.now();
-    const session: Session = {
-      id: crypto.randomUUID(),
-      ...init,
-      createdAt: now,
-      lastActivity: now,
-      used: false,
-      stream: undefined,
-      outbox: [],
-      inflight: new Map(),
-      asked: new Map(),
-      logLevel: undefined,
-      subscriptions: new Set(),
-      ended: new AbortController(),
-    };
+    return this.adopt(newSession(init, this.#options.clock.now()));
+  }
+
+  /** Holds a session made here or loaded from the cluster store. */
+  adopt(session: Session): Session {
     this.#sessions.set(session.id, session);
-    if (init.identity) this.#owned.set(init.identity.name, this.ownedBy(init.identity.name) + 1);
+    const owner = session.identity?.name;
+    if (owner !== undefined) this.#owned.set(owner, this.ownedBy(owner) + 1);
     return session;
+  }
+
+  /**
+   * Finds a session and marks it active: at once when this replica holds it; in a cluster, a
+   * session opened elsewhere is loaded from the store (rejecting when the store is unreachable).
+   */
+  find(
+    id: string,
+    identity: Identity | undefined,
+  ): Session | undefined | Promise<Session | undefined> {
+    const session = this.touch(id);
+    const sharing = this.#options.sharing;
+    if (session || !sharing) return session;
+    let loading = this.#loading.get(id);
+    if (!loading) {
+      loading = sharing.load(id, identity).then((loaded) => {
+        if (!loaded) return undefined;
+        return this.#sessions.get(id) ?? this.adopt(loaded);
+      }).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, loading);
+    }
+    return loading.then((found) => (found ? this.touch(id) : undefined));
+  }
+
+  /** Opens a GET stream on a session (replaying what it missed, in a cluster). */
+  attach(session: Session, channel: SseChannel, lastEventId: string | null): void {
+    const sharing = this.#options.sharing;
+    if (sharing) sharing.attach(session, channel, lastEventId);
+    else attachStream(session, channel);
+  }
+
+  /** A GET stream closed. */
+  detach(session: Session, channel: SseChannel): void {
+    if (session.stream === channel) session.stream = undefined;
+    this.#options.sharing?.detach(session, channel);
+  }
+
+  /** A client's answer that no request of this replica waits for: in a cluster, another's. */
+  answerElsewhere(session: Session, message: JsonObject): void {
+    this.#options.sharing?.answer(session, message);
+  }
+
+  /** A cancellation of a request this replica does not serve: in a cluster, another's. */
+  cancelElsewhere(session: Session, requestId: RequestKey): void {
+    this.#options.sharing?.cancel(session, requestId);
   }
 
   /** Number of sessions an identity holds. */
@@ -181,12 +268,36 @@ export class SessionStore {
   /** Looks a session up and marks it active. */
   touch(id: string): Session | undefined {
     const session = this.#sessions.get(id);
-    if (session) session.lastActivity = this.#options.clock.now();
+    if (session) {
+      session.lastActivity = this.#options.clock.now();
+      this.#options.sharing?.touched(session);
+    }
     return session;
   }
 
-  /** Ends a session: stops its work and closes its stream. */
+  /** Ends a session: stops its work and closes its stream; in a cluster, everywhere when `reason` says so. */
   end(id: string, reason: EndReason): boolean {
+    const ended = this.forget(id, reason);
+    if (CLUSTER_WIDE.has(reason)) this.#options.sharing?.remove(id, reason).catch(() => {});
+    return ended;
+  }
+
+  /**
+   * Ends a session as a client's DELETE does: in a cluster, once the store has it ended
+   * everywhere (other replicas are told at once), so no replica serves it after the answer;
+   * rejects, ending nothing, when the store cannot be reached.
+   */
+  async endEverywhere(id: string): Promise<boolean> {
+    // The store first: when it cannot be reached, the session stays whole everywhere.
+    const held = this.#sessions.has(id);
+    await this.#options.sharing?.remove(id, "client_delete");
+    // The store's announcement may have ended it here already.
+    this.forget(id, "client_delete");
+    return held;
+  }
+
+  /** Ends this replica's part of a session (in a cluster, the others keep theirs). */
+  forget(id: string, reason: EndReason): boolean {
     const session = this.#sessions.get(id);
     if (!session) return false;
     this.#sessions.delete(id);
@@ -209,6 +320,8 @@ export class SessionStore {
    * session with work in flight or an open stream is not idle.
    */
   sweep(): number {
+    // In a cluster, idle time is the cluster's: the store sweeps its records.
+    if (this.#options.sharing) return 0;
     const now = this.#options.clock.now();
     let evicted = 0;
     for (const session of [...this.#sessions.values()]) {
@@ -235,10 +348,65 @@ export class SessionStore {
     }
   }
 
-  /** Ends every session. */
+  /**
+   * Sends a message to every session (a list changed); in a cluster, each replica tells the
+   * streams it holds, since every replica sees the same upstreams change.
+   */
+  broadcast(json: string): void {
+    for (const session of this.#sessions.values()) {
+      if (!this.#options.sharing) sendUnsolicited(session, json);
+      else if (session.stream && !session.stream.closed) session.stream.send(json);
+    }
+  }
+
+  /** Ends every session this replica holds. */
   endAll(reason: EndReason): void {
     for (const id of [...this.#sessions.keys()]) this.end(id, reason);
   }
+}
+
+/**
+ * A session's state: new, with a fresh id from the platform's CSPRNG (122 random bits), or one
+ * opened on another replica of a cluster.
+ */
+export function newSession(
+  init: SessionInit,
+  now: number,
+  id: string = crypto.randomUUID(),
+): Session {
+  return {
+    id,
+    ...init,
+    createdAt: now,
+    lastActivity: now,
+    used: false,
+    stream: undefined,
+    outbox: [],
+    inflight: new Map(),
+    asked: new Map(),
+    logLevel: undefined,
+    subscriptions: new Set(),
+    ended: new AbortController(),
+  };
+}
+
+/**
+ * Hands a client's answer to the request of this replica that waits for it; false when none does.
+ */
+export function settleAsked(session: Session, message: JsonObject): boolean {
+  const asked = typeof message.id === "string" ? session.asked.get(message.id) : undefined;
+  if (!asked) return false;
+  const error = message.error;
+  if (isJsonObject(error)) {
+    asked.reject(
+      new McpError(
+        typeof error.code === "number" ? error.code : ErrorCode.InternalError,
+        typeof error.message === "string" ? error.message : "Client error",
+        error.data,
+      ),
+    );
+  } else asked.resolve(isJsonObject(message.result) ? message.result : {});
+  return true;
 }
 
 /** The client capability each server→client request needs. */

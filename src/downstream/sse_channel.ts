@@ -68,9 +68,12 @@ export class SseChannel {
     return this.#closed;
   }
 
-  /** Writes one JSON-RPC message as an event; false when the stream is gone or the client too slow. */
-  send(json: string): boolean {
-    return this.#write(encodeSseMessage(json));
+  /**
+   * Writes one JSON-RPC message as an event (with an event id, for a client to resume after it);
+   * false when the stream is gone or the client too slow.
+   */
+  send(json: string, id?: string): boolean {
+    return this.#write(encodeSseMessage(json, id));
   }
 
   /** Writes the last message whatever the buffer holds, then ends the stream once it is read. */

@@ -50,6 +50,7 @@ export async function startGateway(
     limits: serverLimits(load().mcp.limits),
     log,
   });
+  gateway.listening(server.addr);
   const base = `http://127.0.0.1:${server.addr.port}`;
   const close = async () => {
     await gateway.dispose();
