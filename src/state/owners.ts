@@ -27,8 +27,12 @@ export function instanceServer(
   const catalog = upstreams.catalog();
   const text = (value: unknown) => (typeof value === "string" ? value : "");
   switch (method) {
-    case "tools/call":
-      return perSession(catalog.tool(text(p.name)));
+    case "tools/call": {
+      // In meta-tool mode the upstream tool is the argument of gateway_invoke.
+      const args = isJsonObject(p.arguments) ? p.arguments : {};
+      const name = p.name === "gateway_invoke" ? args.name : p.name;
+      return perSession(catalog.tool(text(name)));
+    }
     case "prompts/get":
       return perSession(catalog.prompt(text(p.name)));
     case "resources/read":

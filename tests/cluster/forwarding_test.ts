@@ -60,6 +60,37 @@ Deno.test(requireTool(["redis-server"], {
 }));
 
 Deno.test(requireTool(["redis-server"], {
+  name: "cluster: in meta-tool mode gateway_invoke reaches the session's per_session instance on A",
+  async fn({ "redis-server": redisServer }) {
+    await using redis = await startRedis(redisServer);
+    await using replicas = await startReplicas(
+      `${clusterYaml(redis)}mcp:\n  tools_mode: meta\nservers:\n${
+        stdioUpstream("s", { extra: "    sharing: per_session\n" })
+      }`,
+    );
+    const [a, b, c] = replicas.urls as [string, string, string];
+    const { sessionId } = await initialize(a);
+    const headers = {
+      "mcp-session-id": sessionId,
+      "mcp-protocol-version": PROTOCOL_VERSION,
+      accept: "application/json",
+    };
+    const texts: string[] = [];
+    for (const [i, url] of [a, b, c, b].entries()) {
+      const res = await postJsonRpc(url, {
+        jsonrpc: "2.0",
+        id: i + 1,
+        method: "tools/call",
+        params: { name: "gateway_invoke", arguments: { name: "s__count", arguments: {} } },
+      }, headers);
+      assert.equal(res.status, 200);
+      texts.push((await res.json()).result.content[0].text);
+    }
+    assert.deepEqual(texts, ["1", "2", "3", "4"]);
+  },
+}));
+
+Deno.test(requireTool(["redis-server"], {
   name: "cluster: a 2026-07-28 client's MRTR retry that lands on another replica reaches its flow",
   async fn({ "redis-server": redisServer }) {
     await using redis = await startRedis(redisServer);
