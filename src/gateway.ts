@@ -18,7 +18,6 @@ import {
   type ConfigDiff,
   configSecrets,
   createRedactor,
-  diffConfigs,
   type ServerConfig,
 } from "./config/mod.ts";
 import { InputFlows } from "./core/input_flows.ts";
@@ -38,21 +37,20 @@ import { SessionStore } from "./downstream/sessions.ts";
 import { buildFront, KEEPALIVE_MS } from "./front.ts";
 import { type HealthReport, healthReport } from "./health.ts";
 import type { Identity } from "./http/auth.ts";
-import { remoteExposure } from "./http/origin.ts";
 import type { Handler } from "./http/router.ts";
 import { createHttpRoutes } from "./http_routes.ts";
 import { type Logger, redactingLogger, silentLogger } from "./log.ts";
 import type { JsonObject } from "./mcp/jsonrpc.ts";
 import { CONTENT_TYPE, createGatewayMetrics, render } from "./metrics/mod.ts";
-import { createServerSupervisor } from "./servers.ts";
 import { type ClusterState, createClusterState } from "./state/mod.ts";
-import { Catalog } from "./upstream/catalog.ts";
+import type { Catalog } from "./upstream/catalog.ts";
 import { type Clock, systemClock } from "./upstream/clock.ts";
-import type { UpstreamLists } from "./upstream/lists.ts";
-import type { Supervisor } from "./upstream/supervisor.ts";
 import type { FetchLike } from "./upstream/transport.ts";
+import { Reloader, type ReloadSummary } from "./reload.ts";
+import { UpstreamSet } from "./upstream_set.ts";
 
 export type { HealthReport } from "./health.ts";
+export type { ReloadSummary } from "./reload.ts";
 
 /** Injected seams of {@link createGateway}. */
 export interface GatewayDeps {
@@ -100,26 +98,6 @@ const FLOW_TTL_MS = 600_000;
 const FLOW_SWEEP_MS = 5_000;
 /** How long startup waits for the cluster store before going on degraded. */
 const CLUSTER_CONNECT_WAIT_MS = 3_000;
-const CIRCUIT_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
-
-/** What a reload did, as answered by `POST /-/reload` (counts, like mcpstead 0.1, and names). */
-export interface ReloadSummary {
-  added: number;
-  removed: number;
-  restarted: number;
-  updated: number;
-  unchanged: number;
-  servers: Omit<ConfigDiff, "restartRequired">;
-  /** Changed keys that need a gateway restart to take effect. */
-  restart_required: string[];
-}
-
-interface Running {
-  config: ServerConfig;
-  supervisor: Supervisor;
-  stop: AbortController;
-  done: Promise<void>;
-}
 
 /** Builds and starts a gateway for one config. */
 export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
@@ -131,17 +109,12 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const stop = new AbortController();
   const startedAt = clock.now();
   let accepting = true;
-  let catalog = new Catalog();
-  let running: Running[] = [];
-  let reloading: Promise<unknown> = Promise.resolve();
   const subscriptions = new Subscriptions();
   /** Rate limits of clients: by identity, anonymous session (/mcp) or address (REST). */
   const clientLimits = new ClientLimits(config.mcp.rate_limit, clock);
-  const supervisors = () => running.map((r) => r.supervisor);
-  const byName = (name: string) => running.find((r) => r.supervisor.name === name)?.supervisor;
 
   const metrics = createGatewayMetrics({
-    upstreams: () => supervisors().map((s) => upstreamSnapshot(s, clock)),
+    upstreams: () => upstreams.snapshots(clock),
     sessionsActive: () => sessions.size,
   }, { version: deps.version, ...(deps.gitSha === undefined ? {} : { gitSha: deps.gitSha }) });
 
@@ -149,7 +122,11 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     config,
     redact: (text) => redact(text),
     sessions: () => sessions,
-    upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+    upstreams: {
+      catalog: () => upstreams.catalog(),
+      supervisors: () => upstreams.supervisors(),
+      supervisor: (name) => upstreams.supervisor(name),
+    },
     nodeOf: (state) => codec.nodeOf(state),
     version: deps.version,
     log,
@@ -168,7 +145,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       metrics.sessionDuration.observe((clock.now() - session.createdAt) / 1000);
       subscriptions.endSession(session.id);
       clientLimits.forget(session.id);
-      for (const supervisor of supervisors()) supervisor.releaseSession(session.id);
+      for (const supervisor of upstreams.supervisors()) supervisor.releaseSession(session.id);
     },
   });
 
@@ -177,7 +154,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     sessions,
     listeners,
     subscriptions,
-    catalog: () => catalog,
+    catalog: () => upstreams.catalog(),
   };
   const codec = new RequestStateCodec(RequestStateCodec.randomKey());
   const flows = new InputFlows({
@@ -189,31 +166,8 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     maxFlowsPerPrincipal: 100,
   });
 
-  const rebuildCatalog = () => {
-    const next = new Catalog(
-      running.map((r) => ({
-        server: r.supervisor.name,
-        prefixed: config.namespacing === "always" && r.config.prefix,
-        rules: r.config.tools,
-        ...r.supervisor.lists,
-      })),
-    );
-    for (const conflict of next.conflicts) {
-      log.error("two upstream items expose the same name; the second is left out", {
-        kind: conflict.kind,
-        name: conflict.exposed,
-        kept: `${conflict.kept.server}/${conflict.kept.name}`,
-        dropped: `${conflict.dropped.server}/${conflict.dropped.name}`,
-      });
-    }
-    const previous = catalog;
-    catalog = next;
-    for (const kind of announceChanges(previous, next, sessions)) listeners.listChanged(kind);
-  };
-
-  /** Starts a server's supervisor; a restarted server starts with its old lists, stale. */
-  const start = (server: ServerConfig, lists?: UpstreamLists): Running => {
-    const supervisor = createServerSupervisor(server, {
+  const upstreams = new UpstreamSet(config.servers, {
+    supervisorDeps: {
       clock,
       log,
       version: deps.version,
@@ -221,26 +175,21 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
       redact: (text) => redact(text),
       secretEnv: () => config.secret_env,
       ...(deps.fetchFor ? { fetchFor: deps.fetchFor } : {}),
-      onChange: rebuildCatalog,
       onNotification: (name, notification, sessionId) =>
         relayNotification(relayTargets, name, notification, sessionId),
       onRequest: (request, sessionId, signal) =>
         relayRequest(relayTargets, request, sessionId, signal),
-    }, lists);
-    const own = new AbortController();
-    const signal = AbortSignal.any([stop.signal, own.signal]);
-    return { config: server, supervisor, stop: own, done: supervisor.run(signal) };
-  };
-
-  const halt = async (entry: Running) => {
-    entry.stop.abort();
-    await entry.done;
-  };
-
-  running = config.servers.map((server) => start(server));
+    },
+    prefixed: () => config.namespacing === "always",
+    onCatalog: (previous, next) => {
+      for (const kind of announceChanges(previous, next, sessions)) listeners.listChanged(kind);
+    },
+    log,
+    signal: stop.signal,
+  });
 
   const frontParts = {
-    upstreams: { catalog: () => catalog, supervisors, supervisor: byName },
+    upstreams,
     subscriptions,
     sessions,
     flows,
@@ -255,30 +204,13 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   };
   let front = buildFront(config, frontParts);
 
-  const apply = async (next: Config): Promise<ReloadSummary> => {
-    const diff = diffConfigs(config, next);
+  /** Makes `next` the running config: servers, routes, secrets, identities, limits. */
+  const apply = async (next: Config, diff: ConfigDiff) => {
     // Secrets of both configs, until the servers of the old one have stopped.
     redact = createRedactor([...configSecrets(config), ...configSecrets(next)]);
-    const byConfig = new Map(running.map((r) => [r.supervisor.name, r]));
-    const removed = [...diff.removed, ...diff.restarted].map((name) => byConfig.get(name)!);
-    await Promise.all(removed.map(halt));
-    const replaced = new Set([...diff.removed, ...diff.restarted]);
-    running = next.servers.map((server) => {
-      const existing = replaced.has(server.name) ? undefined : byConfig.get(server.name);
-      if (!existing) return start(server, byConfig.get(server.name)?.supervisor.lists);
-      if (diff.updated.includes(server.name)) existing.supervisor.update(server);
-      return { ...existing, config: server };
-    });
-    const restartRequired = diff.restartRequired;
+    await upstreams.apply(diff, next.servers);
     const unchanged = unchangedIdentities(config.mcp.auth, next.mcp.auth);
-    config = {
-      ...next,
-      host: config.host,
-      port: config.port,
-      logging: config.logging,
-      ...(config.cluster ? { cluster: config.cluster } : {}),
-      mcp: { ...next.mcp, session: config.mcp.session },
-    };
+    config = next;
     front = buildFront(config, frontParts);
     redact = createRedactor(configSecrets(config));
     for (const session of [...sessions.values()]) {
@@ -286,55 +218,20 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     }
     clientLimits.reset(config.mcp.rate_limit);
     clustered?.configChanged(config);
-    rebuildCatalog();
-    metrics.reloads.inc({ result: "success" });
-    metrics.lastReload.set(clock.now() / 1000);
-    const { restartRequired: _, ...servers } = diff;
-    const summary: ReloadSummary = {
-      added: diff.added.length,
-      removed: diff.removed.length,
-      restarted: diff.restarted.length,
-      updated: diff.updated.length,
-      unchanged: diff.unchanged.length,
-      servers,
-      restart_required: restartRequired,
-    };
-    log.info("config reloaded", { ...servers, restart_required: restartRequired });
-    if (restartRequired.length > 0) {
-      log.warn("changed keys take effect only after a restart", { keys: restartRequired });
-    }
-    return summary;
+    upstreams.rebuildCatalog();
   };
-
-  const reload = (): Promise<ReloadSummary> => {
-    const run = reloading.then(async () => {
-      if (!deps.loadConfig) {
-        throw new Error("Cannot reload: the gateway was not started from a config file");
-      }
-      let next: Config;
-      try {
-        next = await deps.loadConfig();
-      } catch (error) {
-        metrics.reloads.inc({ result: "error" });
-        log.error("config reload failed; keeping the running config", { error });
-        throw error;
-      }
-      const exposure = remoteExposure(config.host, next.mcp);
-      if (exposure?.level === "error") {
-        metrics.reloads.inc({ result: "error" });
-        log.error("config reload refused; keeping the running config", {
-          reason: exposure.message,
-        });
-        throw new Error(`Cannot reload: ${exposure.message}`);
-      }
-      return apply(next);
-    });
-    reloading = run.catch(() => {});
-    return run;
-  };
+  const reloader = new Reloader({
+    ...(deps.loadConfig ? { load: deps.loadConfig } : {}),
+    current: () => config,
+    apply,
+    metrics,
+    clock,
+    log,
+  });
+  const reload = () => reloader.reload();
 
   const health = (): HealthReport =>
-    healthReport(running, {
+    healthReport(upstreams.running, {
       version: deps.version,
       uptimeSeconds: (clock.now() - startedAt) / 1000,
       sessions: sessions.size,
@@ -345,7 +242,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
   const openApi = (identity?: Identity) =>
     openApiDocument({
       tools: front.dispatcher.tools(identity),
-      serverOf: (name) => catalog.tool(name)?.server,
+      serverOf: (name) => upstreams.catalog().tool(name)?.server,
       version: deps.version,
       scheme: front.authenticate?.scheme,
     });
@@ -370,7 +267,7 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     flows.sweep();
     // A 2026-07-28 caller has no session: its own upstream instances idle out instead.
     const idleMs = config.mcp.session.idle_ttl_seconds * 1000;
-    for (const supervisor of supervisors()) {
+    for (const supervisor of upstreams.supervisors()) {
       supervisor.releaseIdle(idleMs, (key) => !sessions.has(key)).catch(() => {});
     }
   });
@@ -382,60 +279,38 @@ export function createGateway(initial: Config, deps: GatewayDeps): Gateway {
     listeners.closeAll();
     flows.endAll();
     stop.abort();
-    await Promise.allSettled([gc, flowGc, joined, ...running.map((r) => r.done)]);
+    await Promise.allSettled([gc, flowGc, joined, upstreams.done()]);
   };
 
   return {
     handler,
     health,
-    catalog: () => catalog,
+    catalog: () => upstreams.catalog(),
     openApi,
     reload,
     async ready() {
       // A replica starts even when the store is down (it serves what needs no shared state).
       if (clustered) await clustered.cluster.connectedWithin(CLUSTER_CONNECT_WAIT_MS, stop.signal);
-      await Promise.all(
-        running.filter((r) => r.config.required).map(({ config: server, supervisor }) =>
-          supervisor.untilConnected(Math.max(1, server.reconnect.max_attempts)).catch((error) => {
-            throw new Error(
-              `Cannot start: required upstream '${server.name}' did not connect: ${error.message}`,
-            );
-          })
-        ),
-      );
+      await upstreams.ready();
     },
     async shutdown() {
       accepting = false;
-      const grace = config.mcp.session.shutdown_grace_seconds;
-      const deadline = clock.now() + grace * 1000;
-      const busy = () => [...sessions.values()].some((s) => s.inflight.size > 0);
-      if (busy()) log.info("waiting for calls in flight", { grace_seconds: grace });
-      while (busy() && clock.now() < deadline) await clock.sleep(25, stop.signal).catch(() => {});
-      if (busy()) log.warn("calls still in flight after the grace period; ending them");
+      await drain(config.mcp.session.shutdown_grace_seconds);
       await dispose();
     },
     dispose,
     listening: (address) => clustered?.listening(address),
     [Symbol.asyncDispose]: dispose,
   };
-}
 
-/** What the metrics read of one upstream at scrape time. */
-function upstreamSnapshot(supervisor: Supervisor, clock: Clock) {
-  const status = supervisor.status();
-  return {
-    server: supervisor.name,
-    connected: status.connected,
-    tools: status.toolsCount,
-    reconnects: status.reconnects,
-    lastSeenSecondsAgo: status.lastSeen === undefined
-      ? undefined
-      : (clock.now() - status.lastSeen) / 1000,
-    inBackoff: status.backoffMs > 0,
-    currentBackoffSeconds: status.backoffMs / 1000,
-    instances: status.instances,
-    circuit: CIRCUIT_VALUES[supervisor.circuit],
-  };
+  /** Gives calls in flight up to `graceSeconds` to finish. */
+  async function drain(graceSeconds: number): Promise<void> {
+    const deadline = clock.now() + graceSeconds * 1000;
+    const busy = () => [...sessions.values()].some((s) => s.inflight.size > 0);
+    if (busy()) log.info("waiting for calls in flight", { grace_seconds: graceSeconds });
+    while (busy() && clock.now() < deadline) await clock.sleep(25, stop.signal).catch(() => {});
+    if (busy()) log.warn("calls still in flight after the grace period; ending them");
+  }
 }
 
 /**
