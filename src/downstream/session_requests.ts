@@ -7,7 +7,15 @@ import type { Identity } from "../http/auth.ts";
 import type { CallContext } from "../core/dispatcher.ts";
 import { GatewayError, McpError, toJsonRpcError } from "../mcp/errors.ts";
 import { ErrorCode, isJsonObject as isObject, type JsonObject } from "../mcp/jsonrpc.ts";
-import { type Accepts, answerRequest, httpError, limited, reply, rpcErrorText } from "./answer.ts";
+import {
+  type Accepts,
+  answerRequest,
+  httpError,
+  limited,
+  reply,
+  resultText,
+  rpcErrorText,
+} from "./answer.ts";
 import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
 import { isRequestKey as isId, wireId } from "./request_ids.ts";
 import type { SessionEndpointOptions } from "./session_endpoint.ts";
@@ -127,7 +135,7 @@ export async function serveRequest(
         context,
       );
       observer?.message(message.method, true, (performance.now() - started) / 1000, client);
-      return { body: JSON.stringify({ jsonrpc: "2.0", id, result }), status: 200 };
+      return { body: resultText(id, result), status: 200 };
     } catch (error) {
       observer?.message(message.method, false, (performance.now() - started) / 1000, client);
       const rpcError = toJsonRpcError(error);

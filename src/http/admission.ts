@@ -5,6 +5,7 @@
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
 import { BodyTooLargeError, readCappedBody } from "./body.ts";
+import { headerBytes } from "./field_headers.ts";
 import { type JsonShapeLimits, jsonShapeProblem } from "./json_shape.ts";
 import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
@@ -100,11 +101,4 @@ export async function readJsonBody(
 
 function unreadable(refuse: Refuse): Response {
   return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
-}
-
-/** The size of the request's header fields, as sent. */
-function headerBytes(headers: Headers): number {
-  let total = 0;
-  for (const [name, value] of headers) total += name.length + value.length + 4;
-  return total;
 }

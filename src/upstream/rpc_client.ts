@@ -20,6 +20,7 @@ import type {
 } from "../mcp/jsonrpc.ts";
 import { isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
+import { keepSource } from "../mcp/result_source.ts";
 import { describeError, type Logger } from "../log.ts";
 import { type Deadline, deadlines } from "./deadlines.ts";
 import { type EraVerdict, judgeDiscover } from "./era_probe.ts";
@@ -295,7 +296,7 @@ export class RpcClient {
     if (this.#opened) return;
     this.#opened = true;
     await this.#options.transport.open(
-      (message, relatedTo) => this.#receive(message, relatedTo),
+      (message, relatedTo, source) => this.#receive(message, relatedTo, source),
       (error) => this.#onTransportClose(error),
     );
   }
@@ -457,7 +458,7 @@ export class RpcClient {
     }
   }
 
-  #receive(message: JsonRpcMessage, relatedTo?: number): void {
+  #receive(message: JsonRpcMessage, relatedTo?: number, source?: string): void {
     if ("method" in message) {
       if ("id" in message && message.id !== undefined && message.id !== null) {
         this.#inbound.request(message as JsonRpcRequest, relatedTo);
@@ -474,9 +475,10 @@ export class RpcClient {
     if ("error" in message) {
       const err = message.error;
       pending.reject(new McpError(err.code, err.message, err.data));
-    } else {
-      pending.resolve(isObject(message.result) ? message.result : {});
-    }
+    } else if (isObject(message.result)) {
+      if (source !== undefined) keepSource(message.result, source);
+      pending.resolve(message.result);
+    } else pending.resolve({});
   }
 
   #onTransportClose(error: Error | undefined): void {

@@ -5,8 +5,12 @@ import { redactUrl } from "../config/net.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { HttpClientChoice, HttpClientStatus } from "./http_exchange.ts";
 
-/** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
-export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
+/**
+ * Where a transport hands every message it receives. `relatedTo` is the id of the request whose
+ * stream carried it; `source` is the text the message was parsed from, when it was one message
+ * on its own (a result relayed unchanged is written downstream from it).
+ */
+export type Deliver = (message: JsonRpcMessage, relatedTo?: number, source?: string) => void;
 
 /** Moves JSON-RPC messages to and from one upstream session. */
 export interface MessageTransport {

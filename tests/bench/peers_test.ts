@@ -204,7 +204,11 @@ Deno.test("startRustPeer() rejects with the peer's output when it exits, and giv
       '#!/bin/sh\nenv >&2\necho "Error: parse config $2: failed" >&2\nexit 3\n',
     );
     await Deno.chmod(bin, 0o755);
-    const error = await startRustPeer(RUST_MCPSTEAD, bin, UPSTREAM).then(
+    const error = await startRustPeer(
+      RUST_MCPSTEAD,
+      bin,
+      (port) => RUST_MCPSTEAD.config(port, UPSTREAM),
+    ).then(
       () => assert.fail("the peer started"),
       (e: Error) => e.message,
     );
