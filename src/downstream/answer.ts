@@ -8,6 +8,7 @@
 import type { Json, JsonObject, JsonRpcErrorObject } from "../mcp/jsonrpc.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
 import { sourceOf } from "../mcp/result_source.ts";
+import { jsonResponse } from "../http/prepared.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 import type { wireId } from "./request_ids.ts";
 
@@ -90,7 +91,7 @@ export function answerRequest(
 
 /** A reply as a JSON answer. */
 function jsonAnswer(reply: Reply): Response {
-  return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS });
+  return jsonResponse(reply.body, reply.status);
 }
 
 /**
@@ -167,12 +168,8 @@ class StreamableAnswer {
 }
 
 /** One message as the answer, in the type the client takes. */
-export function reply(
-  json: string,
-  accepts: Accepts,
-  headers: Record<string, string> = {},
-): Response {
-  if (accepts.json) return new Response(json, { headers: { ...JSON_HEADERS, ...headers } });
+export function reply(json: string, accepts: Accepts, headers?: Record<string, string>): Response {
+  if (accepts.json) return jsonResponse(json, 200, headers);
   const channel = new SseChannel();
   channel.sendLast(json);
   return new Response(channel.body, { headers: { ...SSE_HEADERS, ...headers } });
@@ -202,7 +199,7 @@ export function rpcErrorResponse(
   data?: Json,
 ): Response {
   const error = data === undefined ? { code, message } : { code, message, data };
-  return new Response(rpcErrorText(id, error), { status, headers: JSON_HEADERS });
+  return jsonResponse(rpcErrorText(id, error), status);
 }
 
 /** An HTTP error answer for a request the gateway could not read as one (id null). */

@@ -41,7 +41,8 @@ const VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Whether a revision string names the modern era (2026-07-28 or later). */
 export function isModernVersion(version: string): boolean {
-  return VERSION_SHAPE.test(version) && version >= MODERN_PROTOCOL_VERSION;
+  // The comparison first: it settles every 2025 version without the pattern.
+  return version >= MODERN_PROTOCOL_VERSION && VERSION_SHAPE.test(version);
 }
 
 /** Error codes only a modern server answers with (spec 2026-07-28: basic/index, error codes). */

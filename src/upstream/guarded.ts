@@ -31,8 +31,18 @@ export interface GuardPolicy {
   max_queue: number;
 }
 
-/** Sends one attempt of a request; the guards decide whether there is another. */
-export type Attempt = (options: RequestOptions) => Promise<JsonObject>;
+/** What a guarded request carries: what the upstream client takes, its deadline set by the guards. */
+export type GuardedOptions = Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number };
+
+/**
+ * Sends one attempt of a request (with the options it was run with, and a deadline); the guards
+ * decide whether there is another.
+ */
+export type Attempt<O extends GuardedOptions> = (
+  method: string,
+  params: JsonObject | undefined,
+  options: O & { timeoutMs: number },
+) => Promise<JsonObject>;
 
 /** What the guards tell the supervisor. */
 export interface GuardEvents {
@@ -95,12 +105,12 @@ export class Guards {
   /**
    * Runs `attempt` within the limits; `idempotent` says a failed `tools/call` may be sent again.
    */
-  async run(
+  async run<O extends GuardedOptions>(
     method: string,
     params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs">,
+    options: O,
     idempotent: boolean,
-    attempt: Attempt,
+    attempt: Attempt<O>,
     events: GuardEvents,
   ): Promise<JsonObject> {
     const { name } = this.#policy;
@@ -113,11 +123,8 @@ export class Guards {
         { retryAfterMs: wait },
       );
     }
-    const run = await this.#limit.run(
-      () => this.#attempts(method, params, options, idempotent, attempt, events),
-      options.signal,
-    );
-    if (!run) {
+    const slot = this.#limit.acquire(options.signal);
+    if (slot === false || (slot !== true && !(await slot))) {
       const { max_concurrent, max_queue } = this.#policy;
       throw new GatewayError(
         "upstream_busy",
@@ -126,15 +133,19 @@ export class Guards {
         { retryAfterMs: 1000 },
       );
     }
-    return run.value;
+    try {
+      return await this.#attempts(method, params, options, idempotent, attempt, events);
+    } finally {
+      this.#limit.release();
+    }
   }
 
-  async #attempts(
+  async #attempts<O extends GuardedOptions>(
     method: string,
     params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs">,
+    options: O,
     idempotent: boolean,
-    attempt: Attempt,
+    attempt: Attempt<O>,
     events: GuardEvents,
   ): Promise<JsonObject> {
     const policy = this.#policy;
@@ -145,7 +156,10 @@ export class Guards {
     for (let round = 1;; round++) {
       const probe = this.breaker.admit();
       try {
-        const result = await attempt({ timeoutMs: policy.timeout * 1000, ...options });
+        const result = await attempt(method, params, {
+          timeoutMs: policy.timeout * 1000,
+          ...options,
+        });
         this.breaker.success();
         events.answered();
         return result;

@@ -94,6 +94,8 @@ interface Pending {
 }
 
 const HANDSHAKE = "initialize";
+/** The signal of a send with nothing to stop. */
+const NEVER_ABORTED = new AbortController().signal;
 /** How long a stdio server gets to answer the probe: a legacy one may just stay silent. */
 const STDIO_PROBE_MS = 5000;
 const DISCOVER = "server/discover";
@@ -406,11 +408,12 @@ export class RpcClient {
     const headers = modern !== undefined && options.toolSchema !== undefined
       ? paramHeaders(options.toolSchema, params?.arguments)
       : undefined;
-    const work = new AbortController();
-    pending.abort = () => work.abort();
+    // A transport that only writes has no work to stop: no controller for it.
+    const work = this.#options.transport.writesOnly ? undefined : new AbortController();
+    if (work !== undefined) pending.abort = () => work.abort();
     let timedOut = false;
     const onAbort = () => {
-      work.abort();
+      work?.abort();
       reject(
         timedOut
           ? new GatewayError(
@@ -447,9 +450,11 @@ export class RpcClient {
       : undefined;
     if (deadline !== undefined) deadlines.add(deadline);
     if (caller?.aborted) onAbort();
-    else caller?.addEventListener("abort", onAbort, { once: true });
+    else {
+      caller?.addEventListener("abort", onAbort, { once: true });
+      this.#options.transport.send(request, work?.signal ?? NEVER_ABORTED, headers).catch(reject);
+    }
     try {
-      this.#options.transport.send(request, work.signal, headers).catch(reject);
       return await promise;
     } finally {
       if (deadline !== undefined) deadlines.delete(deadline);

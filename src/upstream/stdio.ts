@@ -46,6 +46,7 @@ const MAX_STDERR_LINE = 64 * 1024;
 export class StdioTransport implements MessageTransport {
   readonly kind = "stdio" as const;
   readonly correlates = false;
+  readonly writesOnly = true;
   readonly #options: StdioOptions;
   #child: Deno.ChildProcess | undefined;
   #stdin: LineWriter | undefined;

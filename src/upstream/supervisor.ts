@@ -16,7 +16,7 @@ import {
 import { describeError } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { CircuitState } from "./breaker.ts";
-import { type GuardEvents, Guards } from "./guarded.ts";
+import { type Attempt, type GuardEvents, Guards } from "./guarded.ts";
 import { SessionInstances } from "./instances.ts";
 import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
 import { UpstreamListen } from "./listen_stream.ts";
@@ -215,28 +215,37 @@ export class Supervisor {
     if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
       return this.#watch(params?.uri, method === "resources/subscribe");
     }
-    const { session, idempotent, ...rest } = options;
     try {
-      return await this.#guards.run(method, params, rest, idempotent === true, async (sent) => {
-        const client = this.#instances && session
-          ? await this.#instances.get(
-            session,
-            options.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
-          )
-          : this.client;
-        if (!client) {
-          throw new GatewayError(
-            "upstream_disconnected",
-            this.name,
-            `Upstream '${this.name}' is disconnected`,
-          );
-        }
-        return await client.request(method, params, sent);
-      }, this.#guardEvents);
+      return await this.#guards.run(
+        method,
+        params,
+        options,
+        options.idempotent === true,
+        this.#attempt,
+        this.#guardEvents,
+      );
     } catch (error) {
       throw this.#redacted(error);
     }
   }
+
+  /** One attempt of a request: to the session's own instance, or the shared client. */
+  readonly #attempt: Attempt<UpstreamRequestOptions> = async (method, params, sent) => {
+    const client = this.#instances && sent.session
+      ? await this.#instances.get(
+        sent.session,
+        sent.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
+      )
+      : this.client;
+    if (!client) {
+      throw new GatewayError(
+        "upstream_disconnected",
+        this.name,
+        `Upstream '${this.name}' is disconnected`,
+      );
+    }
+    return await client.request(method, params, sent);
+  };
 
   /** What the guards report back. */
   readonly #guardEvents: GuardEvents = {

@@ -21,6 +21,11 @@ export interface MessageTransport {
    * the stream it arrives on); stdio and legacy SSE do not.
    */
   readonly correlates: boolean;
+  /**
+   * Whether `send` only writes the message (stdio), so its signal stops nothing once it returned;
+   * absent or false: a send is an exchange (HTTP) that aborting its signal ends.
+   */
+  readonly writesOnly?: boolean;
   /** Starts receiving; every incoming message goes to `deliver`. */
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void>;
   /**
