@@ -70,13 +70,13 @@ export function initialize(
  * checked against the current config), so scopes narrowed by a reload apply to open sessions at
  * once.
  */
-export async function serveRequest(
+export function serveRequest(
   options: SessionEndpointOptions,
   session: Session,
   identity: Identity | undefined,
   message: JsonObject,
   accepts: Accepts,
-): Promise<Response> {
+): Response | Promise<Response> {
   const { observer } = options;
   const key = message.id as RequestKey;
   const id = wireId(key);
@@ -109,7 +109,7 @@ export async function serveRequest(
   session.used = true;
   const controller = new AbortController();
   session.inflight.set(key, controller);
-  return await answerRequest({
+  return answerRequest({
     id,
     accepts,
     bufferBytes: options.streamBufferBytes,

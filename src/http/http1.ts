@@ -77,6 +77,28 @@ export function writeLatin1(text: string, out: Uint8Array, offset: number): numb
   return offset + text.length;
 }
 
+/** Small copies are cut from a shared block: allocating an array each cost ten times the copy. */
+const POOL_BYTES = 64 * 1024;
+const POOLED_MAX = 4096;
+let pool = new Uint8Array(POOL_BYTES);
+let pooled = 0;
+
+/**
+ * `n` bytes of fresh memory: a view into the shared block when small (the block is replaced,
+ * never reused, once full: a view keeps its bytes), else an array of its own.
+ */
+function allocate(n: number): Uint8Array<ArrayBuffer> {
+  if (n > POOLED_MAX) return new Uint8Array(n);
+  if (pooled + n > POOL_BYTES) {
+    pool = new Uint8Array(POOL_BYTES);
+    pooled = 0;
+  }
+  const out = pool.subarray(pooled, pooled + n);
+  // Eight-byte steps keep every view aligned for a typed array over its buffer.
+  pooled += (n + 7) & ~7;
+  return out;
+}
+
 /**
  * A growable receive buffer over one connection. `start`/`end` delimit the unread bytes;
  * concurrent `fill()` calls share one read, so a background read (to notice a client that
@@ -116,8 +138,7 @@ export class ByteReader {
 
   /** Copies out the next `n` buffered bytes (`n` ≤ `available`). */
   take(n: number): Uint8Array<ArrayBuffer> {
-    // new + set is twice as fast as slice() for small copies.
-    const out = new Uint8Array(n);
+    const out = allocate(n);
     out.set(this.buf.subarray(this.start, this.start + n));
     this.start += n;
     return out;

@@ -199,7 +199,7 @@ export class ServerConnection {
       this.#continue = head.expectContinue && reader.available === 0;
       body = this.#source;
     }
-    const req = new IncomingRequest(method, this.#base + head.path, head.names, head.values, body);
+    const req = new IncomingRequest(method, this.#base, head.path, head.names, head.values, body);
     if (this.#body === undefined) this.#watch();
     return req;
   }

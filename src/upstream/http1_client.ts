@@ -216,8 +216,9 @@ export class Http1Client {
     values: string[],
   ): Http1Response {
     const headers = new FieldHeaders(names, values);
+    const connectionField = headers.get("connection");
     let reusable = status[1] === "1" &&
-      !/(?:^|,)\s*close\s*(?:,|$)/i.test(headers.get("connection") ?? "");
+      (connectionField === null || !/(?:^|,)\s*close\s*(?:,|$)/i.test(connectionField));
     let body: BodyReader;
     const coding = headers.get("transfer-encoding");
     if (method === "HEAD" || code === 204 || code === 304) {
@@ -234,8 +235,11 @@ export class Http1Client {
         reusable = false;
       }
     } else {
-      const lengths = names.flatMap((name, i) => (name === "content-length" ? [values[i]!] : []));
-      const length = lengths.length === 0 ? undefined : contentLengthOf(lengths);
+      let lengths: string[] | undefined;
+      for (let i = 0; i < names.length; i++) {
+        if (names[i] === "content-length") (lengths ??= []).push(values[i]!);
+      }
+      const length = lengths === undefined ? undefined : contentLengthOf(lengths);
       if (length === undefined) {
         body = new CloseDelimitedBody(connection.reader);
         reusable = false;

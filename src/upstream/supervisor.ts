@@ -230,22 +230,33 @@ export class Supervisor {
   }
 
   /** One attempt of a request: to the session's own instance, or the shared client. */
-  readonly #attempt: Attempt<UpstreamRequestOptions> = async (method, params, sent) => {
-    const client = this.#instances && sent.session
-      ? await this.#instances.get(
-        sent.session,
-        sent.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
-      )
-      : this.client;
-    if (!client) {
-      throw new GatewayError(
-        "upstream_disconnected",
-        this.name,
-        `Upstream '${this.name}' is disconnected`,
-      );
-    }
-    return await client.request(method, params, sent);
+  readonly #attempt: Attempt<UpstreamRequestOptions> = (method, params, sent) => {
+    if (this.#instances && sent.session) return this.#attemptOwn(method, params, sent);
+    const client = this.client;
+    if (!client) throw this.#disconnected();
+    return client.request(method, params, sent);
   };
+
+  async #attemptOwn(
+    method: string,
+    params: JsonObject | undefined,
+    sent: UpstreamRequestOptions & { timeoutMs: number },
+  ): Promise<JsonObject> {
+    const client = await this.#instances!.get(
+      sent.session!,
+      sent.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
+    );
+    if (!client) throw this.#disconnected();
+    return await client.request(method, params, sent);
+  }
+
+  #disconnected(): GatewayError {
+    return new GatewayError(
+      "upstream_disconnected",
+      this.name,
+      `Upstream '${this.name}' is disconnected`,
+    );
+  }
 
   /** What the guards report back. */
   readonly #guardEvents: GuardEvents = {
