@@ -8,7 +8,7 @@ import { ByteReader, type HeadLimits, HttpWireError, writeLatin1 } from "./http1
 import { type BodyReader, ChunkedBody, LengthBody } from "./http1_body.ts";
 import { clientGone, type IncomingBody, IncomingRequest } from "./incoming_request.ts";
 import type { Handler, RequestInfo } from "./router.ts";
-import { type PreparedAnswer, preparedOf } from "./prepared.ts";
+import { PreparedAnswer } from "./prepared.ts";
 import { parseRequestHead, type RequestHead } from "./server_request.ts";
 import {
   chunkOf,
@@ -240,9 +240,8 @@ export class ServerConnection {
   async #respond(request: RequestHead, res: Response): Promise<boolean> {
     const unread = this.#body !== undefined && !this.#body.done;
     const close = !request.keepAlive || unread || this.#host.closing || this.#gone;
-    const prepared = preparedOf(res);
-    if (prepared !== undefined && !hasNoBody(request.method, prepared.status)) {
-      await this.#writePrepared(prepared, close);
+    if (res instanceof PreparedAnswer && !hasNoBody(request.method, res.status)) {
+      await this.#writePrepared(res, close);
       return !close;
     }
     const head = responseHead(res, this.#host.date, close);
@@ -281,10 +280,10 @@ export class ServerConnection {
    */
   #writePrepared(answer: PreparedAnswer, close: boolean): Promise<void> {
     const head = preparedHead(answer, this.#host.date, close);
-    const end = HEAD_ROOM + answer.body.length * 3;
-    if (end > MAX_OUT) return this.#writeWhole(head, encoder.encode(answer.body));
+    const end = HEAD_ROOM + answer.bodyText.length * 3;
+    if (end > MAX_OUT) return this.#writeWhole(head, encoder.encode(answer.bodyText));
     if (end > this.#out.length) this.#out = new Uint8Array(Math.max(end, this.#out.length * 2));
-    const { written } = encoder.encodeInto(answer.body, this.#out.subarray(HEAD_ROOM));
+    const { written } = encoder.encodeInto(answer.bodyText, this.#out.subarray(HEAD_ROOM));
     const text = `${head}content-length: ${written}\r\n\r\n`;
     if (text.length > HEAD_ROOM) {
       return this.#writeWhole(head, this.#out.slice(HEAD_ROOM, HEAD_ROOM + written));

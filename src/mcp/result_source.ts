@@ -13,7 +13,36 @@
  */
 import type { JsonObject } from "./jsonrpc.ts";
 
-const sources = new WeakMap<JsonObject, string>();
+/** A constructor that returns the object it is given, so a subclass can add a field to it. */
+class Given {
+  constructor(object: object) {
+    return object;
+  }
+}
+
+/**
+ * The source of a result, kept as a private field on the result itself: a `WeakMap` entry per
+ * result grew its table by hundreds of bytes per call. A private field is invisible to
+ * `Object.keys`, spreads and `JSON.stringify`, so a copy of a result never carries it.
+ */
+class Sourced extends Given {
+  readonly #source: string;
+
+  constructor(result: JsonObject, source: string) {
+    super(result);
+    this.#source = source;
+  }
+
+  /** Gives `result` its source (once: a second would throw). */
+  static keep(result: JsonObject, source: string): void {
+    if (!(#source in result)) new Sourced(result, source);
+  }
+
+  /** The source of `result`, if it has one. */
+  static of(result: JsonObject): string | undefined {
+    return #source in result ? (result as unknown as Sourced).#source : undefined;
+  }
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -26,12 +55,12 @@ const CLOSE_BRACKET = 0x5d;
 
 /** Records that `result` is the `result` member `JSON.parse` read from the response text `message`. */
 export function keepSource(result: JsonObject, message: string): void {
-  sources.set(result, message);
+  Sourced.keep(result, message);
 }
 
 /** The JSON text of `result` as its upstream sent it, when it can be relayed as is. */
 export function sourceOf(result: JsonObject): string | undefined {
-  const message = sources.get(result);
+  const message = Sourced.of(result);
   return message === undefined ? undefined : resultMember(message);
 }
 

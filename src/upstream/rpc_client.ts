@@ -231,39 +231,47 @@ export class RpcClient {
   }
 
   /** Sends a request and resolves with its result; upstream JSON-RPC errors reject as McpError, unchanged. */
-  async request(
+  request(
     method: string,
     params: JsonObject | undefined,
     options: RequestOptions,
   ): Promise<JsonObject> {
     if (this.#closed) {
-      throw new GatewayError(
-        "upstream_closed",
-        this.#options.server,
-        `Upstream '${this.#options.server}' is closed`,
+      const server = this.#options.server;
+      return Promise.reject(
+        new GatewayError("upstream_closed", server, `Upstream '${server}' is closed`),
       );
     }
-    if (this.#modern !== undefined) return await this.#send(method, params, options, this.#modern);
+    if (this.#modern !== undefined) return this.#send(method, params, options, this.#modern);
     const generation = this.#generation;
+    return this.#send(method, params, options).catch((error) =>
+      this.#retryExpired(error, generation, method, params, options)
+    );
+  }
+
+  /** Sends a request again once, in a new session, when the upstream had expired ours. */
+  async #retryExpired(
+    error: unknown,
+    generation: number,
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject> {
+    if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
+    this.#options.log.info("upstream session expired; re-initializing", { method });
+    this.#options.onSessionReset?.();
+    await this.#reinitialize(generation, options.signal);
     try {
       return await this.#send(method, params, options);
-    } catch (error) {
-      if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
-      this.#options.log.info("upstream session expired; re-initializing", { method });
-      this.#options.onSessionReset?.();
-      await this.#reinitialize(generation, options.signal);
-      try {
-        return await this.#send(method, params, options);
-      } catch (retryError) {
-        if (!(retryError instanceof SessionExpiredError)) throw retryError;
-        const server = this.#options.server;
-        throw new GatewayError(
-          "upstream_protocol_error",
-          server,
-          `Upstream '${server}' rejected a new session at once; the request was not processed`,
-          { cause: retryError },
-        );
-      }
+    } catch (retryError) {
+      if (!(retryError instanceof SessionExpiredError)) throw retryError;
+      const server = this.#options.server;
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Upstream '${server}' rejected a new session at once; the request was not processed`,
+        { cause: retryError },
+      );
     }
   }
 

@@ -206,28 +206,29 @@ export class Supervisor {
    * Sends a request to the upstream (or the session's own instance) through its limits
    * (guarded.ts). Transport failures make the supervisor check the upstream at once.
    */
-  async request(
+  request(
     method: string,
     params: JsonObject | undefined,
     options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
-    if (!this.client) throw this.#unavailable();
+    if (!this.client) return Promise.reject(this.#unavailable());
     if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
       return this.#watch(params?.uri, method === "resources/subscribe");
     }
-    try {
-      return await this.#guards.run(
-        method,
-        params,
-        options,
-        options.idempotent === true,
-        this.#attempt,
-        this.#guardEvents,
-      );
-    } catch (error) {
-      throw this.#redacted(error);
-    }
+    return this.#guards.run(
+      method,
+      params,
+      options,
+      options.idempotent === true,
+      this.#attempt,
+      this.#guardEvents,
+    ).catch(this.#rethrowRedacted);
   }
+
+  /** Rethrows a request's error with the upstream's secrets taken out of its message. */
+  readonly #rethrowRedacted = (error: unknown): never => {
+    throw this.#redacted(error);
+  };
 
   /** One attempt of a request: to the session's own instance, or the shared client. */
   readonly #attempt: Attempt<UpstreamRequestOptions> = (method, params, sent) => {
