@@ -144,6 +144,13 @@ export class ByteReader {
     return out;
   }
 
+  /** The next `n` buffered bytes (`n` ≤ `available`) as UTF-8 text, decoded in place. */
+  takeText(n: number, decoder: TextDecoder): string {
+    const text = decoder.decode(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    return text;
+  }
+
   /** The next `n` bytes; reads past the buffer straight into the result. */
   async takeExact(n: number): Promise<Uint8Array<ArrayBuffer>> {
     if (this.#pending) await this.#pending;

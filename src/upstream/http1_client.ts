@@ -92,6 +92,17 @@ export class Http1Response {
     }
   }
 
+  /**
+   * The whole body as text when it is all buffered already (a small answer arrives with its
+   * head): no promise, no copy. Undefined when it must be read ({@link bytes}).
+   */
+  bufferedText(decoder: TextDecoder): string | undefined {
+    if (!(this.#body instanceof LengthBody) || this.#settled) return undefined;
+    const text = this.#body.bufferedText(decoder);
+    if (text !== undefined) this.#settle(true);
+    return text;
+  }
+
   /** Drops the rest of the body: the connection is reused if the body was complete, else closed. */
   cancel(): void {
     this.#settle(this.#body.done);
