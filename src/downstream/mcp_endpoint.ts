@@ -8,14 +8,15 @@
 import {
   type AdmissionOptions,
   admit,
+  type JsonBody,
   type JsonBodyLimits,
   readJsonBody,
 } from "../http/admission.ts";
 import type { Identity } from "../http/auth.ts";
-import type { Handler } from "../http/router.ts";
+import type { Handler, RequestInfo } from "../http/router.ts";
 import { classify, isModernVersion } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
-import { httpError, parseAccept, rpcErrorResponse } from "./answer.ts";
+import { type Accepts, httpError, parseAccept, rpcErrorResponse } from "./answer.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { hasInexactId, isRequestKey, parseExactIds, wireId } from "./request_ids.ts";
 import type { SessionEndpoint } from "./session_endpoint.ts";
@@ -47,7 +48,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     maxBodyBytes: Math.min(options.bodyLimits.maxBodyBytes, options.maxInitializeBytes),
   };
   return {
-    async post(req, info) {
+    post(req, info) {
       const admitted = admit(req, options.admission, httpError);
       if (admitted instanceof Response) return admitted;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
@@ -69,30 +70,16 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       // Only initialize is capped small; a 2026-07-28 request has no session but its full limit.
       const sessionless = !req.headers.has("mcp-session-id") &&
         !isModernVersion(headerVersion?.trim() ?? "");
-      const read = await readJsonBody(
+      const read = readJsonBody(
         req,
         sessionless ? initializeLimits : options.bodyLimits,
         httpError,
       );
-      if (read instanceof Response) {
-        if (read.status === 400) options.onInvalid?.();
-        return read;
-      }
-      const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
-      const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
-      if (era.era === "refused") {
-        const { status, code, message, data } = era.refusal;
-        const id = isJsonObject(body) && isRequestKey(body.id) ? wireId(body.id) : null;
-        return rpcErrorResponse(status, id, code, message, data);
-      }
-      if (era.era === "modern") {
-        const caller = {
-          identity: admitted.identity,
-          principal: principalOf(admitted.identity, info.remoteAddr),
-        };
-        return options.modern(body as JsonObject, era.envelope, req, caller, accepts);
-      }
-      return options.session.message(body, read.text.length, req, admitted.identity, accepts);
+      const request: PostedRequest = { req, info, identity: admitted.identity, accepts };
+      // A body the server already holds is served without waiting for a promise.
+      return read instanceof Promise
+        ? read.then((body) => serveBody(options, request, body, headerVersion))
+        : serveBody(options, request, read, headerVersion);
     },
     get(req) {
       const admitted = admit(req, options.admission, httpError);
@@ -105,6 +92,39 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       return options.session.end(req, admitted.identity);
     },
   };
+}
+
+/** A POST whose body was read, and what its head said. */
+interface PostedRequest {
+  req: Request;
+  info: RequestInfo;
+  identity: Identity | undefined;
+  accepts: Accepts;
+}
+
+/** Serves a POSTed body by its era: the 2026-07-28 endpoint, or the 2025 session endpoint. */
+function serveBody(
+  options: McpEndpointOptions,
+  { req, info, identity, accepts }: PostedRequest,
+  read: JsonBody | Response,
+  headerVersion: string | null,
+): Response | Promise<Response> {
+  if (read instanceof Response) {
+    if (read.status === 400) options.onInvalid?.();
+    return read;
+  }
+  const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
+  const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
+  if (era.era === "refused") {
+    const { status, code, message, data } = era.refusal;
+    const id = isJsonObject(body) && isRequestKey(body.id) ? wireId(body.id) : null;
+    return rpcErrorResponse(status, id, code, message, data);
+  }
+  if (era.era === "modern") {
+    const caller = { identity, principal: principalOf(identity, info.remoteAddr) };
+    return options.modern(body as JsonObject, era.envelope, req, caller, accepts);
+  }
+  return options.session.message(body, read.text.length, req, identity, accepts);
 }
 
 /**
