@@ -183,7 +183,10 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       target: String(params[field] ?? ""),
       capabilities: envelope.clientCapabilities,
     };
-    const { requestState, inputResponses, ...rest } = params;
+    const { requestState, inputResponses } = params;
+    const rest = requestState === undefined && inputResponses === undefined
+      ? params
+      : withoutRoundKeys(params);
     if (dispatcher.upstreamEra(method, params) === "modern") {
       // A modern upstream's own input_required and requestState pass through untouched.
       return dispatcher.handle(method, params, context(refuseAsk, signal));
@@ -287,6 +290,12 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       }
     });
   };
+}
+
+/** A retry's params without the keys of the round it answers. */
+function withoutRoundKeys(params: JsonObject): JsonObject {
+  const { requestState: _, inputResponses: __, ...rest } = params;
+  return rest;
 }
 
 /** The answer to a server→client request from a call that cannot ask (no flow). */

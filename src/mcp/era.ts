@@ -320,13 +320,14 @@ export function decodeHeaderValue(value: string): string | undefined {
 
 /** A `_meta` object without the reserved keys (the same object when it has none). */
 export function withoutReservedKeys(meta: JsonObject): JsonObject {
-  if (!Object.keys(meta).some(isReservedKey)) return meta;
-  // Copied, not deleted from a copy: deleting makes an object slow to read and serialise.
-  return Object.fromEntries(Object.entries(meta).filter(([key]) => !isReservedKey(key)));
-}
-
-function isReservedKey(key: string): boolean {
-  return key.startsWith(RESERVED_PREFIX);
+  let reserved = false;
+  for (const key in meta) {
+    if (key.startsWith(RESERVED_PREFIX)) {
+      reserved = true;
+      break;
+    }
+  }
+  return reserved ? copyWithout(meta, (key) => key.startsWith(RESERVED_PREFIX)) : meta;
 }
 
 /**
@@ -339,9 +340,32 @@ export function withoutReservedMeta(params: JsonObject): JsonObject {
   if (!isJsonObject(meta)) return params;
   const kept = withoutReservedKeys(meta);
   if (kept === meta) return params;
-  if (Object.keys(kept).length > 0) return { ...params, _meta: kept };
-  const { _meta: _, ...rest } = params;
-  return rest;
+  return hasKeys(kept) ? { ...params, _meta: kept } : copyWithout(params, (key) => key === "_meta");
+}
+
+function hasKeys(object: JsonObject): boolean {
+  for (const _ in object) return true;
+  return false;
+}
+
+/**
+ * A copy of `object` without the keys `dropped` picks. Copied, not deleted from a copy: deleting
+ * makes an object slow to read and serialise. A `__proto__` key is copied as a key.
+ */
+function copyWithout(object: JsonObject, dropped: (key: string) => boolean): JsonObject {
+  const out: JsonObject = {};
+  for (const key in object) {
+    if (dropped(key)) continue;
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: object[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[key] = object[key]!;
+  }
+  return out;
 }
 
 /** Params carrying `envelope` as their reserved `_meta` keys, replacing any the client sent. */
