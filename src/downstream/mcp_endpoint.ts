@@ -133,6 +133,13 @@ function serveBody(
  */
 function principalOf(identity: Identity | undefined, remoteAddr: string | undefined): string {
   if (identity) return `identity:${identity.name}`;
-  const address = remoteAddr?.replace(/:\d+$/, "") ?? "unknown";
-  return `address:${address}`;
+  // A client's requests come from one address: its principal is made once, not per request.
+  if (remoteAddr !== lastAddr) {
+    lastAddr = remoteAddr;
+    lastPrincipal = `address:${remoteAddr?.replace(/:\d+$/, "") ?? "unknown"}`;
+  }
+  return lastPrincipal;
 }
+
+let lastAddr: string | undefined;
+let lastPrincipal = "address:unknown";

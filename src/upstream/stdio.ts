@@ -53,6 +53,8 @@ export class StdioTransport implements MessageTransport {
   #status: Promise<Deno.CommandStatus> | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Why the child was ended for what it wrote, if it was. */
+  #failure: GatewayError | undefined;
 
   constructor(options: StdioOptions) {
     this.#options = options;
@@ -95,62 +97,19 @@ export class StdioTransport implements MessageTransport {
       ));
     this.#status = child.status;
     log.info("started upstream process", { pid: child.pid, command });
-    let failure: Error | undefined;
+    this.#failure = undefined;
     const childStderr = new ChildStderr(log);
-    const refuse = (error: GatewayError, bytes: number, line: string) => {
-      failure = error;
-      log.error("upstream wrote garbage on stdout; restarting it", { bytes });
-      // Children print banners with secrets in them: the line itself is only logged at debug.
-      log.debug("upstream stdout line that is not JSON-RPC", {
-        line: stripControls(line.slice(0, 200)),
-      });
-      this.#terminate();
-      return false;
-    };
     const stdout = readLines(child.stdout, MAX_LINE, {
-      line: (line) => {
-        // The child is up: what it printed while starting is summed up before its own messages.
-        childStderr.flush();
-        let message: unknown;
-        try {
-          this.#options.countBytes?.("received", line.length + 1);
-          message = JSON.parse(line);
-        } catch {
-          const bytes = encoder.encode(line).length;
-          return refuse(
-            new GatewayError(
-              "upstream_protocol_error",
-              server,
-              `Upstream '${server}' wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
-            ),
-            bytes,
-            line,
-          );
-        }
-        if (!Array.isArray(message)) deliver(message as JsonRpcMessage, undefined, line);
-        else for (const item of message) deliver(item as JsonRpcMessage);
-        return true;
-      },
+      line: (line) => this.#stdoutLine(line, deliver, childStderr),
       tooLong: (start) =>
-        refuse(
-          new GatewayError(
-            "upstream_protocol_error",
-            server,
-            `Upstream '${server}' wrote a line of more than ${MAX_LINE} characters on stdout`,
-          ),
-          MAX_LINE,
-          start,
-        ),
+        this.#refuse(`wrote a line of more than ${MAX_LINE} characters on stdout`, MAX_LINE, start),
     });
     const stderr = readLines(child.stderr, MAX_STDERR_LINE, {
-      line: (line) => {
-        childStderr.line(line);
-        return true;
-      },
-      tooLong: (start) => {
-        childStderr.line(start);
-        return true;
-      },
+      line: (line) => (childStderr.line(line), true),
+      // Only the start of a line is logged anyway; the rest of it is dropped.
+      tooLong: (
+        start,
+      ) => (childStderr.line(`${start}… (over ${MAX_STDERR_LINE} characters)`), true),
     }).finally(() => childStderr.flush());
     Promise.all([this.#status, stdout, stderr]).then(([status]) => {
       if (this.#closing) return;
@@ -163,11 +122,50 @@ export class StdioTransport implements MessageTransport {
         signal: status.signal,
       });
       onClose(
-        failure ??
+        this.#failure ??
           new GatewayError("upstream_disconnected", server, `Upstream '${server}' process ${how}`),
       );
     });
     return Promise.resolve();
+  }
+
+  /** One line of the child's stdout: its message (or batch) delivered; false when it is not JSON. */
+  #stdoutLine(line: string, deliver: Deliver, childStderr: ChildStderr): boolean {
+    // The child is up: what it printed while starting is summed up before its own messages.
+    childStderr.flush();
+    let message: unknown;
+    try {
+      this.#options.countBytes?.("received", line.length + 1);
+      message = JSON.parse(line);
+    } catch {
+      const bytes = encoder.encode(line).length;
+      return this.#refuse(
+        `wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
+        bytes,
+        line,
+      );
+    }
+    // A message on its own line keeps its text: a result only relayed is written from it.
+    if (!Array.isArray(message)) deliver(message as JsonRpcMessage, undefined, line);
+    else for (const item of message) deliver(item as JsonRpcMessage);
+    return true;
+  }
+
+  /** Ends a child that broke the framing; the error names what it wrote, never its text. */
+  #refuse(what: string, bytes: number, line: string): false {
+    const server = this.#options.server;
+    this.#failure = new GatewayError(
+      "upstream_protocol_error",
+      server,
+      `Upstream '${server}' ${what}`,
+    );
+    this.#options.log.error("upstream wrote garbage on stdout; restarting it", { bytes });
+    // Children print banners with secrets in them: the line itself is only logged at debug.
+    this.#options.log.debug("upstream stdout line that is not JSON-RPC", {
+      line: stripControls(line.slice(0, 200)),
+    });
+    this.#terminate();
+    return false;
   }
 
   /**
