@@ -9,7 +9,9 @@
  * exactly: the response must be one JSON object whose top-level keys have no escapes (so it has
  * the same members for us as for `JSON.parse`) with exactly one `result` member, an object. The
  * text already passed `JSON.parse`, so what is cut out is one complete JSON value: whatever it
- * holds, it cannot end the downstream message early or add an `id` to it.
+ * holds, it cannot end the downstream message early or add an `id` to it. Keys repeated inside
+ * the result pass as written; the gateway's checks read them as `JSON.parse` does (the last one
+ * counts), and guard nothing an upstream could not also put in plain text.
  */
 import type { JsonObject } from "./jsonrpc.ts";
 
