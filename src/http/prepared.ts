@@ -19,13 +19,12 @@ export class PreparedAnswer extends Response {
   readonly bodyText: string;
 
   constructor(json: string, status: number, headers?: Readonly<Record<string, string>>) {
-    super(json, {
-      status,
-      headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers },
-    });
+    const all = headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers };
+    super(json, { status, headers: all });
     let fields = JSON_FIELDS;
     if (headers !== undefined) {
-      for (const name in headers) fields += `${name}: ${headers[name]}\r\n`;
+      fields = "";
+      for (const name in all) fields += `${name}: ${all[name as keyof typeof all]}\r\n`;
     }
     this.fields = fields;
     this.bodyText = json;
