@@ -132,31 +132,37 @@ function measuresTable(r: LoadResults): string {
   }
   const s = r.stdio;
   if (s?.skipped) row(`stdio upstream: gateway vs ${s.peer}`, "skipped", "", s.skipped);
-  if (s?.sequential) {
+  const x = s?.concurrent;
+  const base = x?.sides[x.baseline];
+  for (const name of Object.keys(x?.sides ?? {})) {
+    const side = x!.sides[name]!;
+    if (name === x!.baseline || !base) continue;
+    const who = name === OURS ? "mcpstead" : side.label;
+    const seq = s!.sequential;
+    if (seq?.[name] && seq.peer) {
+      row(
+        `stdio, 1 sequential client: p50 (ms), ${who} — baseline = ${s!.peer}`,
+        fmt(seq.peer.p50),
+        fmt(seq[name].p50),
+        `${fmt(seq.peer.p50 / seq[name].p50, 1)}× faster`,
+      );
+    }
     row(
-      `stdio, 1 sequential client: p50 (ms) — baseline = ${s.peer}`,
-      fmt(s.sequential.peer.p50),
-      fmt(s.sequential.gateway.p50),
-      `${fmt(s.sequential.peer.p50 / s.sequential.gateway.p50, 1)}× faster`,
+      `stdio, ${x!.clients} sessions: calls/s, ${who} — baseline = ${s!.peer}`,
+      fmtInt(base.rps),
+      fmtInt(side.rps),
+      `${fmt(side.ratio, 1)}×`,
+    );
+    row(`stdio, ${x!.clients} sessions: p50 / p99 (ms), ${who}`, pair(base), pair(side), "");
+    row(
+      `stdio, ${x!.clients} sessions: proxy / child CPU per call (µs), ${who}`,
+      `${fmt(base.cpuPerCallUs.proxy, 1)} / ${fmt(base.cpuPerCallUs.child, 1)}`,
+      `${fmt(side.cpuPerCallUs.proxy, 1)} / ${fmt(side.cpuPerCallUs.child, 1)}`,
+      `other processes ${fmt(base.cores.other, 2)} / ${fmt(side.cores.other, 2)} cores`,
     );
   }
-  const x = s?.concurrent;
-  const peer = x?.sides[x.baseline];
-  const ours = x?.sides[OURS];
-  if (x && peer && ours) {
-    row(
-      `stdio, ${x.clients} sessions: calls/s — baseline = ${s!.peer}`,
-      fmtInt(peer.rps),
-      fmtInt(ours.rps),
-      `${fmt(ours.ratio, 1)}×`,
-    );
-    row(`stdio, ${x.clients} sessions: p50 / p99 (ms)`, pair(peer), pair(ours), "");
-    row(
-      `stdio, ${x.clients} sessions: proxy / child CPU per call (µs)`,
-      `${fmt(peer.cpuPerCallUs.proxy, 1)} / ${fmt(peer.cpuPerCallUs.child, 1)}`,
-      `${fmt(ours.cpuPerCallUs.proxy, 1)} / ${fmt(ours.cpuPerCallUs.child, 1)}`,
-      `other processes ${fmt(peer.cores.other, 2)} / ${fmt(ours.cores.other, 2)} cores`,
-    );
+  for (const peer of s?.peers ?? []) {
+    if (peer.skipped !== undefined) row(`stdio: ${peer.label}`, "skipped", "", peer.skipped);
   }
   if (rows.length === 0) return "";
   let out = "| measure | baseline (peer) | mcpstead | difference |\n|---|---:|---:|---|\n";

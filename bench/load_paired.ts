@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Result } from "./loadgen.ts";
+import type { CallsCommand, Result } from "./loadgen.ts";
 import type { LatencyResult, ThroughputResult, ThroughputSide } from "./load_report.ts";
 import { machineSeconds } from "./proc_stats.ts";
 import type { Loadgen } from "./services.ts";
@@ -34,6 +34,8 @@ export interface Side {
   url: string;
   tool: string;
   watch: Record<string, number>;
+  /** The revision its clients speak: 2025 sessions unless it says 2026-07-28. */
+  era?: CallsCommand["era"];
 }
 
 /** One sequential client per side, `rounds` times, against the baseline side `baseline`. */
@@ -54,6 +56,7 @@ export async function latencyScenario(
         await lg.run({
           op: "calls",
           url: sides[side]!.url,
+          ...eraOf(sides[side]!),
           clients: 1,
           method: "tools/call",
           params: callParams(sides[side]!.tool),
@@ -114,6 +117,7 @@ export async function measureThroughput(
         await lg.run({
           op: "calls",
           url: target.url,
+          ...eraOf(target),
           clients: plan.clients,
           method: "tools/call",
           params: callParams(target.tool),
@@ -144,6 +148,11 @@ export async function measureThroughput(
     };
   }
   return result;
+}
+
+/** The `era` of a side's load command, when it is not the default. */
+function eraOf(side: Side): Pick<CallsCommand, "era"> {
+  return side.era === undefined ? {} : { era: side.era };
 }
 
 function throughputSide(label: string, runs: Result[]): ThroughputSide {

@@ -131,8 +131,11 @@ export interface LoadResults {
   stdio?: {
     peer: string;
     skipped?: string;
-    sequential?: { gateway: Summary; peer: Summary };
+    /** One sequential client per side: `peer` (mcp-proxy), ours, and the Rust peers measured. */
+    sequential?: Record<string, Summary>;
     concurrent?: ThroughputResult;
+    /** The Rust peers of the stdio scenario, measured or not (never left out). */
+    peers?: PeerReport[];
   };
   profile?: { file: string; markdown: string; top: unknown[]; areas: unknown[] };
   comparisons: Comparison[];
@@ -150,8 +153,32 @@ export interface Target {
 
 /** The side of our gateway in the results. */
 export const OURS = "gateway";
+/** Our gateway again, called by sessionless 2026-07-28 clients (DESIGN §7: no dearer than 2025). */
+export const OURS_MODERN = "gateway-2026";
 /** The Rust mcpstead's side, which DESIGN §7 measures us against. */
 const RUST_MCPSTEAD = "mcpstead-rs";
+
+/** MikkoParkkola's mcp-gateway's side (in the stdio scenario too). */
+export const MCP_GATEWAY_SIDE = "mcp-gateway";
+
+/** Median over rounds of side `a`'s calls/s ÷ side `b`'s in the same round. */
+export function rpsRatio(
+  t: ThroughputResult | undefined,
+  a: string,
+  b: string,
+): number | undefined {
+  const ours = t?.sides[a]?.perRound;
+  const theirs = t?.sides[b]?.perRound;
+  if (!ours || !theirs || ours.length === 0) return undefined;
+  return round(median(ours.map((v, i) => v / theirs[i]!)), 3);
+}
+
+/** Side `a`'s CPU per call ÷ side `b`'s (the process in between: gateway or peer). */
+function cpuRatio(t: ThroughputResult | undefined, a: string, b: string): number | undefined {
+  const ours = t?.sides[a]?.cpuPerCallUs.proxy;
+  const theirs = t?.sides[b]?.cpuPerCallUs.proxy;
+  return ours === undefined || !theirs ? undefined : round(ours / theirs, 3);
+}
 
 /** Our gateway against every other side but the baseline: ratios between rows of one run. */
 export function compareSides(r: LoadResults): Comparison[] {
@@ -166,17 +193,12 @@ export function compareSides(r: LoadResults): Comparison[] {
   return names.filter((name) => name !== OURS && name !== baseline).map((name) => ({
     against: name,
     label: t?.sides[name]?.label ?? l!.sides[name]!.label,
-    rpsMany: t?.sides[OURS] && t.sides[name]
-      ? perRound(t.sides[OURS].perRound, t.sides[name].perRound)
-      : undefined,
+    rpsMany: rpsRatio(t, OURS, name),
     rpsOne: l?.sides[OURS] && l.sides[name]
       ? perRound(l.perRound.map((p) => p[OURS]!.rps), l.perRound.map((p) => p[name]!.rps))
       : undefined,
     addedP50: ratio(l?.sides[OURS]?.addedP50, l?.sides[name]?.addedP50),
-    cpuPerCall: ratio(
-      t?.sides[OURS]?.cpuPerCallUs.proxy,
-      t?.sides[name]?.cpuPerCallUs.proxy,
-    ),
+    cpuPerCall: cpuRatio(t, OURS, name),
   }));
 }
 
@@ -218,6 +240,22 @@ export function evaluateTargets(r: LoadResults): Target[] {
       "×",
       ">=",
       10,
+    ),
+    at(
+      `stdio calls/s, ${
+        r.stdio?.concurrent?.clients ?? clients
+      } clients: ours ÷ MikkoParkkola mcp-gateway's`,
+      rpsRatio(r.stdio?.concurrent, OURS, MCP_GATEWAY_SIDE),
+      "×",
+      ">=",
+      1,
+    ),
+    at(
+      `gateway CPU per call, ${clients} clients: 2026-07-28 clients ÷ 2025 sessions`,
+      cpuRatio(r.throughput, OURS_MODERN, OURS),
+      "×",
+      "<=",
+      1,
     ),
     at("tools/list over 20 × 50 tools, p50", r.list?.latency.p50, "ms", "<=", 2),
     at("idle RSS", r.memory?.idleRssMB, "MB", "<=", 80),

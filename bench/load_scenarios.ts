@@ -9,9 +9,16 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
 import { getOnce } from "./http1_client.ts";
-import { type LoadResults, OURS, type PeerReport } from "./load_report.ts";
+import {
+  type LoadResults,
+  MCP_GATEWAY_SIDE,
+  OURS,
+  OURS_MODERN,
+  type PeerReport,
+} from "./load_report.ts";
 import type { McpProxy } from "./peers.ts";
-import { RUST_PEERS, startRustPeer } from "./rust_peers.ts";
+import { MCP_GATEWAY, RUST_PEERS, shellWords, startRustPeer } from "./rust_peers.ts";
+import { MODERN_VERSION } from "./raw_modern_client.ts";
 import { profileMarkdown, summarizeProfileFile } from "./cpu_profile.ts";
 import { pidsWithMarker, statusBytes } from "./proc_stats.ts";
 import {
@@ -122,6 +129,12 @@ async function directScenarios(
       return { label, url: gw.url, tool: "fast__tool_0", watch: { proxy: gw.proc.pid, upstream } };
     };
     sides[OURS] = await gateway(`mcpstead ${denoJson.version} (ours)`);
+    // The same gateway, called the 2026-07-28 way: no session, the envelope in every request.
+    sides[OURS_MODERN] = {
+      ...sides[OURS],
+      label: `mcpstead ${denoJson.version} (ours), sessionless ${MODERN_VERSION} clients`,
+      era: MODERN_VERSION,
+    };
     if (plan.candidate !== undefined) {
       sides.candidate = await gateway(`candidate ${plan.candidate}`, plan.candidate);
     }
@@ -131,7 +144,7 @@ async function directScenarios(
       out.peers.push(report);
       if (report.bin === undefined) continue;
       try {
-        const started = await startRustPeer(peer, report.bin, up.url);
+        const started = await startRustPeer(peer, report.bin, (port) => peer.config(port, up.url));
         stops.push(() => started.proc.stop());
         sides[peer.key] = {
           label: peer.label,
@@ -318,25 +331,22 @@ async function stdioScenario(lg: Loadgen, plan: Plan): Promise<NonNullable<Measu
   const proxy = plan.mcpProxy;
   if (!proxy) return { peer: "mcp-proxy", skipped: "mcp-proxy is not installed (--install-peers)" };
   const peer = `mcp-proxy@${proxy.version}`;
-  plan.log(`stdio: ${plan.stdioRounds} rounds, gateway vs ${peer} on the same stdio child`);
   const marker = `mcpstead-bench-stdio-${Deno.pid}-${Date.now()}`;
-  // The same child program for both, each with its own marker so its CPU can be read too.
-  const gw = await startGateway(
-    gatewayYaml([{ name: "fast", ...fastStdioCommand(`${marker}-gw`) }]),
-  );
-  const mp = await startMcpProxy(proxy.bin, fastStdioCommand(`${marker}-peer`)).catch(
-    async (error) => {
-      await gw.proc.stop();
-      throw error;
-    },
-  );
+  const stops: Array<() => Promise<void>> = [];
+  // The proxies' own command lines carry the marker too; the child is the other process.
+  const childOf = (suffix: string, parent: number): Record<string, number> => {
+    const pid = pidsWithMarker(`${marker}-${suffix}`).find((p) => p !== parent);
+    return pid === undefined ? {} : { child: pid };
+  };
   try {
+    // The same child program for each, with its own marker so its CPU can be read too.
+    const gw = await startGateway(
+      gatewayYaml([{ name: "fast", ...fastStdioCommand(`${marker}-gw`) }]),
+    );
+    stops.push(() => gw.proc.stop());
+    const mp = await startMcpProxy(proxy.bin, fastStdioCommand(`${marker}-peer`));
+    stops.push(() => mp.proc.stop());
     await untilConnected(gw, 1, 1);
-    // The proxies' own command lines carry the marker too; the child is the other process.
-    const childOf = (suffix: string, parent: number): Record<string, number> => {
-      const pid = pidsWithMarker(`${marker}-${suffix}`).find((p) => p !== parent);
-      return pid === undefined ? {} : { child: pid };
-    };
     const sides: Record<string, Side> = {
       peer: {
         label: peer,
@@ -351,9 +361,12 @@ async function stdioScenario(lg: Loadgen, plan: Plan): Promise<NonNullable<Measu
         watch: { proxy: gw.proc.pid, ...childOf("gw", gw.proc.pid) },
       },
     };
-    const seq: Record<string, number[]> = { peer: [], [OURS]: [] };
+    const peers = await stdioRustPeers(plan, marker, sides, stops, childOf);
+    const names = Object.keys(sides);
+    plan.log(`stdio: ${plan.stdioRounds} rounds on the same stdio child: ${names.join(", ")}`);
+    const seq: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 0; r < plan.stdioRounds; r++) {
-      for (const side of rotate(["peer", OURS], r)) {
+      for (const side of rotate(names, r)) {
         await quiet(plan);
         const res = checked(
           await lg.run({
@@ -373,18 +386,59 @@ async function stdioScenario(lg: Loadgen, plan: Plan): Promise<NonNullable<Measu
     const concurrent = await measureThroughput(lg, plan, plan.stdioRounds, sides, "peer");
     return {
       peer,
-      sequential: {
-        gateway: rounded(summarize(seq[OURS]!)),
-        peer: rounded(summarize(seq.peer!)),
-      },
+      sequential: Object.fromEntries(names.map((n) => [n, rounded(summarize(seq[n]!))])),
       concurrent,
+      peers,
     };
   } finally {
-    await mp.proc.stop();
-    await gw.proc.stop();
+    for (const stop of stops.reverse()) await stop();
     const left = reapMarked(marker);
     if (left > 0) plan.log(`stdio: ${left} stdio children outlived their parents and were killed`);
   }
+}
+
+/**
+ * MikkoParkkola's mcp-gateway in front of the same stdio child, when it is installed; reported
+ * with the reason when it is not, or does not start.
+ */
+async function stdioRustPeers(
+  plan: Plan,
+  marker: string,
+  sides: Record<string, Side>,
+  stops: Array<() => Promise<void>>,
+  childOf: (suffix: string, parent: number) => Record<string, number>,
+): Promise<PeerReport[]> {
+  const known = plan.peers.find((p) => p.key === MCP_GATEWAY.key);
+  const report: PeerReport = {
+    key: MCP_GATEWAY.key,
+    label:
+      `MikkoParkkola mcp-gateway ${MCP_GATEWAY.version} (stdio backend, rate limit and cache off)`,
+    crate: MCP_GATEWAY.crate,
+    version: MCP_GATEWAY.version,
+    ...(known?.bin === undefined
+      ? { skipped: known?.skipped ?? "not installed" }
+      : { bin: known.bin }),
+  };
+  if (report.bin === undefined) return [report];
+  const child = fastStdioCommand(`${marker}-${MCP_GATEWAY_SIDE}`);
+  try {
+    const started = await startRustPeer(
+      MCP_GATEWAY,
+      report.bin,
+      (port) => MCP_GATEWAY.stdioConfig!(port, shellWords(child.command, child.args)),
+    );
+    stops.push(() => started.proc.stop());
+    sides[MCP_GATEWAY_SIDE] = {
+      label: report.label,
+      url: started.url,
+      tool: MCP_GATEWAY.tool,
+      watch: { proxy: started.proc.pid, ...childOf(MCP_GATEWAY_SIDE, started.proc.pid) },
+    };
+  } catch (error) {
+    report.skipped = `cannot start: ${String((error as Error).message).slice(0, 400)}`;
+    plan.log(`${report.label}: ${report.skipped}`);
+  }
+  return [report];
 }
 
 async function profileScenario(

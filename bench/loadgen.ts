@@ -12,6 +12,7 @@
 import { cpuDelta, cpuSnapshot } from "./proc_stats.ts";
 import { encodeRequest, Http1Connection } from "./http1_client.ts";
 import { isResult, parseTarget, RawMcpSession } from "./raw_mcp_session.ts";
+import { type LoadClient, MODERN_VERSION, RawModernClient } from "./raw_modern_client.ts";
 
 /** Sessions making requests in a loop, measured over a window. */
 export interface CallsCommand {
@@ -20,6 +21,8 @@ export interface CallsCommand {
   url: string;
   /** Concurrent sessions (each its own connection). */
   clients: number;
+  /** The revision the clients speak: 2025 sessions (the default), or sessionless 2026-07-28. */
+  era?: "2025-11-25" | typeof MODERN_VERSION;
   method: string;
   /** The request params as JSON text. */
   params: string;
@@ -66,11 +69,14 @@ export interface Result {
 const decoder = new TextDecoder();
 
 async function runCalls(command: CallsCommand): Promise<Result> {
-  // Several URLs (comma-separated): each session sends each request to the next one.
+  // Several URLs (comma-separated, 2025 sessions only): each session sends each request to the
+  // next one.
   const targets = command.url.split(",").map(parseTarget);
-  const sessions = await Promise.all(
-    Array.from({ length: command.clients }, () => RawMcpSession.open(targets)),
-  );
+  const open = (): Promise<LoadClient> =>
+    command.era === MODERN_VERSION
+      ? RawModernClient.open(targets[0]!)
+      : RawMcpSession.open(targets);
+  const sessions = await Promise.all(Array.from({ length: command.clients }, open));
   const watch = { ...command.watch, loadgen: Deno.pid };
   const latencies: number[] = [];
   const keep = command.samples !== false;
@@ -83,7 +89,7 @@ async function runCalls(command: CallsCommand): Promise<Result> {
   let cpuEnd: Record<string, number> = {};
   let stopped = false;
 
-  const one = async (session: RawMcpSession): Promise<void> => {
+  const one = async (session: LoadClient): Promise<void> => {
     const began = performance.now();
     let ok = false;
     try {

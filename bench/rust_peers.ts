@@ -29,6 +29,8 @@ export interface RustPeer {
   installedByDefault: boolean;
   /** Its config file, listening on 127.0.0.1:`port` in front of `upstream`. */
   config(port: number, upstream: string): string;
+  /** Its config in front of a stdio child (`command` is a POSIX shell word list); absent: it has no stdio path. */
+  stdioConfig?(port: number, command: string): string;
   /** Its command line after the binary. */
   args(configFile: string): string[];
   /** The MCP endpoint's path, and the name the upstream's `tool_0` has there. */
@@ -72,6 +74,11 @@ export const MCP_GATEWAY: RustPeer = {
     "failsafe:\n  rate_limit:\n    enabled: false\n" +
     "cache:\n  enabled: false\n" +
     `backends:\n  fast:\n    http_url: ${JSON.stringify(upstream)}\n    streamable_http: true\n`,
+  stdioConfig: (port, command) =>
+    `server:\n  host: 127.0.0.1\n  port: ${port}\n` +
+    "failsafe:\n  rate_limit:\n    enabled: false\n" +
+    "cache:\n  enabled: false\n" +
+    `backends:\n  fast:\n    command: ${JSON.stringify(command)}\n`,
   args: (configFile) => ["--config", configFile],
   path: "/mcp/fast",
   tool: "tool_0",
@@ -186,23 +193,28 @@ export interface RustPeerProc {
   url: string;
 }
 
+/** A command line as POSIX shell words (single-quoted), as mcp-gateway's `command` takes it. */
+export function shellWords(command: string, args: readonly string[]): string {
+  return [command, ...args].map((word) => `'${word.replaceAll("'", `'"'"'`)}'`).join(" ");
+}
+
 /**
  * Starts a peer on a free port, in a temporary folder that is its working directory and HOME
  * (these gateways keep state under HOME and read relative paths), with only PATH from our
  * environment (their `RUST_LOG`, `MCP_GATEWAY_*` variables would override the config), and
- * waits until a `tools/call` through it succeeds.
+ * waits until a `tools/call` through it succeeds. `config` writes its config for a port.
  */
 export async function startRustPeer(
   peer: RustPeer,
   bin: string,
-  upstream: string,
+  config: (port: number) => string,
 ): Promise<RustPeerProc> {
   const home = await Deno.makeTempDir({ prefix: `mcpstead-bench-${peer.key}-` });
   const removeHome = () => Deno.remove(home, { recursive: true }).catch(() => {});
   const port = freePort();
   const configFile = join(home, "config.yaml");
   // Owner-only, as these gateways ask of a config (mcp-gateway warns at start otherwise).
-  await Deno.writeTextFile(configFile, peer.config(port, upstream), { mode: 0o600 });
+  await Deno.writeTextFile(configFile, config(port), { mode: 0o600 });
   let proc: Proc;
   try {
     ({ proc } = await start({

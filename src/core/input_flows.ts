@@ -49,6 +49,7 @@ interface Pending {
 }
 
 interface Flow {
+  /** Its id in the states minted for it; empty until it is held. */
   id: string;
   caller: FlowCaller;
   stop: AbortController;
@@ -98,7 +99,8 @@ export class InputFlows {
     signal: AbortSignal,
   ): Promise<JsonObject> {
     const flow: Flow = {
-      id: crypto.randomUUID(),
+      // Most calls ask nothing: a flow gets its id only once it is held.
+      id: "",
       caller,
       stop: new AbortController(),
       outcome: Promise.resolve({}),
@@ -280,6 +282,7 @@ export class InputFlows {
 
   #hold(flow: Flow): void {
     if (this.#flows.has(flow.id)) return;
+    flow.id ||= crypto.randomUUID();
     this.#flows.set(flow.id, flow);
     const principal = flow.caller.principal;
     this.#byPrincipal.set(principal, (this.#byPrincipal.get(principal) ?? 0) + 1);

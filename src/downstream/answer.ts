@@ -5,8 +5,10 @@
  * `text/event-stream`; then with an SSE stream that carries those messages and ends with the
  * result. Also the small answers both endpoints share.
  */
-import type { Json, JsonRpcErrorObject } from "../mcp/jsonrpc.ts";
+import type { Json, JsonObject, JsonRpcErrorObject } from "../mcp/jsonrpc.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
+import { sourceOf } from "../mcp/result_source.ts";
+import { jsonResponse } from "../http/prepared.ts";
 import { SSE_HEADERS, SseChannel } from "./sse_channel.ts";
 import type { wireId } from "./request_ids.ts";
 
@@ -19,14 +21,29 @@ export interface Accepts {
 /** A request id as it goes on the wire (a bigint id as its digits). */
 export type WireId = ReturnType<typeof wireId>;
 
+const BOTH: Accepts = Object.freeze({ json: true, sse: true });
+/** The answers to the `Accept` values seen last (clients send the same few). */
+const acceptsSeen = new Map<string, Accepts>();
+const MAX_ACCEPTS_SEEN = 64;
+
 /** Reads which answer types the client takes from `Accept`; a missing header takes both. */
 export function parseAccept(header: string | null): Accepts {
-  if (header === null || header.trim() === "") return { json: true, sse: true };
+  if (header === null) return BOTH;
+  let accepts = acceptsSeen.get(header);
+  if (accepts !== undefined) return accepts;
+  accepts = Object.freeze(readAccept(header));
+  if (acceptsSeen.size >= MAX_ACCEPTS_SEEN) acceptsSeen.clear();
+  acceptsSeen.set(header, accepts);
+  return accepts;
+}
+
+function readAccept(header: string): Accepts {
+  if (header.trim() === "") return BOTH;
   const accepts = { json: false, sse: false };
   for (const part of header.split(",")) {
     const [type = "", ...parameters] = part.split(";").map((s) => s.trim().toLowerCase());
     if (parameters.some((p) => /^q=0(\.0*)?$/.test(p))) continue;
-    if (type === "*/*") return { json: true, sse: true };
+    if (type === "*/*") return BOTH;
     if (type === "application/json" || type === "application/*") accepts.json = true;
     if (type === "text/event-stream" || type === "text/*") accepts.sse = true;
   }
@@ -62,60 +79,110 @@ export interface AnswerOptions {
  * Runs `work` and answers its result. `work` gets a `send` for messages related to the request
  * and resolves with the JSON-RPC response; an SSE answer is always 200, whatever the status.
  */
-export async function answerRequest(
+export function answerRequest(
   options: AnswerOptions,
   work: (send: (json: string) => void) => Promise<Reply>,
 ): Promise<Response> {
-  const { accepts } = options;
-  let channel: SseChannel | undefined;
-  const early: string[] = [];
-  const streamNeeded = Promise.withResolvers<"stream">();
-  const send = (json: string) => {
-    if (channel) channel.send(json);
-    else if (accepts.sse) {
-      early.push(json);
-      streamNeeded.resolve("stream");
-    } else options.elsewhere(json);
+  // A client that takes only JSON gets its related messages elsewhere: nothing can turn the
+  // answer into a stream, so there is nothing to wait for but the result.
+  if (!options.accepts.sse) return work(options.elsewhere).then(jsonAnswer);
+  return new StreamableAnswer(options).run(work);
+}
+
+/** A reply as a JSON answer. */
+function jsonAnswer(reply: Reply): Response {
+  return jsonResponse(reply.body, reply.status);
+}
+
+/**
+ * The answer to a client that takes event streams: JSON if the result comes first (and the
+ * client takes JSON), else a stream opened by the first related message, ending with the result.
+ */
+class StreamableAnswer {
+  readonly #options: AnswerOptions;
+  #channel: SseChannel | undefined;
+  /** The answer was given as JSON: later related messages have nowhere to go. */
+  #answered = false;
+  #finished = false;
+  #resolve: (response: Response) => void = () => {};
+  #reject: (error: unknown) => void = () => {};
+  readonly send = (json: string): void => {
+    if (this.#channel === undefined) {
+      if (this.#answered) return;
+      this.#open();
+    }
+    this.#channel!.send(json);
   };
-  const done = work(send);
-  if (accepts.json) {
-    const first = accepts.sse ? await Promise.race([done, streamNeeded.promise]) : await done;
-    if (first !== "stream") {
-      return new Response(first.body, { status: first.status, headers: JSON_HEADERS });
+
+  constructor(options: AnswerOptions) {
+    this.#options = options;
+  }
+
+  run(work: (send: (json: string) => void) => Promise<Reply>): Promise<Response> {
+    const response = new Promise<Response>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    if (!this.#options.accepts.json) this.#open();
+    work(this.send).then((reply) => this.#done(reply), (error) => this.#failed(error));
+    return response;
+  }
+
+  #done(reply: Reply): void {
+    const channel = this.#channel;
+    if (channel === undefined) {
+      this.#answered = true;
+      this.#resolve(jsonAnswer(reply));
+    } else if (!this.#finished) {
+      this.#finished = true;
+      channel.sendLast(reply.body);
     }
   }
-  let finished = false;
-  const stream = channel = new SseChannel({
-    bufferBytes: options.bufferBytes,
-    onClose: () => {
-      if (!finished && options.cancelOnClose) options.cancel();
-    },
-    // The answer cannot follow what the client left unread: end the stream with an error it
-    // can read instead of the answer, and stop the call.
-    onOverflow: () => {
-      finished = true;
-      stream.sendLast(rpcErrorText(options.id, tooSlow(options.bufferBytes)));
-      options.cancel();
-    },
-  });
-  for (const json of early) stream.send(json);
-  done.then((reply) => {
-    finished = true;
-    stream.sendLast(reply.body);
-  });
-  return new Response(stream.body, { headers: SSE_HEADERS });
+
+  #failed(error: unknown): void {
+    if (this.#channel === undefined) this.#reject(error);
+    else if (!this.#finished) {
+      this.#finished = true;
+      this.#channel.close();
+    }
+  }
+
+  /** Answers with a stream from now on. */
+  #open(): void {
+    const options = this.#options;
+    const channel = this.#channel = new SseChannel({
+      bufferBytes: options.bufferBytes,
+      onClose: () => {
+        if (!this.#finished && options.cancelOnClose) options.cancel();
+      },
+      // The answer cannot follow what the client left unread: end the stream with an error it
+      // can read instead of the answer, and stop the call.
+      onOverflow: () => {
+        this.#finished = true;
+        channel.sendLast(rpcErrorText(options.id, tooSlow(options.bufferBytes)));
+        options.cancel();
+      },
+    });
+    this.#resolve(new Response(channel.body, { headers: SSE_HEADERS }));
+  }
 }
 
 /** One message as the answer, in the type the client takes. */
-export function reply(
-  json: string,
-  accepts: Accepts,
-  headers: Record<string, string> = {},
-): Response {
-  if (accepts.json) return new Response(json, { headers: { ...JSON_HEADERS, ...headers } });
+export function reply(json: string, accepts: Accepts, headers?: Record<string, string>): Response {
+  if (accepts.json) return jsonResponse(json, 200, headers);
   const channel = new SseChannel();
   channel.sendLast(json);
   return new Response(channel.body, { headers: { ...SSE_HEADERS, ...headers } });
+}
+
+/**
+ * A JSON-RPC result response's text. A result relayed as the upstream sent it is written from the
+ * upstream's own text, with this request's id (result_source.ts).
+ */
+export function resultText(id: WireId, result: JsonObject): string {
+  const source = sourceOf(result);
+  if (source === undefined) return JSON.stringify({ jsonrpc: "2.0", id, result });
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${source}}`;
 }
 
 /** A JSON-RPC error response's text. */
@@ -132,7 +199,7 @@ export function rpcErrorResponse(
   data?: Json,
 ): Response {
   const error = data === undefined ? { code, message } : { code, message, data };
-  return new Response(rpcErrorText(id, error), { status, headers: JSON_HEADERS });
+  return jsonResponse(rpcErrorText(id, error), status);
 }
 
 /** An HTTP error answer for a request the gateway could not read as one (id null). */

@@ -8,14 +8,15 @@
 import {
   type AdmissionOptions,
   admit,
+  type JsonBody,
   type JsonBodyLimits,
   readJsonBody,
 } from "../http/admission.ts";
 import type { Identity } from "../http/auth.ts";
-import type { Handler } from "../http/router.ts";
+import type { Handler, RequestInfo } from "../http/router.ts";
 import { classify, isModernVersion } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
-import { httpError, parseAccept, rpcErrorResponse } from "./answer.ts";
+import { type Accepts, httpError, parseAccept, rpcErrorResponse } from "./answer.ts";
 import type { ModernEndpoint } from "./modern_endpoint.ts";
 import { hasInexactId, isRequestKey, parseExactIds, wireId } from "./request_ids.ts";
 import type { SessionEndpoint } from "./session_endpoint.ts";
@@ -62,7 +63,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     maxBodyBytes: Math.min(options.bodyLimits.maxBodyBytes, options.maxInitializeBytes),
   };
   return {
-    async post(req, info) {
+    post(req, info) {
       const admitted = admit(req, options.admission, httpError);
       if (admitted instanceof Response) return admitted;
       if (!/^application\/json\b/i.test(req.headers.get("content-type") ?? "")) {
@@ -84,40 +85,16 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       // Only initialize is capped small; a 2026-07-28 request has no session but its full limit.
       const sessionless = !req.headers.has("mcp-session-id") &&
         !isModernVersion(headerVersion?.trim() ?? "");
-      const read = await readJsonBody(
+      const read = readJsonBody(
         req,
         sessionless ? initializeLimits : options.bodyLimits,
         httpError,
       );
-      if (read instanceof Response) {
-        if (read.status === 400) options.onInvalid?.();
-        return read;
-      }
-      const proof = options.forwarded ? req.headers.get(FORWARDED_HEADER) : null;
-      const forwarded = proof === null ? undefined : options.forwarded!(proof, read.text);
-      if (proof !== null && !forwarded) {
-        return httpError(403, ErrorCode.InvalidRequest, "Forbidden: not a request of a replica");
-      }
-      const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
-      const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
-      if (era.era === "refused") {
-        const { status, code, message, data } = era.refusal;
-        const id = isJsonObject(body) && isRequestKey(body.id) ? wireId(body.id) : null;
-        return rpcErrorResponse(status, id, code, message, data);
-      }
-      if (era.era === "modern") {
-        const caller = {
-          identity: admitted.identity,
-          principal: forwarded?.principal || principalOf(admitted.identity, info.remoteAddr),
-        };
-        const message = body as JsonObject;
-        const routed = options.route?.(message, read.text, req, caller.principal);
-        if (!routed) return options.modern(message, era.envelope, req, caller, accepts);
-        return routed.then((answer) =>
-          answer ?? options.modern(message, era.envelope, req, caller, accepts)
-        );
-      }
-      return options.session.message(body, read.text, req, admitted.identity, accepts);
+      const request: PostedRequest = { req, info, identity: admitted.identity, accepts };
+      // A body the server already holds is served without waiting for a promise.
+      return read instanceof Promise
+        ? read.then((body) => serveBody(options, request, body, headerVersion))
+        : serveBody(options, request, read, headerVersion);
     },
     get(req) {
       const admitted = admit(req, options.admission, httpError);
@@ -132,12 +109,65 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   };
 }
 
+/** A POST whose body was read, and what its head said. */
+interface PostedRequest {
+  req: Request;
+  info: RequestInfo;
+  identity: Identity | undefined;
+  accepts: Accepts;
+}
+
+/** Serves a POSTed body by its era: the 2026-07-28 endpoint, or the 2025 session endpoint. */
+function serveBody(
+  options: McpEndpointOptions,
+  { req, info, identity, accepts }: PostedRequest,
+  read: JsonBody | Response,
+  headerVersion: string | null,
+): Response | Promise<Response> {
+  if (read instanceof Response) {
+    if (read.status === 400) options.onInvalid?.();
+    return read;
+  }
+  const proof = options.forwarded ? req.headers.get(FORWARDED_HEADER) : null;
+  const forwarded = proof === null ? undefined : options.forwarded!(proof, read.text);
+  if (proof !== null && !forwarded) {
+    return httpError(403, ErrorCode.InvalidRequest, "Forbidden: not a request of a replica");
+  }
+  const body = hasInexactId(read.value) ? parseExactIds(read.text) : read.value;
+  const era = classify(body, headerVersion, req.headers.has("mcp-session-id"));
+  if (era.era === "refused") {
+    const { status, code, message, data } = era.refusal;
+    const id = isJsonObject(body) && isRequestKey(body.id) ? wireId(body.id) : null;
+    return rpcErrorResponse(status, id, code, message, data);
+  }
+  if (era.era === "modern") {
+    const caller = {
+      identity,
+      principal: forwarded?.principal || principalOf(identity, info.remoteAddr),
+    };
+    const message = body as JsonObject;
+    const routed = options.route?.(message, read.text, req, caller.principal);
+    if (!routed) return options.modern(message, era.envelope, req, caller, accepts);
+    return routed.then((answer) =>
+      answer ?? options.modern(message, era.envelope, req, caller, accepts)
+    );
+  }
+  return options.session.message(body, read.text, req, identity, accepts);
+}
+
 /**
  * Whom a sessionless request is counted against: its identity when auth is on, else the
  * client's address (without the port, which changes with every connection).
  */
 function principalOf(identity: Identity | undefined, remoteAddr: string | undefined): string {
   if (identity) return `identity:${identity.name}`;
-  const address = remoteAddr?.replace(/:\d+$/, "") ?? "unknown";
-  return `address:${address}`;
+  // A client's requests come from one address: its principal is made once, not per request.
+  if (remoteAddr !== lastAddr) {
+    lastAddr = remoteAddr;
+    lastPrincipal = `address:${remoteAddr?.replace(/:\d+$/, "") ?? "unknown"}`;
+  }
+  return lastPrincipal;
 }
+
+let lastAddr: string | undefined;
+let lastPrincipal = "address:unknown";

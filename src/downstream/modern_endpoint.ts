@@ -10,6 +10,7 @@ import type { Identity } from "../http/auth.ts";
 import type { Logger } from "../log.ts";
 import { toJsonRpcError } from "../mcp/errors.ts";
 import { type Envelope, META, withoutReservedKeys } from "../mcp/era.ts";
+import { sourceWith } from "../mcp/result_source.ts";
 import type { ListKind } from "../upstream/lists.ts";
 import { modernLadder } from "../mcp/era_ladder.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
@@ -21,6 +22,7 @@ import {
   JSON_HEADERS,
   rpcErrorResponse,
   rpcErrorText,
+  type WireId,
 } from "./answer.ts";
 import type { CallContext, Dispatcher } from "../core/dispatcher.ts";
 import type { Listeners } from "./listen.ts";
@@ -97,6 +99,8 @@ export type ModernEndpoint = (
 export function createModernEndpoint(options: ModernEndpointOptions): ModernEndpoint {
   const { dispatcher } = options;
   const resultMeta = { [META.serverInfo]: options.serverInfo };
+  /** What `decorate` adds to a result that has neither `_meta` nor `resultType`, as JSON text. */
+  const addedMembers = `"_meta":${JSON.stringify(resultMeta)},"resultType":"complete"`;
 
   const discover = (identity: Identity | undefined): JsonObject => {
     const { protocolVersion: _, serverInfo: __, ...rest } = dispatcher.initialize({});
@@ -118,6 +122,29 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       Object.assign(out, readHints(out, options.cacheHints(identity, undefined)));
     }
     return out;
+  };
+
+  /**
+   * The response text of a result: a result relayed as its upstream sent it (no `_meta` or
+   * `resultType` of its own, no hints to add) is the upstream's text with the members
+   * `decorate` would add.
+   */
+  const resultText = (
+    method: string,
+    id: WireId,
+    result: JsonObject,
+    identity: Identity | undefined,
+  ): string => {
+    if (
+      result._meta === undefined && result.resultType === undefined &&
+      !LIST_KINDS.has(method) && method !== "resources/read"
+    ) {
+      const source = sourceWith(result, addedMembers);
+      if (source !== undefined) {
+        return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${source}}`;
+      }
+    }
+    return JSON.stringify({ jsonrpc: "2.0", id, result: decorate(method, result, identity) });
   };
 
   const run = (
@@ -156,7 +183,10 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       target: String(params[field] ?? ""),
       capabilities: envelope.clientCapabilities,
     };
-    const { requestState, inputResponses, ...rest } = params;
+    const { requestState, inputResponses } = params;
+    const rest = requestState === undefined && inputResponses === undefined
+      ? params
+      : withoutRoundKeys(params);
     if (dispatcher.upstreamEra(method, params) === "modern") {
       // A modern upstream's own input_required and requestState pass through untouched.
       return dispatcher.handle(method, params, context(refuseAsk, signal));
@@ -249,12 +279,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       try {
         const result = await run(message, envelope, caller, send, controller.signal);
         options.onMessage?.(method, true, (performance.now() - started) / 1000, client);
-        const body = JSON.stringify({
-          jsonrpc: "2.0",
-          id,
-          result: decorate(method, result, caller.identity),
-        });
-        return { body, status: 200 };
+        return { body: resultText(method, id, result, caller.identity), status: 200 };
       } catch (error) {
         options.onMessage?.(method, false, (performance.now() - started) / 1000, client);
         const rpcError = toJsonRpcError(error);
@@ -266,6 +291,12 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       }
     });
   };
+}
+
+/** A retry's params without the keys of the round it answers. */
+function withoutRoundKeys(params: JsonObject): JsonObject {
+  const { requestState: _, inputResponses: __, ...rest } = params;
+  return rest;
 }
 
 /** The answer to a server→client request from a call that cannot ask (no flow). */

@@ -7,7 +7,15 @@ import type { Identity } from "../http/auth.ts";
 import type { CallContext } from "../core/dispatcher.ts";
 import { GatewayError, toJsonRpcError } from "../mcp/errors.ts";
 import { ErrorCode, isJsonObject as isObject, type JsonObject } from "../mcp/jsonrpc.ts";
-import { type Accepts, answerRequest, httpError, limited, reply, rpcErrorText } from "./answer.ts";
+import {
+  type Accepts,
+  answerRequest,
+  httpError,
+  limited,
+  reply,
+  resultText,
+  rpcErrorText,
+} from "./answer.ts";
 import { keptCapabilities, keptClientInfo } from "./client_declaration.ts";
 import { isRequestKey as isId, wireId } from "./request_ids.ts";
 import type { SessionEndpointOptions } from "./session_endpoint.ts";
@@ -86,13 +94,29 @@ export function storeRefusal(error: unknown): Response {
  * checked against the current config), so scopes narrowed by a reload apply to open sessions at
  * once.
  */
-export async function serveRequest(
+export function serveRequest(
   options: SessionEndpointOptions,
   session: Session,
   identity: Identity | undefined,
   message: JsonObject,
   accepts: Accepts,
-): Promise<Response> {
+): Response | Promise<Response> {
+  const taken = options.limitClient?.(identity?.name ?? session.id) ?? 0;
+  // A cluster's shared bucket answers from the store; a local one at once.
+  return typeof taken === "number"
+    ? serveAdmitted(options, session, identity, message, accepts, taken)
+    : taken.then((wait) => serveAdmitted(options, session, identity, message, accepts, wait));
+}
+
+/** Serves a request once its client's rate limit said how long it must `wait` (0: not at all). */
+function serveAdmitted(
+  options: SessionEndpointOptions,
+  session: Session,
+  identity: Identity | undefined,
+  message: JsonObject,
+  accepts: Accepts,
+  wait: number,
+): Response | Promise<Response> {
   const { observer } = options;
   const key = message.id as RequestKey;
   const id = wireId(key);
@@ -108,9 +132,6 @@ export async function serveRequest(
     );
   }
   const client = identity?.name;
-  const taken = options.limitClient?.(client ?? session.id) ?? 0;
-  // A cluster's shared bucket answers from the store; a local one at once.
-  const wait = typeof taken === "number" ? taken : await taken;
   if (wait > 0) {
     observer?.message(message.method, false, 0, client);
     observer?.rateLimited(client ?? "anonymous");
@@ -127,7 +148,7 @@ export async function serveRequest(
   session.used = true;
   const controller = new AbortController();
   session.inflight.set(key, controller);
-  return await answerRequest({
+  return answerRequest({
     id,
     accepts,
     bufferBytes: options.streamBufferBytes,
@@ -153,7 +174,7 @@ export async function serveRequest(
         context,
       );
       observer?.message(message.method, true, (performance.now() - started) / 1000, client);
-      return { body: JSON.stringify({ jsonrpc: "2.0", id, result }), status: 200 };
+      return { body: resultText(id, result), status: 200 };
     } catch (error) {
       observer?.message(message.method, false, (performance.now() - started) / 1000, client);
       const rpcError = toJsonRpcError(error);

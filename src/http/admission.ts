@@ -4,7 +4,9 @@
  * a deadline and a nesting limit. Each caller words its refusals in its own body format.
  */
 import { type Authenticator, type AuthResult, type Identity, unauthorized } from "./auth.ts";
-import { BodyTooLargeError, readCappedBody } from "./body.ts";
+import { BodyTooLargeError, overLimit, readCappedBody } from "./body.ts";
+import { headerBytes } from "./field_headers.ts";
+import { IncomingRequest } from "./incoming_request.ts";
 import { type JsonShapeLimits, jsonShapeProblem } from "./json_shape.ts";
 import type { GuardRefusal, OriginGuard } from "./origin.ts";
 import { ErrorCode } from "../mcp/jsonrpc.ts";
@@ -57,18 +59,43 @@ export function admit(
   return result.ok ? { identity: result.identity } : unauthorized(options.authenticate.scheme);
 }
 
+/** A JSON body as read: its value and its text. */
+export interface JsonBody {
+  value: unknown;
+  text: string;
+}
+
 /**
  * Reads and parses a JSON body: 413 when too large, 408 when it does not arrive in time, 400
  * when it is not acceptable JSON (malformed, too deep or too many values: checked before it is
  * parsed). The text is returned as well. With `empty`, a body of no bytes (e.g. `curl -X POST`
- * sends neither a body nor a Content-Length) reads as that value.
+ * sends neither a body nor a Content-Length) reads as that value. A body the gateway's server
+ * already holds whole is read at once, without a promise.
  */
-export async function readJsonBody(
+export function readJsonBody(
   req: Request,
   limits: JsonBodyLimits,
   refuse: Refuse,
   empty?: unknown,
-): Promise<{ value: unknown; text: string } | Response> {
+): JsonBody | Response | Promise<JsonBody | Response> {
+  const received = req instanceof IncomingRequest ? req.received() : undefined;
+  if (received === undefined) return readStreamedJson(req, limits, refuse, empty);
+  if (received.length > limits.maxBodyBytes) {
+    return refuse(
+      413,
+      ErrorCode.InvalidRequest,
+      `Payload Too Large: ${overLimit(received.length, limits.maxBodyBytes)}`,
+    );
+  }
+  return parseJsonBody(received, limits, refuse, empty);
+}
+
+async function readStreamedJson(
+  req: Request,
+  limits: JsonBodyLimits,
+  refuse: Refuse,
+  empty?: unknown,
+): Promise<JsonBody | Response> {
   let bytes: Uint8Array;
   try {
     bytes = await readCappedBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
@@ -85,6 +112,15 @@ export async function readJsonBody(
     }
     return unreadable(refuse);
   }
+  return parseJsonBody(bytes, limits, refuse, empty);
+}
+
+function parseJsonBody(
+  bytes: Uint8Array,
+  limits: JsonBodyLimits,
+  refuse: Refuse,
+  empty: unknown,
+): JsonBody | Response {
   if (bytes.length === 0 && empty !== undefined) return { value: empty, text: "" };
   const problem = jsonShapeProblem(bytes, limits);
   if (problem !== undefined) {
@@ -100,11 +136,4 @@ export async function readJsonBody(
 
 function unreadable(refuse: Refuse): Response {
   return refuse(400, ErrorCode.ParseError, "Parse error: the body is not valid UTF-8 JSON");
-}
-
-/** The size of the request's header fields, as sent. */
-function headerBytes(headers: Headers): number {
-  let total = 0;
-  for (const [name, value] of headers) total += name.length + value.length + 4;
-  return total;
 }

@@ -20,9 +20,7 @@ export async function readCappedBody(
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await req.body?.cancel();
-    throw new BodyTooLargeError(
-      `Cannot accept body: ${declared} bytes is over the ${limit} byte limit`,
-    );
+    throw new BodyTooLargeError(overLimit(declared, limit));
   }
   const received = req instanceof IncomingRequest ? req.received() : undefined;
   if (received !== undefined) return received;
@@ -49,6 +47,11 @@ export async function readCappedBody(
     reader.releaseLock();
   }
   return concatBytes(chunks, size);
+}
+
+/** The refusal of a body of `size` bytes over `limit`. */
+export function overLimit(size: number | string, limit: number): string {
+  return `Cannot accept body: ${size} bytes is over the ${limit} byte limit`;
 }
 
 /** The parts as one array (`size` is their total length); a single part is returned as is. */

@@ -24,15 +24,10 @@ export function withCors(
   };
   const wrapped: Record<string, Handler> = {};
   for (const [method, handler] of Object.entries(handlers)) {
-    wrapped[method] = async (req, info) => {
-      const res = await handler(req, info);
+    wrapped[method] = (req, info) => {
       const origin = originOf(req);
-      if (!origin) return res;
-      const headers = new Headers(res.headers);
-      headers.set("access-control-allow-origin", origin);
-      headers.set("access-control-expose-headers", "mcp-session-id, www-authenticate, retry-after");
-      headers.append("vary", "Origin");
-      return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+      // Clients that are not pages send no Origin: their answers pass as they are.
+      return origin ? withCorsHeaders(handler(req, info), origin) : handler(req, info);
     };
   }
   wrapped.OPTIONS = (req) => {
@@ -53,4 +48,17 @@ export function withCors(
     });
   };
   return wrapped;
+}
+
+/** The answer with the CORS headers of an allowed page origin. */
+async function withCorsHeaders(
+  answer: Response | Promise<Response>,
+  origin: string,
+): Promise<Response> {
+  const res = await answer;
+  const headers = new Headers(res.headers);
+  headers.set("access-control-allow-origin", origin);
+  headers.set("access-control-expose-headers", "mcp-session-id, www-authenticate, retry-after");
+  headers.append("vary", "Origin");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

@@ -16,6 +16,16 @@ export class FieldHeaders implements Headers {
     this.#values = values;
   }
 
+  /** The size of the fields as sent, each counted as name, value and four separator bytes. */
+  get fieldBytes(): number {
+    if (this.#real !== undefined) return headerBytes(this.#real);
+    let total = 0;
+    for (let i = 0; i < this.#names.length; i++) {
+      total += this.#names[i]!.length + this.#values[i]!.length + 4;
+    }
+    return total;
+  }
+
   get(name: string): string | null {
     if (this.#real !== undefined) return this.#real.get(name);
     const lower = name.toLowerCase();
@@ -88,4 +98,12 @@ export class FieldHeaders implements Headers {
     }
     return this.#real;
   }
+}
+
+/** The size of header fields as sent: name, value and four separator bytes each. */
+export function headerBytes(headers: Headers): number {
+  if (headers instanceof FieldHeaders) return headers.fieldBytes;
+  let total = 0;
+  for (const [name, value] of headers) total += name.length + value.length + 4;
+  return total;
 }

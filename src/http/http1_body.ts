@@ -61,6 +61,18 @@ export class LengthBody implements BodyReader {
     return out;
   }
 
+  /**
+   * The rest of the body as text, decoded from the buffer, when all of it is there already and
+   * no read is in progress; undefined otherwise (nothing is taken then).
+   */
+  bufferedText(decoder: TextDecoder): string | undefined {
+    const reader = this.#reader;
+    if (reader.reading || reader.available < this.#remaining) return undefined;
+    const text = reader.takeText(this.#remaining, decoder);
+    this.#remaining = 0;
+    return text;
+  }
+
   async next(): Promise<Uint8Array<ArrayBuffer> | null> {
     if (this.#remaining === 0) return null;
     const reader = this.#reader;

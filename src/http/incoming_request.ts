@@ -40,9 +40,20 @@ export class IncomingRequest implements Request {
   #controller: AbortController | undefined;
   #gone = false;
 
-  constructor(method: string, url: string, names: string[], values: string[], body: IncomingBody) {
+  /** The request target's path and query, as the server read it (the end of `url`). */
+  readonly target: string;
+
+  constructor(
+    method: string,
+    origin: string,
+    target: string,
+    names: string[],
+    values: string[],
+    body: IncomingBody,
+  ) {
     this.method = method;
-    this.url = url;
+    this.url = origin + target;
+    this.target = target;
     this.#names = names;
     this.#values = values;
     this.#body = body;

@@ -42,11 +42,16 @@ export function isLoopbackHost(host: string): boolean {
  * undefined when the header is not `host[:port]` (a path, user info, spaces, an empty port).
  */
 export function hostOfHeader(header: string): string | undefined {
+  // Every request of a client names the same host, and the server reads it before the guard.
+  if (header === lastHeader) return lastHost;
   const match = HOST_HEADER.exec(header);
-  if (!match) return undefined;
-  const name = (match[1] ?? match[2]!).toLowerCase();
-  return name.endsWith(".") ? name.slice(0, -1) : name;
+  const name = match ? (match[1] ?? match[2]!).toLowerCase() : undefined;
+  lastHeader = header;
+  return lastHost = name?.endsWith(".") ? name.slice(0, -1) : name;
 }
+
+let lastHeader: string | undefined;
+let lastHost: string | undefined;
 
 /** Builds the Host and Origin check for one listener. */
 export function createOriginGuard(options: OriginGuardOptions): OriginGuard {

@@ -2,6 +2,7 @@
  * A small router that tells 404 from 405 and answers `Allow`. Paths match exactly, except keys
  * ending in `/*`, which match every path under them (the longest such prefix wins).
  */
+import { IncomingRequest } from "./incoming_request.ts";
 
 /** Per-connection facts a handler may need. */
 export interface RequestInfo {
@@ -31,12 +32,7 @@ export function createRouter(routes: Routes): Handler {
   }
   prefixes.sort(([a], [b]) => b.length - a.length);
   return (req, info) => {
-    const url = req.url;
-    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-    const queryStart = url.indexOf("?", pathStart);
-    const path = pathStart === -1
-      ? "/"
-      : url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
+    const path = pathOf(req);
     const byMethod = table.get(path) ??
       prefixes.find(([prefix]) => path.startsWith(prefix))?.[1];
     if (!byMethod) return plain(404, "Not Found");
@@ -47,6 +43,19 @@ export function createRouter(routes: Routes): Handler {
       headers: { allow: [...byMethod.keys()].join(", "), "content-type": "text/plain" },
     });
   };
+}
+
+/** The path of a request's URL (the server's own requests carry it apart). */
+function pathOf(req: Request): string {
+  if (req instanceof IncomingRequest) {
+    const target = req.target;
+    const query = target.indexOf("?");
+    return query === -1 ? target : target.slice(0, query);
+  }
+  const url = req.url;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  const queryStart = url.indexOf("?", pathStart);
+  return pathStart === -1 ? "/" : url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
 }
 
 function headOf(get: Handler): Handler {

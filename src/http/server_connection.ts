@@ -8,6 +8,7 @@ import { ByteReader, type HeadLimits, HttpWireError, writeLatin1 } from "./http1
 import { type BodyReader, ChunkedBody, LengthBody } from "./http1_body.ts";
 import { clientGone, type IncomingBody, IncomingRequest } from "./incoming_request.ts";
 import type { Handler, RequestInfo } from "./router.ts";
+import { PreparedAnswer } from "./prepared.ts";
 import { parseRequestHead, type RequestHead } from "./server_request.ts";
 import {
   chunkOf,
@@ -15,6 +16,7 @@ import {
   hasNoBody,
   LAST_CHUNK,
   plainResponse,
+  preparedHead,
   responseHead,
 } from "./server_response.ts";
 
@@ -52,6 +54,8 @@ const MAX_REQUEST_LINE = 8192;
 /** Pipelined bytes read ahead while a request is served; beyond this the client waits. */
 const READ_AHEAD = 4096;
 const MAX_OUT = 65_536;
+/** Room left before a prepared body encoded into the buffer, for the head written in front of it. */
+const HEAD_ROOM = 1024;
 const encoder = new TextEncoder();
 
 /** One accepted connection; {@link serve} runs it until it closes. */
@@ -195,7 +199,7 @@ export class ServerConnection {
       this.#continue = head.expectContinue && reader.available === 0;
       body = this.#source;
     }
-    const req = new IncomingRequest(method, this.#base + head.path, head.names, head.values, body);
+    const req = new IncomingRequest(method, this.#base, head.path, head.names, head.values, body);
     if (this.#body === undefined) this.#watch();
     return req;
   }
@@ -236,6 +240,10 @@ export class ServerConnection {
   async #respond(request: RequestHead, res: Response): Promise<boolean> {
     const unread = this.#body !== undefined && !this.#body.done;
     const close = !request.keepAlive || unread || this.#host.closing || this.#gone;
+    if (res instanceof PreparedAnswer && !hasNoBody(request.method, res.status)) {
+      await this.#writePrepared(res, close);
+      return !close;
+    }
     const head = responseHead(res, this.#host.date, close);
     if (hasNoBody(request.method, res.status)) {
       if (res.body !== null) await res.body.cancel();
@@ -264,6 +272,25 @@ export class ServerConnection {
     const bytes = new Uint8Array(text.length);
     writeLatin1(text, bytes, 0);
     return this.#write(bytes).then(() => this.#write(body!));
+  }
+
+  /**
+   * Writes a prepared JSON answer in one write: the text is encoded straight into the buffer,
+   * after room for the head, which is written in front of it once the length is known.
+   */
+  #writePrepared(answer: PreparedAnswer, close: boolean): Promise<void> {
+    const head = preparedHead(answer, this.#host.date, close);
+    const end = HEAD_ROOM + answer.bodyText.length * 3;
+    if (end > MAX_OUT) return this.#writeWhole(head, encoder.encode(answer.bodyText));
+    if (end > this.#out.length) this.#out = new Uint8Array(Math.max(end, this.#out.length * 2));
+    const { written } = encoder.encodeInto(answer.bodyText, this.#out.subarray(HEAD_ROOM));
+    const text = `${head}content-length: ${written}\r\n\r\n`;
+    if (text.length > HEAD_ROOM) {
+      return this.#writeWhole(head, this.#out.slice(HEAD_ROOM, HEAD_ROOM + written));
+    }
+    const start = HEAD_ROOM - text.length;
+    writeLatin1(text, this.#out, start);
+    return this.#write(this.#out.subarray(start, HEAD_ROOM + written));
   }
 
   /** Streams an event stream, each chunk as soon as it is produced; false: close after it. */

@@ -4,6 +4,7 @@
  * chunk written as soon as it is produced), no body for HEAD, 204 and 304.
  */
 import { writeLatin1 } from "./http1.ts";
+import type { PreparedAnswer } from "./prepared.ts";
 
 const REASONS: Record<number, string> = {
   100: "Continue",
@@ -69,6 +70,14 @@ export function responseHead(res: Response, date: string, close: boolean): Respo
   if (!dated) head.text += `date: ${date}\r\n`;
   if (close) head.text += "connection: close\r\n";
   return head;
+}
+
+/** The head of a prepared JSON answer (without its length and the final empty line). */
+export function preparedHead(answer: PreparedAnswer, date: string, close: boolean): string {
+  const status = answer.status;
+  return `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n${answer.fields}date: ${date}\r\n${
+    close ? "connection: close\r\n" : ""
+  }`;
 }
 
 /** A complete response with a plain-text body, for refusals the server makes itself. */

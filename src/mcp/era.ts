@@ -41,7 +41,8 @@ const VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Whether a revision string names the modern era (2026-07-28 or later). */
 export function isModernVersion(version: string): boolean {
-  return VERSION_SHAPE.test(version) && version >= MODERN_PROTOCOL_VERSION;
+  // The comparison first: it settles every 2025 version without the pattern.
+  return version >= MODERN_PROTOCOL_VERSION && VERSION_SHAPE.test(version);
 }
 
 /** Error codes only a modern server answers with (spec 2026-07-28: basic/index, error codes). */
@@ -319,13 +320,14 @@ export function decodeHeaderValue(value: string): string | undefined {
 
 /** A `_meta` object without the reserved keys (the same object when it has none). */
 export function withoutReservedKeys(meta: JsonObject): JsonObject {
-  let kept: JsonObject | undefined;
-  for (const key of Object.keys(meta)) {
-    if (!key.startsWith(RESERVED_PREFIX)) continue;
-    kept ??= { ...meta };
-    delete kept[key];
+  let reserved = false;
+  for (const key in meta) {
+    if (key.startsWith(RESERVED_PREFIX)) {
+      reserved = true;
+      break;
+    }
   }
-  return kept ?? meta;
+  return reserved ? copyWithout(meta, (key) => key.startsWith(RESERVED_PREFIX)) : meta;
 }
 
 /**
@@ -338,9 +340,31 @@ export function withoutReservedMeta(params: JsonObject): JsonObject {
   if (!isJsonObject(meta)) return params;
   const kept = withoutReservedKeys(meta);
   if (kept === meta) return params;
-  const out = { ...params };
-  if (Object.keys(kept).length === 0) delete out._meta;
-  else out._meta = kept;
+  return hasKeys(kept) ? { ...params, _meta: kept } : copyWithout(params, (key) => key === "_meta");
+}
+
+function hasKeys(object: JsonObject): boolean {
+  for (const _ in object) return true;
+  return false;
+}
+
+/**
+ * A copy of `object` without the keys `dropped` picks. Copied, not deleted from a copy: deleting
+ * makes an object slow to read and serialise. A `__proto__` key is copied as a key.
+ */
+function copyWithout(object: JsonObject, dropped: (key: string) => boolean): JsonObject {
+  const out: JsonObject = {};
+  for (const key in object) {
+    if (dropped(key)) continue;
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, {
+        value: object[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[key] = object[key]!;
+  }
   return out;
 }
 

@@ -31,8 +31,18 @@ export interface GuardPolicy {
   max_queue: number;
 }
 
-/** Sends one attempt of a request; the guards decide whether there is another. */
-export type Attempt = (options: RequestOptions) => Promise<JsonObject>;
+/** What a guarded request carries: what the upstream client takes, its deadline set by the guards. */
+export type GuardedOptions = Omit<RequestOptions, "timeoutMs"> & { timeoutMs?: number };
+
+/**
+ * Sends one attempt of a request (with the options it was run with, and a deadline); the guards
+ * decide whether there is another.
+ */
+export type Attempt<O extends GuardedOptions> = (
+  method: string,
+  params: JsonObject | undefined,
+  options: O & { timeoutMs: number },
+) => Promise<JsonObject>;
 
 /** What the guards tell the supervisor. */
 export interface GuardEvents {
@@ -95,12 +105,12 @@ export class Guards {
   /**
    * Runs `attempt` within the limits; `idempotent` says a failed `tools/call` may be sent again.
    */
-  async run(
+  async run<O extends GuardedOptions>(
     method: string,
     params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs">,
+    options: O,
     idempotent: boolean,
-    attempt: Attempt,
+    attempt: Attempt<O>,
     events: GuardEvents,
   ): Promise<JsonObject> {
     const { name } = this.#policy;
@@ -113,11 +123,8 @@ export class Guards {
         { retryAfterMs: wait },
       );
     }
-    const run = await this.#limit.run(
-      () => this.#attempts(method, params, options, idempotent, attempt, events),
-      options.signal,
-    );
-    if (!run) {
+    const slot = this.#limit.acquire(options.signal);
+    if (slot === false || (slot !== true && !(await slot))) {
       const { max_concurrent, max_queue } = this.#policy;
       throw new GatewayError(
         "upstream_busy",
@@ -126,61 +133,66 @@ export class Guards {
         { retryAfterMs: 1000 },
       );
     }
-    return run.value;
+    // One async frame for the whole request: the attempts run here, not in a method of their own.
+    try {
+      const policy = this.#policy;
+      this.#budget.earn();
+      const safe = RETRY_SAFE.has(method) ||
+        (method === "tools/call" &&
+          (idempotent || this.#retryTools(String(params?.name ?? ""))));
+      for (let round = 1;; round++) {
+        const probe = this.breaker.admit();
+        try {
+          const result = await attempt(method, params, {
+            timeoutMs: policy.timeout * 1000,
+            ...options,
+          });
+          this.breaker.success();
+          events.answered();
+          return result;
+        } catch (error) {
+          this.#failed(error, probe, events);
+          if (
+            !safe || round > policy.retry.attempts || options.signal?.aborted ||
+            !this.#budget.spend()
+          ) throw error;
+          events.retried();
+          this.#log.debug("retrying a request that is safe to repeat", {
+            method,
+            attempt: round,
+            error: (error as Error).message,
+          });
+          await this.#clock.sleep(
+            backoffDelay(policy.retry, round, () => this.#clock.random()),
+            options.signal ?? AbortSignal.timeout(60_000),
+          );
+        }
+      }
+    } finally {
+      this.#limit.release();
+    }
   }
 
-  async #attempts(
-    method: string,
-    params: JsonObject | undefined,
-    options: Omit<RequestOptions, "timeoutMs">,
-    idempotent: boolean,
-    attempt: Attempt,
-    events: GuardEvents,
-  ): Promise<JsonObject> {
-    const policy = this.#policy;
-    this.#budget.earn();
-    const safe = RETRY_SAFE.has(method) ||
-      (method === "tools/call" &&
-        (idempotent || this.#retryTools(String(params?.name ?? ""))));
-    for (let round = 1;; round++) {
-      const probe = this.breaker.admit();
-      try {
-        const result = await attempt({ timeoutMs: policy.timeout * 1000, ...options });
-        this.breaker.success();
-        events.answered();
-        return result;
-      } catch (error) {
-        if (
-          !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
-          (error.status ?? 500) < 500
-        ) {
-          // An answer (a JSON-RPC error, a 4xx) shows the upstream works; a cancelled call or a
-          // refusal of the gateway's own tells nothing, but must not keep the probe slot.
-          const answered = error instanceof McpError ||
-            (error instanceof GatewayError && error.status !== undefined);
-          if (answered) this.breaker.success();
-          else if (probe) this.breaker.abandon();
-          throw error;
-        }
-        this.breaker.failure();
-        if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
-          events.unreachable();
-        }
-        if (
-          !safe || round > policy.retry.attempts || options.signal?.aborted ||
-          !this.#budget.spend()
-        ) throw error;
-        events.retried();
-        this.#log.debug("retrying a request that is safe to repeat", {
-          method,
-          attempt: round,
-          error: error.message,
-        });
-        await this.#clock.sleep(
-          backoffDelay(policy.retry, round, () => this.#clock.random()),
-          options.signal ?? AbortSignal.timeout(60_000),
-        );
-      }
+  /**
+   * Counts a failed attempt: a failure of the upstream against the breaker (returns, so the
+   * request may be retried); anything else is thrown on.
+   */
+  #failed(error: unknown, probe: boolean, events: GuardEvents): void {
+    if (
+      !(error instanceof GatewayError) || !UPSTREAM_FAULTS.has(error.code) ||
+      (error.status ?? 500) < 500
+    ) {
+      // An answer (a JSON-RPC error, a 4xx) shows the upstream works; a cancelled call or a
+      // refusal of the gateway's own tells nothing, but must not keep the probe slot.
+      const answered = error instanceof McpError ||
+        (error instanceof GatewayError && error.status !== undefined);
+      if (answered) this.breaker.success();
+      else if (probe) this.breaker.abandon();
+      throw error;
+    }
+    this.breaker.failure();
+    if (error.code === "upstream_unreachable" || error.code === "upstream_disconnected") {
+      events.unreachable();
     }
   }
 }

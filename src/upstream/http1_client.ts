@@ -92,6 +92,17 @@ export class Http1Response {
     }
   }
 
+  /**
+   * The whole body as text when it is all buffered already (a small answer arrives with its
+   * head): no promise, no copy. Undefined when it must be read ({@link bytes}).
+   */
+  bufferedText(decoder: TextDecoder): string | undefined {
+    if (!(this.#body instanceof LengthBody) || this.#settled) return undefined;
+    const text = this.#body.bufferedText(decoder);
+    if (text !== undefined) this.#settle(true);
+    return text;
+  }
+
   /** Drops the rest of the body: the connection is reused if the body was complete, else closed. */
   cancel(): void {
     this.#settle(this.#body.done);
@@ -216,8 +227,9 @@ export class Http1Client {
     values: string[],
   ): Http1Response {
     const headers = new FieldHeaders(names, values);
+    const connectionField = headers.get("connection");
     let reusable = status[1] === "1" &&
-      !/(?:^|,)\s*close\s*(?:,|$)/i.test(headers.get("connection") ?? "");
+      (connectionField === null || !/(?:^|,)\s*close\s*(?:,|$)/i.test(connectionField));
     let body: BodyReader;
     const coding = headers.get("transfer-encoding");
     if (method === "HEAD" || code === 204 || code === 304) {
@@ -234,8 +246,11 @@ export class Http1Client {
         reusable = false;
       }
     } else {
-      const lengths = names.flatMap((name, i) => (name === "content-length" ? [values[i]!] : []));
-      const length = lengths.length === 0 ? undefined : contentLengthOf(lengths);
+      let lengths: string[] | undefined;
+      for (let i = 0; i < names.length; i++) {
+        if (names[i] === "content-length") (lengths ??= []).push(values[i]!);
+      }
+      const length = lengths === undefined ? undefined : contentLengthOf(lengths);
       if (length === undefined) {
         body = new CloseDelimitedBody(connection.reader);
         reusable = false;

@@ -153,7 +153,12 @@ class NativeAnswer extends Answer {
     this.#res = res;
   }
 
-  async text(): Promise<string> {
+  text(): Promise<string> {
+    const text = this.#res.bufferedText(utf8);
+    return text === undefined ? this.#read() : Promise.resolve(text);
+  }
+
+  async #read(): Promise<string> {
     return utf8.decode(await this.#res.bytes());
   }
 

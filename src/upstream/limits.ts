@@ -55,30 +55,47 @@ export class ConcurrencyLimit {
     this.#queue = queue;
   }
 
+  /**
+   * Takes a slot: true when one is free now, false when the queue is full too, else a promise
+   * that resolves true once a slot is handed over (or rejects when `signal` aborts first). Every
+   * slot taken is given back with {@link release}.
+   */
+  acquire(signal?: AbortSignal): boolean | Promise<boolean> {
+    if (this.#max <= 0 || this.#running < this.#max) {
+      this.#running++;
+      return true;
+    }
+    if (this.#waiting.length >= this.#queue) return false;
+    return new Promise<boolean>((resolve, reject) => {
+      const start = () => {
+        signal?.removeEventListener("abort", cancel);
+        this.#running++;
+        resolve(true);
+      };
+      const cancel = () => {
+        const index = this.#waiting.indexOf(start);
+        if (index !== -1) this.#waiting.splice(index, 1);
+        reject(signal!.reason);
+      };
+      this.#waiting.push(start);
+      signal?.addEventListener("abort", cancel, { once: true });
+    });
+  }
+
+  /** Gives a slot back; the oldest waiting task gets it. */
+  release(): void {
+    this.#running--;
+    this.#waiting.shift()?.();
+  }
+
   /** Runs `task` when a slot is free; resolves undefined (without running it) when the queue is full. */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<{ value: T } | undefined> {
-    if (this.#max > 0 && this.#running >= this.#max) {
-      if (this.#waiting.length >= this.#queue) return undefined;
-      await new Promise<void>((resolve, reject) => {
-        const start = () => {
-          signal?.removeEventListener("abort", cancel);
-          resolve();
-        };
-        const cancel = () => {
-          const index = this.#waiting.indexOf(start);
-          if (index !== -1) this.#waiting.splice(index, 1);
-          reject(signal!.reason);
-        };
-        this.#waiting.push(start);
-        signal?.addEventListener("abort", cancel, { once: true });
-      });
-    }
-    this.#running++;
+    const slot = this.acquire(signal);
+    if (slot === false || (slot !== true && !(await slot))) return undefined;
     try {
       return { value: await task() };
     } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
+      this.release();
     }
   }
 }

@@ -20,6 +20,7 @@ import type {
 } from "../mcp/jsonrpc.ts";
 import { isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
+import { keepSource } from "../mcp/result_source.ts";
 import { describeError, type Logger } from "../log.ts";
 import { type Deadline, deadlines } from "./deadlines.ts";
 import { type EraVerdict, judgeDiscover } from "./era_probe.ts";
@@ -93,6 +94,8 @@ interface Pending {
 }
 
 const HANDSHAKE = "initialize";
+/** The signal of a send with nothing to stop. */
+const NEVER_ABORTED = new AbortController().signal;
 /** How long a stdio server gets to answer the probe: a legacy one may just stay silent. */
 const STDIO_PROBE_MS = 5000;
 const DISCOVER = "server/discover";
@@ -228,39 +231,47 @@ export class RpcClient {
   }
 
   /** Sends a request and resolves with its result; upstream JSON-RPC errors reject as McpError, unchanged. */
-  async request(
+  request(
     method: string,
     params: JsonObject | undefined,
     options: RequestOptions,
   ): Promise<JsonObject> {
     if (this.#closed) {
-      throw new GatewayError(
-        "upstream_closed",
-        this.#options.server,
-        `Upstream '${this.#options.server}' is closed`,
+      const server = this.#options.server;
+      return Promise.reject(
+        new GatewayError("upstream_closed", server, `Upstream '${server}' is closed`),
       );
     }
-    if (this.#modern !== undefined) return await this.#send(method, params, options, this.#modern);
+    if (this.#modern !== undefined) return this.#send(method, params, options, this.#modern);
     const generation = this.#generation;
+    return this.#send(method, params, options).catch((error) =>
+      this.#retryExpired(error, generation, method, params, options)
+    );
+  }
+
+  /** Sends a request again once, in a new session, when the upstream had expired ours. */
+  async #retryExpired(
+    error: unknown,
+    generation: number,
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject> {
+    if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
+    this.#options.log.info("upstream session expired; re-initializing", { method });
+    this.#options.onSessionReset?.();
+    await this.#reinitialize(generation, options.signal);
     try {
       return await this.#send(method, params, options);
-    } catch (error) {
-      if (!(error instanceof SessionExpiredError) || method === HANDSHAKE) throw error;
-      this.#options.log.info("upstream session expired; re-initializing", { method });
-      this.#options.onSessionReset?.();
-      await this.#reinitialize(generation, options.signal);
-      try {
-        return await this.#send(method, params, options);
-      } catch (retryError) {
-        if (!(retryError instanceof SessionExpiredError)) throw retryError;
-        const server = this.#options.server;
-        throw new GatewayError(
-          "upstream_protocol_error",
-          server,
-          `Upstream '${server}' rejected a new session at once; the request was not processed`,
-          { cause: retryError },
-        );
-      }
+    } catch (retryError) {
+      if (!(retryError instanceof SessionExpiredError)) throw retryError;
+      const server = this.#options.server;
+      throw new GatewayError(
+        "upstream_protocol_error",
+        server,
+        `Upstream '${server}' rejected a new session at once; the request was not processed`,
+        { cause: retryError },
+      );
     }
   }
 
@@ -295,7 +306,7 @@ export class RpcClient {
     if (this.#opened) return;
     this.#opened = true;
     await this.#options.transport.open(
-      (message, relatedTo) => this.#receive(message, relatedTo),
+      (message, relatedTo, source) => this.#receive(message, relatedTo, source),
       (error) => this.#onTransportClose(error),
     );
   }
@@ -405,11 +416,12 @@ export class RpcClient {
     const headers = modern !== undefined && options.toolSchema !== undefined
       ? paramHeaders(options.toolSchema, params?.arguments)
       : undefined;
-    const work = new AbortController();
-    pending.abort = () => work.abort();
+    // A transport that only writes has no work to stop: no controller for it.
+    const work = this.#options.transport.writesOnly ? undefined : new AbortController();
+    if (work !== undefined) pending.abort = () => work.abort();
     let timedOut = false;
     const onAbort = () => {
-      work.abort();
+      work?.abort();
       reject(
         timedOut
           ? new GatewayError(
@@ -446,9 +458,11 @@ export class RpcClient {
       : undefined;
     if (deadline !== undefined) deadlines.add(deadline);
     if (caller?.aborted) onAbort();
-    else caller?.addEventListener("abort", onAbort, { once: true });
+    else {
+      caller?.addEventListener("abort", onAbort, { once: true });
+      this.#options.transport.send(request, work?.signal ?? NEVER_ABORTED, headers).catch(reject);
+    }
     try {
-      this.#options.transport.send(request, work.signal, headers).catch(reject);
       return await promise;
     } finally {
       if (deadline !== undefined) deadlines.delete(deadline);
@@ -457,7 +471,7 @@ export class RpcClient {
     }
   }
 
-  #receive(message: JsonRpcMessage, relatedTo?: number): void {
+  #receive(message: JsonRpcMessage, relatedTo?: number, source?: string): void {
     if ("method" in message) {
       if ("id" in message && message.id !== undefined && message.id !== null) {
         this.#inbound.request(message as JsonRpcRequest, relatedTo);
@@ -474,9 +488,10 @@ export class RpcClient {
     if ("error" in message) {
       const err = message.error;
       pending.reject(new McpError(err.code, err.message, err.data));
-    } else {
-      pending.resolve(isObject(message.result) ? message.result : {});
-    }
+    } else if (isObject(message.result)) {
+      if (source !== undefined) keepSource(message.result, source);
+      pending.resolve(message.result);
+    } else pending.resolve({});
   }
 
   #onTransportClose(error: Error | undefined): void {

@@ -9,6 +9,8 @@ import { GatewayError } from "../mcp/errors.ts";
 import type { JsonRpcMessage } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
 import { ChildStderr, stripControls } from "./child_stderr.ts";
+import { LineWriter } from "./line_writer.ts";
+import { readLines } from "./stdio_lines.ts";
 import type { ByteCounter, Deliver, MessageTransport } from "./transport.ts";
 
 /** Options of {@link StdioTransport}. */
@@ -35,18 +37,24 @@ export interface StdioOptions {
 const encoder = new TextEncoder();
 const DEFAULT_GRACE_MS = 2000;
 const STDIN_GRACE_MS = 500;
+/** The longest line read from stdout, in characters. */
 const MAX_LINE = 64 * 1024 * 1024;
+/** Stderr lines are logged shortened anyway; the rest of a longer one is dropped. */
+const MAX_STDERR_LINE = 64 * 1024;
 
 /** One child process seen as an MCP session. */
 export class StdioTransport implements MessageTransport {
   readonly kind = "stdio" as const;
   readonly correlates = false;
+  readonly writesOnly = true;
   readonly #options: StdioOptions;
   #child: Deno.ChildProcess | undefined;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  #stdin: LineWriter | undefined;
   #status: Promise<Deno.CommandStatus> | undefined;
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Why the child was ended for what it wrote, if it was. */
+  #failure: GatewayError | undefined;
 
   constructor(options: StdioOptions) {
     this.#options = options;
@@ -80,41 +88,28 @@ export class StdioTransport implements MessageTransport {
       );
     }
     this.#child = child;
-    this.#writer = child.stdin.getWriter();
+    this.#stdin = new LineWriter(child.stdin.getWriter(), (error) =>
+      new GatewayError(
+        "upstream_disconnected",
+        server,
+        `Cannot write to upstream '${server}': ${describeError(error)}`,
+        { cause: error },
+      ));
     this.#status = child.status;
     log.info("started upstream process", { pid: child.pid, command });
-    let failure: Error | undefined;
+    this.#failure = undefined;
     const childStderr = new ChildStderr(log);
-    const stdout = this.#readLines(child.stdout, (line) => {
-      // The child is up: what it printed while starting is summed up before its own messages.
-      childStderr.flush();
-      let message: unknown;
-      try {
-        this.#options.countBytes?.("received", line.length + 1);
-        message = JSON.parse(line);
-      } catch {
-        // Children print banners with secrets in them: the line itself is only logged at debug.
-        const bytes = encoder.encode(line).length;
-        failure = new GatewayError(
-          "upstream_protocol_error",
-          server,
-          `Upstream '${server}' wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
-        );
-        log.error("upstream wrote garbage on stdout; restarting it", { bytes });
-        log.debug("upstream stdout line that is not JSON-RPC", {
-          line: stripControls(line.slice(0, 200)),
-        });
-        this.#terminate();
-        return false;
-      }
-      for (const item of Array.isArray(message) ? message : [message]) {
-        deliver(item as JsonRpcMessage);
-      }
-      return true;
+    const stdout = readLines(child.stdout, MAX_LINE, {
+      line: (line) => this.#stdoutLine(line, deliver, childStderr),
+      tooLong: (start) =>
+        this.#refuse(`wrote a line of more than ${MAX_LINE} characters on stdout`, MAX_LINE, start),
     });
-    const stderr = this.#readLines(child.stderr, (line) => {
-      childStderr.line(line);
-      return true;
+    const stderr = readLines(child.stderr, MAX_STDERR_LINE, {
+      line: (line) => (childStderr.line(line), true),
+      // Only the start of a line is logged anyway; the rest of it is dropped.
+      tooLong: (
+        start,
+      ) => (childStderr.line(`${start}… (over ${MAX_STDERR_LINE} characters)`), true),
     }).finally(() => childStderr.flush());
     Promise.all([this.#status, stdout, stderr]).then(([status]) => {
       if (this.#closing) return;
@@ -127,11 +122,50 @@ export class StdioTransport implements MessageTransport {
         signal: status.signal,
       });
       onClose(
-        failure ??
+        this.#failure ??
           new GatewayError("upstream_disconnected", server, `Upstream '${server}' process ${how}`),
       );
     });
     return Promise.resolve();
+  }
+
+  /** One line of the child's stdout: its message (or batch) delivered; false when it is not JSON. */
+  #stdoutLine(line: string, deliver: Deliver, childStderr: ChildStderr): boolean {
+    // The child is up: what it printed while starting is summed up before its own messages.
+    childStderr.flush();
+    let message: unknown;
+    try {
+      this.#options.countBytes?.("received", line.length + 1);
+      message = JSON.parse(line);
+    } catch {
+      const bytes = encoder.encode(line).length;
+      return this.#refuse(
+        `wrote a line that is not JSON-RPC on stdout (${bytes} bytes)`,
+        bytes,
+        line,
+      );
+    }
+    // A message on its own line keeps its text: a result only relayed is written from it.
+    if (!Array.isArray(message)) deliver(message as JsonRpcMessage, undefined, line);
+    else for (const item of message) deliver(item as JsonRpcMessage);
+    return true;
+  }
+
+  /** Ends a child that broke the framing; the error names what it wrote, never its text. */
+  #refuse(what: string, bytes: number, line: string): false {
+    const server = this.#options.server;
+    this.#failure = new GatewayError(
+      "upstream_protocol_error",
+      server,
+      `Upstream '${server}' ${what}`,
+    );
+    this.#options.log.error("upstream wrote garbage on stdout; restarting it", { bytes });
+    // Children print banners with secrets in them: the line itself is only logged at debug.
+    this.#options.log.debug("upstream stdout line that is not JSON-RPC", {
+      line: stripControls(line.slice(0, 200)),
+    });
+    this.#terminate();
+    return false;
   }
 
   /**
@@ -158,29 +192,19 @@ export class StdioTransport implements MessageTransport {
     return { ...inherited, ...env };
   }
 
-  async send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
-    const writer = this.#writer;
-    const server = this.#options.server;
-    if (!writer || this.#closing) {
-      throw new GatewayError(
-        "upstream_closed",
-        server,
-        `Upstream '${server}' process is not running`,
+  /** Writes the message as one line; lines sent while a write is in progress go out together. */
+  send(message: JsonRpcMessage, signal: AbortSignal): Promise<void> {
+    const stdin = this.#stdin;
+    if (!stdin || this.#closing) {
+      const server = this.#options.server;
+      return Promise.reject(
+        new GatewayError("upstream_closed", server, `Upstream '${server}' process is not running`),
       );
     }
-    if (signal.aborted) throw signal.reason;
-    try {
-      const line = JSON.stringify(message) + "\n";
-      this.#options.countBytes?.("sent", line.length);
-      await writer.write(encoder.encode(line));
-    } catch (error) {
-      throw new GatewayError(
-        "upstream_disconnected",
-        server,
-        `Cannot write to upstream '${server}': ${describeError(error)}`,
-        { cause: error },
-      );
-    }
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const line = JSON.stringify(message) + "\n";
+    this.#options.countBytes?.("sent", line.length);
+    return stdin.write(line);
   }
 
   initialized(): void {}
@@ -196,7 +220,7 @@ export class StdioTransport implements MessageTransport {
     this.#closing = true;
     const child = this.#child;
     if (!child || !this.#status) return;
-    await this.#writer?.close().catch(() => {});
+    await this.#stdin?.close().catch(() => {});
     const grace = this.#options.killGraceMs ?? DEFAULT_GRACE_MS;
     if (await exitsWithin(this.#status, STDIN_GRACE_MS)) return;
     signalGroup(child, "SIGTERM");
@@ -211,37 +235,6 @@ export class StdioTransport implements MessageTransport {
 
   #terminate(): void {
     if (this.#child) signalGroup(this.#child, "SIGKILL");
-  }
-
-  /** Calls `onLine` for each line; stops (cancelling the stream) when it returns false. */
-  async #readLines(
-    stream: ReadableStream<Uint8Array>,
-    onLine: (line: string) => boolean,
-  ): Promise<void> {
-    const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = "";
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) !== -1) {
-          const line = buffer.slice(0, newline).replace(/\r$/, "");
-          buffer = buffer.slice(newline + 1);
-          if (line.trim() !== "" && !onLine(line)) return;
-        }
-        if (buffer.length > MAX_LINE) {
-          onLine(buffer.slice(0, 200));
-          return;
-        }
-      }
-      if (buffer.trim() !== "") onLine(buffer);
-    } catch {
-      // The pipe broke because the process died; its exit status tells why.
-    } finally {
-      await reader.cancel().catch(() => {});
-    }
   }
 }
 

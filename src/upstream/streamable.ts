@@ -215,9 +215,8 @@ export class StreamableHttpTransport implements MessageTransport {
       );
     }
     const parsed = this.#parse(text);
-    for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-      this.#deliver(item as JsonRpcMessage, requestId);
-    }
+    if (!Array.isArray(parsed)) this.#deliver(parsed as JsonRpcMessage, requestId, text);
+    else for (const item of parsed) this.#deliver(item as JsonRpcMessage, requestId);
   }
 
   async close(): Promise<void> {
@@ -403,10 +402,11 @@ export class StreamableHttpTransport implements MessageTransport {
   #deliverEvent(event: SseEvent, requestId: number | undefined): boolean {
     if (!this.#isMessageEvent(event)) return false;
     const parsed = this.#parse(event.data);
+    const single = !Array.isArray(parsed);
     let answered = false;
-    for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+    for (const item of single ? [parsed] : parsed) {
       const message = item as JsonRpcMessage;
-      this.#deliver(message, requestId);
+      this.#deliver(message, requestId, single ? event.data : undefined);
       if (requestId !== undefined && !("method" in message) && message.id === requestId) {
         answered = true;
       }

@@ -16,7 +16,7 @@ import {
 import { describeError } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { CircuitState } from "./breaker.ts";
-import { type GuardEvents, Guards } from "./guarded.ts";
+import { type Attempt, type GuardEvents, Guards } from "./guarded.ts";
 import { SessionInstances } from "./instances.ts";
 import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
 import { UpstreamListen } from "./listen_stream.ts";
@@ -206,36 +206,57 @@ export class Supervisor {
    * Sends a request to the upstream (or the session's own instance) through its limits
    * (guarded.ts). Transport failures make the supervisor check the upstream at once.
    */
-  async request(
+  request(
     method: string,
     params: JsonObject | undefined,
     options: UpstreamRequestOptions,
   ): Promise<JsonObject> {
-    if (!this.client) throw this.#unavailable();
+    if (!this.client) return Promise.reject(this.#unavailable());
     if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
       return this.#watch(params?.uri, method === "resources/subscribe");
     }
-    const { session, idempotent, ...rest } = options;
-    try {
-      return await this.#guards.run(method, params, rest, idempotent === true, async (sent) => {
-        const client = this.#instances && session
-          ? await this.#instances.get(
-            session,
-            options.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
-          )
-          : this.client;
-        if (!client) {
-          throw new GatewayError(
-            "upstream_disconnected",
-            this.name,
-            `Upstream '${this.name}' is disconnected`,
-          );
-        }
-        return await client.request(method, params, sent);
-      }, this.#guardEvents);
-    } catch (error) {
-      throw this.#redacted(error);
-    }
+    return this.#guards.run(
+      method,
+      params,
+      options,
+      options.idempotent === true,
+      this.#attempt,
+      this.#guardEvents,
+    ).catch(this.#rethrowRedacted);
+  }
+
+  /** Rethrows a request's error with the upstream's secrets taken out of its message. */
+  readonly #rethrowRedacted = (error: unknown): never => {
+    throw this.#redacted(error);
+  };
+
+  /** One attempt of a request: to the session's own instance, or the shared client. */
+  readonly #attempt: Attempt<UpstreamRequestOptions> = (method, params, sent) => {
+    if (this.#instances && sent.session) return this.#attemptOwn(method, params, sent);
+    const client = this.client;
+    if (!client) throw this.#disconnected();
+    return client.request(method, params, sent);
+  };
+
+  async #attemptOwn(
+    method: string,
+    params: JsonObject | undefined,
+    sent: UpstreamRequestOptions & { timeoutMs: number },
+  ): Promise<JsonObject> {
+    const client = await this.#instances!.get(
+      sent.session!,
+      sent.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
+    );
+    if (!client) throw this.#disconnected();
+    return await client.request(method, params, sent);
+  }
+
+  #disconnected(): GatewayError {
+    return new GatewayError(
+      "upstream_disconnected",
+      this.name,
+      `Upstream '${this.name}' is disconnected`,
+    );
   }
 
   /** What the guards report back. */

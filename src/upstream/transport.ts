@@ -5,8 +5,12 @@ import { redactUrl } from "../config/net.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { HttpClientChoice, HttpClientStatus } from "./http_exchange.ts";
 
-/** Where a transport hands every message it receives. `relatedTo` is the id of the request whose stream carried it. */
-export type Deliver = (message: JsonRpcMessage, relatedTo?: number) => void;
+/**
+ * Where a transport hands every message it receives. `relatedTo` is the id of the request whose
+ * stream carried it; `source` is the text the message was parsed from, when it was one message
+ * on its own (a result relayed unchanged is written downstream from it).
+ */
+export type Deliver = (message: JsonRpcMessage, relatedTo?: number, source?: string) => void;
 
 /** Moves JSON-RPC messages to and from one upstream session. */
 export interface MessageTransport {
@@ -17,6 +21,11 @@ export interface MessageTransport {
    * the stream it arrives on); stdio and legacy SSE do not.
    */
   readonly correlates: boolean;
+  /**
+   * Whether `send` only writes the message (stdio), so its signal stops nothing once it returned;
+   * absent or false: a send is an exchange (HTTP) that aborting its signal ends.
+   */
+  readonly writesOnly?: boolean;
   /** Starts receiving; every incoming message goes to `deliver`. */
   open(deliver: Deliver, onClose: (error?: Error) => void): Promise<void>;
   /**

@@ -147,3 +147,74 @@ Deno.test("renderMarkdown() shows every side in one table, and a peer that was n
   ));
   assert.ok(lines.includes(`| ${RUST} | 0.33× | 0.50× | 2.00× | 3.01× |`));
 });
+
+/** A run with sessionless 2026-07-28 clients beside 2025 sessions, and the stdio scenario. */
+function runWithEraAndStdio(mcpGateway: "measured" | "skipped"): LoadResults {
+  const r = run();
+  r.throughput!.sides["gateway-2026"] = throughputSide(
+    "mcpstead 0.2.0 (ours), sessionless 2026-07-28 clients",
+    [3100, 3100],
+    380,
+    0.08,
+  );
+  const stdioSides: Record<string, ThroughputSide> = {
+    peer: throughputSide("mcp-proxy@6.7.19", [2000, 2200], 540),
+    gateway: throughputSide("mcpstead 0.2.0 (ours)", [18000, 19800], 50, 9),
+  };
+  if (mcpGateway === "measured") {
+    stdioSides["mcp-gateway"] = throughputSide(
+      "MikkoParkkola mcp-gateway (stdio)",
+      [12000, 13200],
+      65,
+      6,
+    );
+  }
+  r.stdio = {
+    peer: "mcp-proxy@6.7.19",
+    concurrent: { rounds: 2, clients: 32, durationMs: 1000, baseline: "peer", sides: stdioSides },
+    peers: [{
+      key: "mcp-gateway",
+      label: "MikkoParkkola mcp-gateway (stdio)",
+      crate: "mcp-gateway",
+      version: "3.5.1",
+      ...(mcpGateway === "measured"
+        ? { bin: "/x" }
+        : { skipped: "not installed (--install-peers=all)" }),
+    }],
+  };
+  r.comparisons = compareSides(r);
+  r.targets = evaluateTargets(r);
+  return r;
+}
+
+Deno.test("evaluateTargets() checks our stdio path against mcp-gateway's and a 2026-07-28 call against a 2025 one", () => {
+  const byWhat = new Map(runWithEraAndStdio("measured").targets.map((t) => [t.what, t]));
+  // Median of 18000/12000 and 19800/13200.
+  assert.equal(
+    byWhat.get("stdio calls/s, 32 clients: ours ÷ MikkoParkkola mcp-gateway's")!.value,
+    1.5,
+  );
+  assert.equal(
+    byWhat.get("stdio calls/s, 32 clients: ours ÷ MikkoParkkola mcp-gateway's")!.met,
+    true,
+  );
+  const era = byWhat.get("gateway CPU per call, 32 clients: 2026-07-28 clients ÷ 2025 sessions")!;
+  assert.deepEqual([era.value, era.met], [1.035, false]);
+  const skipped = new Map(runWithEraAndStdio("skipped").targets.map((t) => [t.what, t]));
+  assert.equal(
+    skipped.get("stdio calls/s, 32 clients: ours ÷ MikkoParkkola mcp-gateway's")!.met,
+    undefined,
+  );
+});
+
+Deno.test("renderMarkdown() shows mcp-gateway's stdio rows, or why it was not measured", () => {
+  const measured = renderMarkdown(runWithEraAndStdio("measured")).split("\n");
+  assert.ok(measured.includes(
+    "| stdio, 32 sessions: calls/s, MikkoParkkola mcp-gateway (stdio) — baseline = mcp-proxy@6.7.19 | 2,000 | 12,000 | 6.0× |",
+  ));
+  const skipped = renderMarkdown(runWithEraAndStdio("skipped")).split("\n");
+  assert.ok(skipped.includes(
+    "| stdio: MikkoParkkola mcp-gateway (stdio) | skipped |  | not installed (--install-peers=all) |",
+  ));
+  assert.ok(skipped.some((line) => line.startsWith("| stdio, 32 sessions: calls/s, mcpstead — ")));
+});

@@ -6,6 +6,7 @@ import {
   findRustPeers,
   MCP_GATEWAY,
   RUST_MCPSTEAD,
+  shellWords,
   startRustPeer,
 } from "../../bench/rust_peers.ts";
 import { readFlags } from "../../bench/fast_mcp.ts";
@@ -204,7 +205,11 @@ Deno.test("startRustPeer() rejects with the peer's output when it exits, and giv
       '#!/bin/sh\nenv >&2\necho "Error: parse config $2: failed" >&2\nexit 3\n',
     );
     await Deno.chmod(bin, 0o755);
-    const error = await startRustPeer(RUST_MCPSTEAD, bin, UPSTREAM).then(
+    const error = await startRustPeer(
+      RUST_MCPSTEAD,
+      bin,
+      (port) => RUST_MCPSTEAD.config(port, UPSTREAM),
+    ).then(
       () => assert.fail("the peer started"),
       (e: Error) => e.message,
     );
@@ -221,4 +226,14 @@ Deno.test("startRustPeer() rejects with the peer's output when it exits, and giv
     Deno.env.delete("MCP_GATEWAY_PORT");
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("MCP_GATEWAY.stdioConfig() runs the child from quoted shell words, rate limit and cache off", () => {
+  const command = shellWords("/usr/bin/deno", ["run", "/a b/fast_stdio.ts", "--marker", "it's"]);
+  assert.equal(command, `'/usr/bin/deno' 'run' '/a b/fast_stdio.ts' '--marker' 'it'"'"'s'`);
+  const config = MCP_GATEWAY.stdioConfig!(4321, command);
+  assert.match(config, /^server:\n {2}host: 127\.0\.0\.1\n {2}port: 4321\n/);
+  assert.match(config, /failsafe:\n {2}rate_limit:\n {4}enabled: false\n/);
+  assert.match(config, /cache:\n {2}enabled: false\n/);
+  assert.ok(config.endsWith(`backends:\n  fast:\n    command: ${JSON.stringify(command)}\n`));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FieldHeaders } from "../../src/http/field_headers.ts";
-import { ByteReader, HttpWireError } from "../../src/http/http1.ts";
+import { ByteReader, HttpWireError, writeLatin1 } from "../../src/http/http1.ts";
 import { ChunkedBody } from "../../src/http/http1_body.ts";
 
 /** A byte source that hands out `data` in the given piece sizes. */
@@ -60,4 +60,12 @@ Deno.test("ChunkedBody refuses a bad size line, data longer than its size, and a
   await assert.rejects(read("2\r\nabc\r\n0\r\n\r\n"), /longer than its size/);
   await assert.rejects(read("5\r\nab"), /closed inside a chunk/);
   await assert.rejects(read("-1\r\n"), /size line/);
+});
+
+Deno.test("writeLatin1() writes one byte per character, latin1 ones too, and nothing past them", () => {
+  const out = new Uint8Array(8).fill(0xee);
+  assert.equal(writeLatin1("ok", out, 1), 3);
+  assert.deepEqual([...out.subarray(0, 4)], [0xee, 0x6f, 0x6b, 0xee]);
+  assert.equal(writeLatin1("é\xff", out, 4), 6);
+  assert.deepEqual([...out.subarray(4)], [0xe9, 0xff, 0xee, 0xee]);
 });

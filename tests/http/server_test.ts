@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { readCappedBody } from "../../src/http/body.ts";
+import { jsonResponse } from "../../src/http/prepared.ts";
 import type { Handler } from "../../src/http/router.ts";
 import { serveHttp } from "../../src/http/server.ts";
 import { createLogger } from "../../src/log.ts";
@@ -385,4 +386,25 @@ Deno.test("HttpServer.shutdown() lets a request in progress finish, closes idle 
   assert.match(text, /connection: close\r\n/);
   assert.ok(text.endsWith("finished"));
   await stopped;
+});
+
+Deno.test("HttpServer writes a prepared JSON answer with its status, fields and UTF-8 length, small or large", async () => {
+  const large = JSON.stringify({ text: "x".repeat(70_000) });
+  await using server = serveOnLoopback((req) =>
+    new URL(req.url).pathname === "/large"
+      ? jsonResponse(large)
+      : jsonResponse('{"a":"é"}', 201, { "mcp-session-id": "s1" })
+  );
+  using client = await RawClient.open(server.addr.port);
+  await client.send(get("/large"));
+  await client.send(get("/small", "Connection: close\r\n"));
+  const text = await client.readToEnd();
+  const [first] = splitResponses(text);
+  assert.equal(first!.status, 200);
+  assert.equal(first!.headers["content-length"], String(large.length));
+  assert.equal(first!.body, large);
+  assert.match(
+    text,
+    /HTTP\/1\.1 201 Created\r\ncontent-type: application\/json\r\nmcp-session-id: s1\r\ndate: [^\r]+ GMT\r\nconnection: close\r\ncontent-length: 10\r\n\r\n\{"a":"é"\}$/,
+  );
 });

@@ -85,5 +85,24 @@ Deno.test("DeadlineQueue fires each deadline once due, an earlier one re-arming 
   const pending = deadline("never", 60_000);
   queue.add(pending);
   queue.delete(pending);
-  // The test's timer sanitizer fails if the queue left its timer running.
+  // The test's timer sanitizer fails if the queue left its timer keeping the process alive.
+});
+
+Deno.test("DeadlineQueue arms its timer once for requests one after another, unreferenced between them", () => {
+  const calls: string[] = [];
+  const queue = new DeadlineQueue({
+    set: () => (calls.push("set"), 1),
+    clear: () => void calls.push("clear"),
+    ref: () => void calls.push("ref"),
+    unref: () => void calls.push("unref"),
+  });
+  const at = Date.now() + 60_000;
+  for (let i = 0; i < 3; i++) {
+    const deadline = { at: at + i, fire: () => {} };
+    queue.add(deadline);
+    queue.delete(deadline);
+  }
+  assert.deepEqual(calls, ["set", "unref", "ref", "unref", "ref", "unref"]);
+  queue.add({ at: at - 1000, fire: () => {} });
+  assert.deepEqual(calls.slice(6), ["clear", "set"]);
 });
