@@ -4,19 +4,7 @@
  * upstream called directly (and, for stdio, against `mcp-proxy`) in alternating rounds.
  * Prints a Markdown table and writes the numbers as JSON (DESIGN §7 targets).
  *
- * ```sh
- * deno run -A bench/load.ts [--quick] [--out bench/results/latest.json] [--rounds N]
- *   [--only latency,throughput,list,cold,memory,stdio,profile] [--no-profile]
- *   [--mcp-proxy <path to mcp-proxy.mjs>]
- *   [--install-peers]       # install missing peers: mcp-proxy (npm) and the Rust mcpstead 0.1.13
- *                           # (cargo, about 5 minutes the first time)
- *   [--install-peers=all]   # also MikkoParkkola's mcp-gateway 3.5.1 (cargo, about 13 minutes)
- *   [--no-peers]            # measure no peer (without either flag, installed peers are used)
- *   [--candidate <another checkout>]   # also measure that checkout's gateway (A/B of a change)
- *   [--label <text>]   # names the code measured when it is not a git checkout (default: git describe)
- * deno run -A bench/load.ts --render bench/results/latest.json   # print the table of a run again
- * deno run -A bench/load.ts --cluster 3 [--quick]   # N replicas sharing a redis-server vs one process
- * ```
+ * Usage: `deno task bench:load --help`.
  *
  * @module
  */
@@ -36,7 +24,35 @@ const encoder = new TextEncoder();
 const print = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
 const note = (text: string) => Deno.stderr.writeSync(encoder.encode(`bench: ${text}\n`));
 
+const USAGE = `deno run -A bench/load.ts [--quick] [--out bench/results/latest.json] [--rounds N]
+  [--only latency,throughput,list,cold,memory,stdio,profile] [--no-profile]
+  [--mcp-proxy <path to mcp-proxy.mjs>]
+  [--install-peers]       # install missing peers: mcp-proxy (npm) and the Rust mcpstead 0.1.13
+                          # (cargo, about 5 minutes the first time)
+  [--install-peers=all]   # also MikkoParkkola's mcp-gateway 3.5.1 (cargo, about 13 minutes)
+  [--no-peers]            # measure no peer (without either flag, installed peers are used)
+  [--candidate <another checkout>]   # also measure that checkout's gateway (A/B of a change)
+  [--label <text>]   # names the code measured when it is not a git checkout (default: git describe)
+deno run -A bench/load.ts --render bench/results/latest.json   # print the table of a run again
+deno run -A bench/load.ts --cluster 3 [--quick]   # N replicas sharing a redis-server vs one process
+`;
+
+/** Every flag the benchmark reads: the ones in {@link USAGE} and the plan's fine tuning below. */
+const KNOWN_FLAGS = new Set(
+  `help render quick out rounds only no-profile profile mcp-proxy install-peers no-peers candidate label cluster seq-warmup seq-calls clients warmup-ms duration-ms list-calls cold-runs sessions settle-ms stdio-rounds profile-ms quiet-max-ms mem-settle-max-ms`
+    .split(" "),
+);
+
 const flags = readFlags(Deno.args);
+if (flags.has("help")) {
+  print(USAGE);
+  Deno.exit(0);
+}
+const unknown = [...flags.keys()].filter((name) => !KNOWN_FLAGS.has(name));
+if (unknown.length > 0) {
+  note(`unknown flag ${unknown.map((name) => `--${name}`).join(", ")}\n${USAGE}`);
+  Deno.exit(2);
+}
 const rendered = flags.get("render");
 if (rendered !== undefined) {
   // Re-print the table of an earlier run.

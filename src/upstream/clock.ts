@@ -32,3 +32,20 @@ export const systemClock: Clock = {
   sleep: delay,
   random: Math.random,
 };
+
+/** Runs `work`, reporting whether it succeeded and how many seconds it took on `clock`. */
+export async function timed<T>(
+  clock: Clock,
+  report: (ok: boolean, seconds: number) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = clock.now();
+  try {
+    const result = await work();
+    report(true, (clock.now() - started) / 1000);
+    return result;
+  } catch (error) {
+    report(false, (clock.now() - started) / 1000);
+    throw error;
+  }
+}

@@ -8,6 +8,7 @@
 import { GatewayError, McpError } from "../mcp/errors.ts";
 import { isModernError, isModernVersion, MODERN_VERSIONS } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
+import { describeError } from "../log.ts";
 
 /** The verdict of one probe. */
 export type EraVerdict =
@@ -33,6 +34,33 @@ export function judgeDiscover(outcome: { result: JsonObject } | { error: unknown
     }
   }
   return { era: "failed", error: error instanceof Error ? error : new Error(String(error)) };
+}
+
+/**
+ * The verdict of a probe on a short-lived transport of its own (stdio): a modern answer means
+ * modern, anything else a started server says (an error, silence, an exit) means legacy; only a
+ * server that cannot be started at all is a failure.
+ */
+export function judgeSibling(verdict: EraVerdict): EraVerdict {
+  if (
+    verdict.era !== "failed" || (verdict.error instanceof GatewayError &&
+      verdict.error.code === "upstream_unreachable")
+  ) return verdict;
+  return {
+    era: "legacy",
+    evidence: `it did not answer server/discover (${verdict.error.message})`,
+  };
+}
+
+/** The error of a probe whose answer says neither era: the real cause, as the upstream gave it. */
+export function probeFailure(server: string, error: Error): Error {
+  if (error instanceof GatewayError) return error;
+  return new GatewayError(
+    "upstream_protocol_error",
+    server,
+    `Cannot speak to upstream '${server}': ${describeError(error)}`,
+    { cause: error },
+  );
 }
 
 function judgeResult(result: JsonObject): EraVerdict {

@@ -12,7 +12,7 @@ import { backoffDelay } from "./backoff.ts";
 import { type BreakerPolicy, CircuitBreaker, type CircuitState } from "./breaker.ts";
 import type { Clock } from "./clock.ts";
 import { ConcurrencyLimit, type RatePolicy, RetryBudget, TokenBucket } from "./limits.ts";
-import type { RequestOptions } from "./rpc_client.ts";
+import type { RequestOptions } from "./rpc_calls.ts";
 
 /** The limits of one server, as configured. */
 export interface GuardPolicy {

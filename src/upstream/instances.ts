@@ -7,7 +7,7 @@
 import { GatewayError } from "../mcp/errors.ts";
 import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "../mcp/jsonrpc.ts";
 import { describeError, type Logger } from "../log.ts";
-import type { InboundHandlers } from "./rpc_client.ts";
+import type { InboundHandlers } from "./inbound.ts";
 import type { UpstreamClient } from "./supervisor.ts";
 
 /** The downstream session an instance belongs to. */

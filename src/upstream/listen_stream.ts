@@ -2,7 +2,8 @@
  * The gateway's `subscriptions/listen` stream to a 2026-07-28 upstream (which has no GET stream
  * and no `resources/subscribe`): list changes of every kind, plus updates of the resources
  * clients subscribed to. The filter of a stream is fixed, so a changed set of resources opens a
- * new stream and ends the old one; a stream that breaks is opened again after a pause.
+ * new stream and ends the old one; a stream that breaks is opened again after a pause. The
+ * subscriptions outlive a connection: the next one's stream asks for them again.
  */
 import type { JsonObject } from "../mcp/jsonrpc.ts";
 import type { Logger } from "../log.ts";
@@ -89,5 +90,48 @@ export class UpstreamListen {
       }
       await this.#options.clock.sleep(this.#options.retryMs, signal).catch(() => {});
     }
+  }
+}
+
+/** The resources clients subscribed to on a 2026-07-28 upstream, and its current listen stream. */
+export class ListenSubscriptions {
+  readonly #options: Pick<UpstreamListenOptions, "clock" | "log">;
+  readonly #watched = new Set<string>();
+  #listen: UpstreamListen | undefined;
+
+  constructor(options: Pick<UpstreamListenOptions, "clock" | "log">) {
+    this.#options = options;
+  }
+
+  /** Opens the listen stream of a newly connected client. */
+  start(client: UpstreamClient): void {
+    this.#listen = new UpstreamListen(client, {
+      clock: this.#options.clock,
+      log: this.#options.log,
+      retryMs: 1000,
+      resources: () => [...this.#watched],
+    });
+    void this.#listen.refresh();
+  }
+
+  /** Ends the listen stream of a connection that ended; the subscriptions stay. */
+  stop(): void {
+    this.#listen?.stop();
+    this.#listen = undefined;
+  }
+
+  /**
+   * Subscribes to a resource (or ends the subscription), standing in for `resources/subscribe`
+   * and `resources/unsubscribe`: from now on, the listen stream asks for its updates.
+   */
+  async change(uri: unknown, wanted: boolean): Promise<JsonObject> {
+    if (typeof uri !== "string") return {};
+    const known = this.#watched.has(uri);
+    if (wanted === known) return {};
+    if (wanted) this.#watched.add(uri);
+    else this.#watched.delete(uri);
+    // Answered once the new filter is in force, so no update after the answer is lost.
+    await this.#listen?.refresh();
+    return {};
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The gateway's client side of one upstream session, over any {@link MessageTransport}: the
- * handshake, request ids rewritten to our own counter (so concurrent downstream clients never
- * collide), progress tokens mapped both ways, deadlines, cancellation sent to this upstream
- * only, and one transparent re-initialize when the upstream expired our session.
+ * handshake in the upstream's era, its requests (each with an id of ours, a deadline and
+ * cancellation: rpc_calls.ts) and one transparent re-initialize when the upstream expired our
+ * session.
  *
  * Both eras: a legacy upstream gets `initialize` and a session; a 2026-07-28 upstream gets
  * `server/discover` and every request carries the gateway's `_meta` envelope (with the caller's
@@ -10,44 +10,16 @@
  * `initialize` on the answers a legacy server gives (era_probe.ts). What the upstream sends on
  * its own is routed by inbound.ts.
  */
-import { GatewayError, McpError } from "../mcp/errors.ts";
-import { META, MODERN_PROTOCOL_VERSION, paramHeaders, withEnvelope } from "../mcp/era.ts";
-import type {
-  JsonObject,
-  JsonRpcMessage,
-  JsonRpcNotification,
-  JsonRpcRequest,
-} from "../mcp/jsonrpc.ts";
+import { GatewayError } from "../mcp/errors.ts";
+import { META, MODERN_PROTOCOL_VERSION, paramHeaders } from "../mcp/era.ts";
+import type { JsonObject, JsonRpcMessage, JsonRpcNotification } from "../mcp/jsonrpc.ts";
 import { isJsonObject as isObject } from "../mcp/jsonrpc.ts";
 import { LATEST_PROTOCOL_VERSION } from "../mcp/protocol.ts";
-import { keepSource } from "../mcp/result_source.ts";
 import { describeError, type Logger } from "../log.ts";
-import { type Deadline, deadlines } from "./deadlines.ts";
-import { type EraVerdict, judgeDiscover } from "./era_probe.ts";
-import { type InboundHandlers, InboundRouter, TOKEN_PREFIX } from "./inbound.ts";
+import { type EraVerdict, judgeDiscover, judgeSibling, probeFailure } from "./era_probe.ts";
+import { type InboundHandlers, InboundRouter } from "./inbound.ts";
+import { PendingCalls, type RequestOptions } from "./rpc_calls.ts";
 import { type MessageTransport, SessionExpiredError } from "./transport.ts";
-
-export type { InboundHandlers } from "./inbound.ts";
-
-/** Per-request options. */
-export interface RequestOptions {
-  /** Cancels the request; the upstream is told (`notifications/cancelled`, or the stream closes). */
-  signal?: AbortSignal;
-  /** The deadline in milliseconds; 0 for none (a `subscriptions/listen` stream). */
-  timeoutMs: number;
-  /** Notifications related to this request (progress carries the caller's original token). */
-  onNotification?(notification: JsonRpcNotification): void;
-  /** Server→client requests raised while serving this request. */
-  onRequest?(request: JsonRpcRequest, signal: AbortSignal): Promise<JsonObject>;
-  /** The downstream session the request serves: tells callers apart where the transport cannot. */
-  owner?: string | undefined;
-  /** For a 2026-07-28 upstream: the capabilities of the client the request serves. */
-  clientCapabilities?: JsonObject;
-  /** For a 2026-07-28 upstream: the log level of the client the request serves. */
-  logLevel?: string | undefined;
-  /** For a 2026-07-28 upstream: the called tool's input schema (its `x-mcp-header` params). */
-  toolSchema?: unknown;
-}
 
 /** What the upstream answered to `initialize` (or `server/discover`). */
 export interface InitializeResult {
@@ -84,18 +56,7 @@ export interface RpcClientOptions {
   onSessionReset?(): void;
 }
 
-interface Pending {
-  resolve(result: JsonObject): void;
-  reject(error: Error): void;
-  /** Aborts the transport's work for this request (fetch, stream read). */
-  abort?(): void;
-  options: RequestOptions;
-  progressToken?: string | number;
-}
-
 const HANDSHAKE = "initialize";
-/** The signal of a send with nothing to stop. */
-const NEVER_ABORTED = new AbortController().signal;
 /** How long a stdio server gets to answer the probe: a legacy one may just stay silent. */
 const STDIO_PROBE_MS = 5000;
 const DISCOVER = "server/discover";
@@ -103,9 +64,8 @@ const DISCOVER = "server/discover";
 /** One upstream session seen as a JSON-RPC peer. */
 export class RpcClient {
   readonly #options: RpcClientOptions;
-  readonly #pending = new Map<number, Pending>();
+  readonly #calls: PendingCalls;
   readonly #inbound: InboundRouter;
-  #nextId = 1;
   #generation = 0;
   #reinit: Promise<void> | undefined;
   #closed = false;
@@ -116,12 +76,18 @@ export class RpcClient {
 
   constructor(options: RpcClientOptions) {
     this.#options = options;
+    this.#calls = new PendingCalls({
+      server: options.server,
+      transport: options.transport,
+      log: options.log,
+      notify: (method, params) => this.notify(method, params),
+    });
     this.#inbound = new InboundRouter({
       server: options.server,
       transport: options.transport,
       handlers: options.handlers,
       log: options.log,
-      calls: this.#pending,
+      calls: this.#calls.inFlight,
       answer: (response) =>
         this.#closed
           ? undefined
@@ -170,7 +136,7 @@ export class RpcClient {
         this.#options.onEra?.("modern");
         return this.#initialized!;
       }
-      if (verdict.era === "failed") throw this.#probeFailure(verdict.error);
+      if (verdict.era === "failed") throw probeFailure(this.#options.server, verdict.error);
       if (era === "modern") {
         throw new GatewayError(
           "upstream_protocol_error",
@@ -186,11 +152,7 @@ export class RpcClient {
     return this.#initialized!;
   }
 
-  /**
-   * Probes on a short-lived transport of its own: a modern answer means modern, anything else a
-   * started server says (an error, silence, an exit) means legacy; only a server that cannot be
-   * started at all is a failure.
-   */
+  /** Probes on a short-lived transport of its own (era_probe.ts judges what that shows). */
   async #probeSibling(signal?: AbortSignal): Promise<EraVerdict> {
     const sibling = new RpcClient({
       server: this.#options.server,
@@ -202,15 +164,7 @@ export class RpcClient {
       ...(this.#options.capabilities ? { capabilities: this.#options.capabilities } : {}),
     });
     try {
-      const verdict = await sibling.probe(signal);
-      if (
-        verdict.era !== "failed" || (verdict.error instanceof GatewayError &&
-          verdict.error.code === "upstream_unreachable")
-      ) return verdict;
-      return {
-        era: "legacy",
-        evidence: `it did not answer server/discover (${verdict.error.message})`,
-      };
+      return judgeSibling(await sibling.probe(signal));
     } finally {
       await sibling.close();
     }
@@ -220,10 +174,10 @@ export class RpcClient {
   async probe(signal?: AbortSignal): Promise<EraVerdict> {
     await this.#open();
     try {
-      const result = await this.#send(DISCOVER, undefined, {
+      const result = await this.#sendModern(MODERN_PROTOCOL_VERSION, DISCOVER, undefined, {
         timeoutMs: this.#options.timeoutMs,
         ...(signal ? { signal } : {}),
-      }, MODERN_PROTOCOL_VERSION);
+      });
       return judgeDiscover({ result });
     } catch (error) {
       return judgeDiscover({ error });
@@ -242,9 +196,9 @@ export class RpcClient {
         new GatewayError("upstream_closed", server, `Upstream '${server}' is closed`),
       );
     }
-    if (this.#modern !== undefined) return this.#send(method, params, options, this.#modern);
+    if (this.#modern !== undefined) return this.#sendModern(this.#modern, method, params, options);
     const generation = this.#generation;
-    return this.#send(method, params, options).catch((error) =>
+    return this.#calls.send(method, params, options).catch((error) =>
       this.#retryExpired(error, generation, method, params, options)
     );
   }
@@ -262,7 +216,7 @@ export class RpcClient {
     this.#options.onSessionReset?.();
     await this.#reinitialize(generation, options.signal);
     try {
-      return await this.#send(method, params, options);
+      return await this.#calls.send(method, params, options);
     } catch (retryError) {
       if (!(retryError instanceof SessionExpiredError)) throw retryError;
       const server = this.#options.server;
@@ -291,7 +245,7 @@ export class RpcClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll(
+    this.#calls.failAll(
       new GatewayError(
         "upstream_closed",
         this.#options.server,
@@ -324,25 +278,13 @@ export class RpcClient {
     this.#options.transport.initialized(version);
   }
 
-  /** The error of a probe whose answer says neither era: the real cause, as the upstream gave it. */
-  #probeFailure(error: Error): Error {
-    if (error instanceof GatewayError) return error;
-    const server = this.#options.server;
-    return new GatewayError(
-      "upstream_protocol_error",
-      server,
-      `Cannot speak to upstream '${server}': ${describeError(error)}`,
-      { cause: error },
-    );
-  }
-
   async #handshake(signal?: AbortSignal): Promise<void> {
     const params: JsonObject = {
       protocolVersion: LATEST_PROTOCOL_VERSION,
       capabilities: this.#options.capabilities ?? {},
       clientInfo: this.#options.clientInfo,
     };
-    const result = await this.#send(HANDSHAKE, params, {
+    const result = await this.#calls.send(HANDSHAKE, params, {
       timeoutMs: this.#options.timeoutMs,
       ...(signal ? { signal } : {}),
     });
@@ -377,128 +319,42 @@ export class RpcClient {
     return this.#reinit;
   }
 
-  /** The gateway's envelope for one request to a 2026-07-28 upstream. */
-  #envelope(version: string, options: RequestOptions): JsonObject {
+  /**
+   * Sends one request as a 2026-07-28 one: the gateway's envelope in its `_meta`, and the called
+   * tool's `x-mcp-header` params mirrored in headers.
+   */
+  #sendModern(
+    version: string,
+    method: string,
+    params: JsonObject | undefined,
+    options: RequestOptions,
+  ): Promise<JsonObject> {
     const envelope: JsonObject = {
       [META.protocolVersion]: version,
       [META.clientInfo]: this.#options.clientInfo,
       [META.clientCapabilities]: options.clientCapabilities ?? this.#options.capabilities ?? {},
     };
     if (options.logLevel !== undefined) envelope[META.logLevel] = options.logLevel;
-    return envelope;
-  }
-
-  /** Sends one request, as a 2026-07-28 one when `modern` names the revision. */
-  async #send(
-    method: string,
-    params: JsonObject | undefined,
-    options: RequestOptions,
-    modern?: string,
-  ): Promise<JsonObject> {
-    const id = this.#nextId++;
-    const server = this.#options.server;
-    const { promise, resolve, reject } = Promise.withResolvers<JsonObject>();
-    const pending: Pending = { resolve, reject, options };
-    let outParams = params;
-    const meta = params?._meta;
-    if (
-      isObject(meta) &&
-      (typeof meta.progressToken === "string" || typeof meta.progressToken === "number")
-    ) {
-      pending.progressToken = meta.progressToken;
-      outParams = { ...params, _meta: { ...meta, progressToken: `${TOKEN_PREFIX}${id}` } };
-    }
-    if (modern !== undefined) outParams = withEnvelope(outParams, this.#envelope(modern, options));
-    this.#pending.set(id, pending);
-    const request: JsonRpcRequest = outParams === undefined
-      ? { jsonrpc: "2.0", id, method }
-      : { jsonrpc: "2.0", id, method, params: outParams };
-    const headers = modern !== undefined && options.toolSchema !== undefined
-      ? paramHeaders(options.toolSchema, params?.arguments)
-      : undefined;
-    // A transport that only writes has no work to stop: no controller for it.
-    const work = this.#options.transport.writesOnly ? undefined : new AbortController();
-    if (work !== undefined) pending.abort = () => work.abort();
-    let timedOut = false;
-    const onAbort = () => {
-      work?.abort();
-      reject(
-        timedOut
-          ? new GatewayError(
-            "upstream_timeout",
-            server,
-            `Upstream '${server}' did not answer '${method}' within ${
-              formatSeconds(options.timeoutMs)
-            }`,
-          )
-          : new GatewayError(
-            "upstream_cancelled",
-            server,
-            `Request '${method}' to upstream '${server}' was cancelled`,
-          ),
-      );
-      if (method !== HANDSHAKE && method !== DISCOVER) {
-        this.notify("notifications/cancelled", {
-          requestId: id,
-          reason: timedOut ? "timeout" : "cancelled by client",
-        })
-          .catch(() => {});
-      }
-    };
-    const caller = options.signal;
-    // A deadline on the shared timer, not a setTimeout per request; 0 means none.
-    const deadline: Deadline | undefined = options.timeoutMs > 0
-      ? {
-        at: Date.now() + options.timeoutMs,
-        fire: () => {
-          timedOut = true;
-          onAbort();
-        },
-      }
-      : undefined;
-    if (deadline !== undefined) deadlines.add(deadline);
-    if (caller?.aborted) onAbort();
-    else {
-      caller?.addEventListener("abort", onAbort, { once: true });
-      this.#options.transport.send(request, work?.signal ?? NEVER_ABORTED, headers).catch(reject);
-    }
-    try {
-      return await promise;
-    } finally {
-      if (deadline !== undefined) deadlines.delete(deadline);
-      caller?.removeEventListener("abort", onAbort);
-      this.#pending.delete(id);
-    }
+    const headers = options.toolSchema === undefined
+      ? undefined
+      : paramHeaders(options.toolSchema, params?.arguments);
+    return this.#calls.send(method, params, options, envelope, headers);
   }
 
   #receive(message: JsonRpcMessage, relatedTo?: number, source?: string): void {
-    if ("method" in message) {
-      if ("id" in message && message.id !== undefined && message.id !== null) {
-        this.#inbound.request(message as JsonRpcRequest, relatedTo);
-      } else {
-        this.#inbound.notification(message, relatedTo);
-      }
-      return;
+    if (!("method" in message)) return this.#calls.settle(message, source);
+    if ("id" in message && message.id !== undefined && message.id !== null) {
+      this.#inbound.request(message, relatedTo);
+    } else {
+      this.#inbound.notification(message, relatedTo);
     }
-    const pending = typeof message.id === "number" ? this.#pending.get(message.id) : undefined;
-    if (!pending) {
-      this.#options.log.debug("ignored a response with an unknown id", { id: message.id ?? null });
-      return;
-    }
-    if ("error" in message) {
-      const err = message.error;
-      pending.reject(new McpError(err.code, err.message, err.data));
-    } else if (isObject(message.result)) {
-      if (source !== undefined) keepSource(message.result, source);
-      pending.resolve(message.result);
-    } else pending.resolve({});
   }
 
   #onTransportClose(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     const server = this.#options.server;
-    this.#failAll(
+    this.#calls.failAll(
       error instanceof GatewayError ? error : new GatewayError(
         "upstream_disconnected",
         server,
@@ -509,17 +365,4 @@ export class RpcClient {
     this.#inbound.abortAll();
     this.#options.handlers?.onClose?.(error);
   }
-
-  #failAll(error: Error): void {
-    for (const pending of this.#pending.values()) {
-      pending.reject(error);
-      pending.abort?.();
-    }
-    this.#pending.clear();
-  }
-}
-
-function formatSeconds(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }

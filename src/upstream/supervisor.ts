@@ -6,7 +6,7 @@
  * `upstream_unavailable`; a call during the backoff brings the next attempt forward to at most
  * `backoff_base_ms` after the last one, so an upstream that came back is served again at once.
  */
-import { GatewayError, McpError } from "../mcp/errors.ts";
+import { McpError } from "../mcp/errors.ts";
 import {
   ErrorCode,
   type JsonObject,
@@ -16,10 +16,12 @@ import {
 import { describeError } from "../log.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { CircuitState } from "./breaker.ts";
+import { timed } from "./clock.ts";
 import { type Attempt, type GuardEvents, Guards } from "./guarded.ts";
 import { SessionInstances } from "./instances.ts";
 import { EMPTY_LISTS, listAll, type ListOptions, type UpstreamLists } from "./lists.ts";
-import { UpstreamListen } from "./listen_stream.ts";
+import { ListenSubscriptions } from "./listen_stream.ts";
+import { disconnectedError, redactedError, unavailableError } from "./supervisor_errors.ts";
 import type {
   SupervisedConfig,
   SupervisorOptions,
@@ -38,8 +40,7 @@ export type {
   UpstreamRequestOptions,
   UpstreamStatus,
 } from "./supervisor_types.ts";
-
-type Wake = "refresh" | "check" | "closed";
+import { BackoffWait, Waker } from "./supervisor_wait.ts";
 
 /** Subscription requests a 2026-07-28 upstream serves through its listen stream instead. */
 const SUBSCRIPTION_CHANGE = new Set(["resources/subscribe", "resources/unsubscribe"]);
@@ -56,28 +57,26 @@ export class Supervisor {
   #client: UpstreamClient | undefined;
   #lists: UpstreamLists = EMPTY_LISTS;
   #capabilities: JsonObject = {};
-  #backoffMs = 0;
-  /** When the backoff started, and when it ends (a call may bring the end forward). */
-  #backoffFrom = 0;
-  #retryAt = 0;
   #phase: UpstreamPhase = "connecting";
   #lastSeen: number | undefined;
   #lastError: string | undefined;
   #reconnects = 0;
   #failures = 0;
   #closeError: Error | undefined;
-  readonly #pending = new Set<Wake>();
-  #wakeup: (() => void) | undefined;
+  readonly #waker: Waker;
+  readonly #backoff: BackoffWait;
   #settled = Promise.withResolvers<void>();
 
   readonly #instances: SessionInstances | undefined;
   #guards: Guards;
   /** The listen stream of a 2026-07-28 upstream, and the resources clients subscribed to there. */
-  #listen: UpstreamListen | undefined;
-  readonly #watched = new Set<string>();
+  readonly #subscriptions: ListenSubscriptions;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#waker = new Waker(options.clock);
+    this.#backoff = new BackoffWait(options.clock, this.#waker);
+    this.#subscriptions = new ListenSubscriptions(options);
     this.#lists = options.lists ?? EMPTY_LISTS;
     this.#guards = this.#makeGuards(options.config);
     if (options.perSession) {
@@ -101,7 +100,7 @@ export class Supervisor {
   update(config: SupervisedConfig): void {
     this.#options = { ...this.#options, config };
     this.#guards = this.#makeGuards(config);
-    this.#wake("refresh");
+    this.#waker.wake("refresh");
   }
 
   #makeGuards(config: SupervisedConfig): Guards {
@@ -169,7 +168,7 @@ export class Supervisor {
   status(): UpstreamStatus {
     return {
       phase: this.#phase,
-      backoffMs: this.#backoffMs,
+      backoffMs: this.#backoff.ms,
       instances: this.sessionInstances,
       connected: this.#phase === "connected",
       transport: this.#client?.transport.kind,
@@ -213,7 +212,7 @@ export class Supervisor {
   ): Promise<JsonObject> {
     if (!this.client) return Promise.reject(this.#unavailable());
     if (this.client.era === "modern" && SUBSCRIPTION_CHANGE.has(method)) {
-      return this.#watch(params?.uri, method === "resources/subscribe");
+      return this.#subscriptions.change(params?.uri, method === "resources/subscribe");
     }
     return this.#guards.run(
       method,
@@ -227,14 +226,14 @@ export class Supervisor {
 
   /** Rethrows a request's error with the upstream's secrets taken out of its message. */
   readonly #rethrowRedacted = (error: unknown): never => {
-    throw this.#redacted(error);
+    throw redactedError(error, (text) => this.#redact(text));
   };
 
   /** One attempt of a request: to the session's own instance, or the shared client. */
   readonly #attempt: Attempt<UpstreamRequestOptions> = (method, params, sent) => {
     if (this.#instances && sent.session) return this.#attemptOwn(method, params, sent);
     const client = this.client;
-    if (!client) throw this.#disconnected();
+    if (!client) throw disconnectedError(this.name);
     return client.request(method, params, sent);
   };
 
@@ -247,22 +246,14 @@ export class Supervisor {
       sent.session!,
       sent.signal ?? AbortSignal.timeout(this.#options.config.timeout * 1000),
     );
-    if (!client) throw this.#disconnected();
+    if (!client) throw disconnectedError(this.name);
     return await client.request(method, params, sent);
-  }
-
-  #disconnected(): GatewayError {
-    return new GatewayError(
-      "upstream_disconnected",
-      this.name,
-      `Upstream '${this.name}' is disconnected`,
-    );
   }
 
   /** What the guards report back. */
   readonly #guardEvents: GuardEvents = {
     retried: () => this.#options.events?.retried(),
-    unreachable: () => this.#wake("check"),
+    unreachable: () => this.#waker.wake("check"),
     answered: () => (this.#lastSeen = this.#options.clock.now()),
   };
 
@@ -309,78 +300,50 @@ export class Supervisor {
 
   /** Waits `wait` ms before the next attempt, or less when a call asks for the upstream. */
   async #backOff(wait: number, signal: AbortSignal): Promise<void> {
-    const { clock } = this.#options;
-    this.#backoffFrom = clock.now();
-    this.#retryAt = this.#backoffFrom + wait;
-    this.#backoffMs = wait;
     this.#setPhase("backoff");
-    for (let left = wait; left > 0 && !signal.aborted; left = this.#retryAt - clock.now()) {
-      await this.#sleep(left, signal);
-    }
-    if (!signal.aborted) this.#options.events?.backedOff((clock.now() - this.#backoffFrom) / 1000);
-    this.#backoffMs = 0;
+    const seconds = await this.#backoff.run(wait, signal);
+    if (!signal.aborted) this.#options.events?.backedOff(seconds);
   }
 
   /**
-   * A call wants the upstream while it waits to reconnect: the next attempt comes at most
-   * `backoff_base_ms` after the last one, so a recovered upstream is not left waiting for a long
-   * backoff (the attempts still come no faster than that).
+   * The error of a call while the upstream is not connected. During a backoff the call brings
+   * the next attempt forward to at most `backoff_base_ms` after the last one, so a recovered
+   * upstream is not left waiting for a long backoff (attempts still come no faster than that).
    */
-  #demand(): void {
-    if (this.#phase !== "backoff") return;
-    const soon = this.#backoffFrom + this.#options.config.reconnect.backoff_base_ms;
-    if (soon >= this.#retryAt) return;
-    this.#retryAt = soon;
-    this.#backoffMs = soon - this.#backoffFrom;
-    this.#wakeup?.();
-  }
-
-  /** The error of a call while the upstream is not connected; it names when to try again. */
-  #unavailable(): GatewayError {
-    this.#demand();
-    const name = this.name;
-    const last = this.#lastError === undefined ? "" : `; last error: ${this.#lastError}`;
-    if (this.#phase === "failed" || this.#phase === "stopped") {
-      const why = this.#phase === "failed"
-        ? `the gateway gave up after ${this.#failures} failed attempts (reconnect.max_attempts)`
-        : "it was stopped";
-      return new GatewayError(
-        "upstream_unavailable",
-        name,
-        `Cannot reach upstream '${name}': ${why}${last}`,
-      );
+  #unavailable(): Error {
+    if (this.#phase === "backoff") {
+      this.#backoff.demand(this.#options.config.reconnect.backoff_base_ms);
     }
-    const retryAfterMs = Math.max(this.#retryAt - this.#options.clock.now(), 100);
-    const state = this.#phase === "backoff"
-      ? `it is down and reconnecting (next attempt in ${retryAfterMs} ms)`
-      : "it is connecting";
-    return new GatewayError(
-      "upstream_unavailable",
-      name,
-      `Cannot reach upstream '${name}' now: ${state}${last}`,
-      { retryAfterMs },
-    );
+    return unavailableError({
+      name: this.name,
+      phase: this.#phase,
+      failures: this.#failures,
+      lastError: this.#lastError,
+      retryAfterMs: this.#backoff.leftMs,
+    });
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
-    this.#pending.clear();
+    this.#waker.clear();
     this.#closeError = undefined;
     const client = this.#options.createClient({
       onNotification: (n) => this.#onNotification(n),
       onRequest: (request, signal) => this.#onRequest(request, undefined, signal),
       onClose: (error) => {
         this.#closeError = error ?? new Error("the upstream closed the session");
-        this.#wake("closed");
+        this.#waker.wake("closed");
       },
     });
     this.#client = client;
     const events = this.#options.events;
-    const init = await this.#timed(
+    const init = await timed(
+      this.#options.clock,
       (ok, s) => events?.initialized(ok, s),
       () => client.connect(signal),
     );
     this.#capabilities = init.capabilities;
-    this.#lists = await this.#timed(
+    this.#lists = await timed(
+      this.#options.clock,
       (ok, s) => events?.refreshed(ok, s),
       () => listAll(client, init.capabilities, this.#listOptions(signal)),
     );
@@ -393,15 +356,7 @@ export class Supervisor {
       this.#options.log.info("upstream reconnected", { after_failures: this.#failures });
     }
     this.#failures = 0;
-    if (client.era === "modern") {
-      this.#listen = new UpstreamListen(client, {
-        clock: this.#options.clock,
-        log: this.#options.log,
-        retryMs: 1000,
-        resources: () => [...this.#watched],
-      });
-      void this.#listen.refresh();
-    }
+    if (client.era === "modern") this.#subscriptions.start(client);
     this.#options.log.info("upstream connected", {
       transport: client.transport.kind,
       era: client.era,
@@ -417,10 +372,9 @@ export class Supervisor {
 
     while (!signal.aborted) {
       const config = this.#options.config;
-      await this.#waitForWake(this.#refreshMs(config), signal);
+      await this.#waker.wait(this.#refreshMs(config), signal);
       if (signal.aborted) return;
-      const wakes = new Set(this.#pending);
-      this.#pending.clear();
+      const wakes = this.#waker.take();
       if (wakes.has("closed")) {
         this.#options.events?.lost();
         throw this.#closeError;
@@ -434,7 +388,8 @@ export class Supervisor {
         this.#guards.breaker.recovered();
         continue;
       }
-      const lists = await this.#timed(
+      const lists = await timed(
+        clock,
         (ok, s) => this.#options.events?.refreshed(ok, s),
         () =>
           listAll(
@@ -469,36 +424,8 @@ export class Supervisor {
     return { server: this.name, timeoutMs: config.timeout * 1000, log, signal };
   }
 
-  /** Runs `work`, reporting whether it succeeded and how long it took. */
-  async #timed<T>(
-    report: (ok: boolean, seconds: number) => void,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    const started = this.#options.clock.now();
-    try {
-      const result = await work();
-      report(true, (this.#options.clock.now() - started) / 1000);
-      return result;
-    } catch (error) {
-      report(false, (this.#options.clock.now() - started) / 1000);
-      throw error;
-    }
-  }
-
   #redact(text: string): string {
     return this.#options.redact?.(text) ?? text;
-  }
-
-  /** The error with its message redacted (a new error only when the message changes). */
-  #redacted(error: unknown): unknown {
-    if (!(error instanceof GatewayError) && !(error instanceof McpError)) return error;
-    const message = this.#redact(error.message);
-    if (message === error.message) return error;
-    if (error instanceof McpError) return new McpError(error.code, message, error.data);
-    return new GatewayError(error.code, error.server, message, {
-      ...(error.status === undefined ? {} : { status: error.status }),
-      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-    });
   }
 
   #onRequest(
@@ -513,57 +440,15 @@ export class Supervisor {
   }
 
   #onNotification(notification: JsonRpcNotification): void {
-    if (LIST_CHANGED.has(notification.method)) this.#wake("refresh");
+    if (LIST_CHANGED.has(notification.method)) this.#waker.wake("refresh");
     this.#options.onNotification?.(notification);
-  }
-
-  #wake(reason: Wake): void {
-    this.#pending.add(reason);
-    this.#wakeup?.();
-  }
-
-  async #waitForWake(ms: number, signal: AbortSignal): Promise<void> {
-    if (this.#pending.size > 0) return;
-    await this.#sleep(ms, signal);
-  }
-
-  /** Sleeps `ms`, or until {@link #wakeup} is called or `signal` aborts. */
-  async #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#wakeup = resolve;
-    const stop = new AbortController();
-    try {
-      await Promise.race([
-        promise,
-        this.#options.clock.sleep(ms, AbortSignal.any([signal, stop.signal])).catch(() => {}),
-      ]);
-    } finally {
-      stop.abort();
-      this.#wakeup = undefined;
-    }
-  }
-
-  /**
-   * A resource subscription of a 2026-07-28 upstream, which has no `resources/subscribe`: its
-   * listen stream asks for the resource's updates from now on.
-   */
-  async #watch(uri: unknown, wanted: boolean): Promise<JsonObject> {
-    if (typeof uri !== "string") return {};
-    const known = this.#watched.has(uri);
-    if (wanted === known) return {};
-    if (wanted) this.#watched.add(uri);
-    else this.#watched.delete(uri);
-    // Answered once the new filter is in force, so no update after the answer is lost.
-    await this.#listen?.refresh();
-    return {};
   }
 
   /** Closes the current session (its lists stay, stale); a lost connection is announced. */
   async #drop(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#listen?.stop();
-    this.#listen = undefined;
+    this.#subscriptions.stop();
     if (this.#phase === "connected") this.#setPhase("connecting");
     await client?.close().catch(() => {});
   }

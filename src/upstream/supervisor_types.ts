@@ -4,9 +4,11 @@ import type { JsonObject, JsonRpcNotification, JsonRpcRequest } from "../mcp/jso
 import type { Clock } from "./clock.ts";
 import type { GuardPolicy } from "./guarded.ts";
 import type { HttpClientStatus } from "./http_exchange.ts";
+import type { InboundHandlers } from "./inbound.ts";
 import type { SessionRef } from "./instances.ts";
 import type { UpstreamLists } from "./lists.ts";
-import type { InboundHandlers, InitializeResult, RequestOptions } from "./rpc_client.ts";
+import type { RequestOptions } from "./rpc_calls.ts";
+import type { InitializeResult } from "./rpc_client.ts";
 
 /** One upstream session, whatever the transport behind it (`RpcClient` is the implementation). */
 export interface UpstreamClient {

@@ -29,24 +29,37 @@ Deno.test("readPeerChoice() rejects an unknown choice and --no-peers with --inst
   assert.throws(() => choice("--no-peers", "--install-peers"), /contradict each other/);
 });
 
-Deno.test("bench/load.ts exits 2 with the reason on a bad peer flag, before starting anything", async () => {
+/** Runs bench/load.ts with `args`; what it printed and its exit code. */
+async function runLoad(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../bench/load.ts", import.meta.url).pathname,
-      "--install-peers=x",
-    ],
+    args: ["run", "-A", new URL("../../bench/load.ts", import.meta.url).pathname, ...args],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+Deno.test("bench/load.ts exits 2 with the reason on a bad peer flag, before starting anything", async () => {
+  const out = await runLoad("--install-peers=x");
   assert.equal(out.code, 2);
-  assert.equal(new TextDecoder().decode(out.stdout), "");
+  assert.equal(out.stdout, "");
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /bench: Cannot read the peer flags: --install-peers 'x' is not a choice/,
   );
+});
+
+Deno.test("bench/load.ts prints its usage for --help and refuses a flag it does not know, before starting anything", async () => {
+  const help = await runLoad("--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /\[--install-peers=all\]/);
+  assert.equal(help.stderr, "");
+  const typo = await runLoad("--quik");
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stdout, "");
+  assert.match(typo.stderr, /^bench: unknown flag --quik\n.*\[--quick\]/s);
 });
 
 Deno.test("RUST_MCPSTEAD.config() puts one upstream named fast behind 127.0.0.1:<port>", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { GatewayError, McpError } from "../../src/mcp/errors.ts";
-import { judgeDiscover } from "../../src/upstream/era_probe.ts";
+import { judgeDiscover, judgeSibling, probeFailure } from "../../src/upstream/era_probe.ts";
 
 const httpError = (status: number) =>
   new GatewayError("upstream_http_error", "s", `Upstream 's' answered HTTP ${status}`, { status });
@@ -44,4 +44,28 @@ Deno.test("judgeDiscover() reads a -32022 list: legacy versions mean legacy, onl
   assert.equal(onlyNewer.era, "failed");
   if (onlyNewer.era === "failed") assert.match(onlyNewer.error.message, /supports 2027-03-01/);
   assert.equal(judgeDiscover({ error: new McpError(-32020, "Header mismatch") }).era, "failed");
+});
+
+Deno.test("judgeSibling() takes anything but a start failure of a stdio sibling as legacy", () => {
+  const silent = new GatewayError("upstream_timeout", "s", "Upstream 's' did not answer");
+  assert.deepEqual(judgeSibling({ era: "failed", error: silent }), {
+    era: "legacy",
+    evidence: "it did not answer server/discover (Upstream 's' did not answer)",
+  });
+  const unstarted = new GatewayError("upstream_unreachable", "s", "Cannot reach upstream 's'");
+  assert.deepEqual(judgeSibling({ era: "failed", error: unstarted }), {
+    era: "failed",
+    error: unstarted,
+  });
+  const modern = { era: "modern" as const, version: "2026-07-28", discover: {} };
+  assert.equal(judgeSibling(modern), modern);
+});
+
+Deno.test("probeFailure() keeps a gateway error and names the upstream for any other", () => {
+  const refused = httpError(401);
+  assert.equal(probeFailure("s", refused), refused);
+  const failure = probeFailure("s", new Error("it supports only 2027-01-01"));
+  assert.ok(failure instanceof GatewayError);
+  assert.equal(failure.code, "upstream_protocol_error");
+  assert.equal(failure.message, "Cannot speak to upstream 's': it supports only 2027-01-01");
 });
