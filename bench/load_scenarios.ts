@@ -137,6 +137,11 @@ async function directScenarios(
     };
     if (plan.candidate !== undefined) {
       sides.candidate = await gateway(`candidate ${plan.candidate}`, plan.candidate);
+      sides.candidate_modern = {
+        ...sides.candidate,
+        label: `candidate ${plan.candidate}, sessionless ${MODERN_VERSION} clients`,
+        era: MODERN_VERSION,
+      };
     }
     out.peers = [];
     for (const report of plan.peers) {
