@@ -154,11 +154,18 @@ export class Forwarder {
     req: Request,
     principal: string,
   ): Promise<Response | undefined> {
-    const owner = await known;
+    let owner = await known;
     if (owner === this.#cluster.node) return undefined;
-    const response = await this.#send(owner, text, req, principal);
+    let response = await this.#send(owner, text, req, principal);
     if (response) return response;
-    await this.#owners.takeOver(key, owner);
+    const successor = await this.#owners.takeOver(key, owner);
+    if (successor !== this.#cluster.node) {
+      // Another replica took over first (and told the client of the loss): the call goes there.
+      response = await this.#send(successor, text, req, principal);
+      if (response) return response;
+      owner = successor;
+      await this.#owners.takeOver(key, owner);
+    }
     this.#options.log.warn("took over the upstream instances of a replica that is gone", {
       replica: owner,
       server,

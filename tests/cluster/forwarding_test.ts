@@ -1,7 +1,7 @@
 /**
  * Forwarding between replicas: a per-session stdio instance lives on the replica that started
  * it and serves the session's requests wherever they land; when that replica is gone the client
- * gets a clear error once and a new instance after; a 2026-07-28 client's MRTR retry that lands
+ * gets a clear error once (from whichever replica notices first) and a new instance after; a 2026-07-28 client's MRTR retry that lands
  * on another replica reaches the flow; a forged forwarding header is refused.
  */
 import assert from "node:assert/strict";
@@ -56,6 +56,36 @@ Deno.test(requireTool(["redis-server"], {
     );
     assert.equal((await count(c, headers, 11)).result.content[0].text, "1");
     assert.equal((await count(b, headers, 12)).result.content[0].text, "2");
+  },
+}));
+
+Deno.test(requireTool(["redis-server"], {
+  name:
+    "cluster: two replicas that find the holder gone at once: one reports the loss, the other's call runs on the new instance",
+  async fn({ "redis-server": redisServer }) {
+    await using redis = await startRedis(redisServer);
+    await using replicas = await startReplicas(
+      `${clusterYaml(redis)}servers:\n${
+        stdioUpstream("s", { extra: "    sharing: per_session\n" })
+      }`,
+    );
+    const [a, b, c] = replicas.urls as [string, string, string];
+    const { sessionId } = await initialize(a);
+    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    for (const [i, url] of [a, b, c].entries()) {
+      assert.equal((await count(url, headers, i + 1)).result.content[0].text, String(i + 1));
+    }
+
+    // B and C both still know A as the holder; one takes over, the other must follow it.
+    await replicas.gateways[0]!.close();
+    const answers = await Promise.all([count(b, headers, 10), count(c, headers, 11)]);
+    const lost = answers.filter((answer) => answer.error !== undefined);
+    assert.equal(lost.length, 1, JSON.stringify(answers));
+    assert.match(lost[0].error.message, /the replica '[0-9a-f]+' that held it is gone/);
+    const served = answers.find((answer) => answer.result !== undefined);
+    assert.equal(served.result.content[0].text, "1");
+    assert.equal((await count(b, headers, 12)).result.content[0].text, "2");
+    assert.equal((await count(c, headers, 13)).result.content[0].text, "3");
   },
 }));
 
