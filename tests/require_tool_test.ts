@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import { DENO_DIR } from "./_support/procs.ts";
 
 const TOOLS = new URL("./_support/tools.ts", import.meta.url).href;
@@ -107,4 +108,28 @@ Deno.test("the Python SDK venv follows the same rule: skipped saying why and how
   assert.equal(found.code, 0, found.output);
   assert.match(found.output, new RegExp(`ran with ${venv}/bin/python\n`));
   assert.doesNotMatch(found.output, /skipped/);
+});
+
+Deno.test("every program a test asks requireTool() for has its row in the README's table of skipped tests", async () => {
+  const root = new URL("../", import.meta.url);
+  const asked = new Set<string>();
+  for (const path of readdirSync(new URL("tests/", root), { recursive: true })) {
+    if (!String(path).endsWith(".ts")) continue;
+    const source = await Deno.readTextFile(new URL(`tests/${path}`, root));
+    for (const [, list] of source.matchAll(/requireTool\(\s*\[([^\]]*)\]/g)) {
+      for (const [, tool] of list!.matchAll(/"([^"]+)"/g)) asked.add(tool!);
+    }
+  }
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const table = readme.slice(
+    readme.indexOf("| program "),
+    readme.indexOf("\n\n", readme.indexOf("| program ")),
+  );
+  const listed = new Set(
+    [...table.matchAll(/^\| ([^|]+)\|/gm)].flatMap(([, cell]) =>
+      [...cell!.matchAll(/`([^`]+)`/g)].map(([, name]) => name!)
+    ),
+  );
+  assert.ok(asked.size >= 10, `found only ${[...asked]}`);
+  assert.deepEqual([...asked].filter((tool) => !listed.has(tool)).sort(), []);
 });
