@@ -2,7 +2,8 @@
  * Micro benchmarks of the request path (`deno bench --allow-all bench/`): router match, the
  * JSON-RPC id rewrite in `RpcClient`, the per-request abort signals, SSE decode and encode,
  * name mapping and catalog lookups, and one whole `tools/call` through the gateway handler
- * in-process (no sockets; the upstream is a fake `fetch`).
+ * in-process, from a 2025 session and from a sessionless 2026-07-28 client (no sockets; the
+ * upstream is a fake `fetch`).
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { Catalog, paginate } from "../src/upstream/catalog.ts";
 import { RpcClient } from "../src/upstream/rpc_client.ts";
 import type { Deliver, MessageTransport } from "../src/upstream/transport.ts";
 import { initializeParams } from "./raw_mcp_session.ts";
+import { MODERN_VERSION, withEnvelope } from "./raw_modern_client.ts";
 import { benchTool, createFastServer } from "./fast_mcp.ts";
 
 // ---------------------------------------------------------------- router
@@ -330,3 +332,29 @@ Deno.bench({
 
 // Stop the gateway's loops once every bench has run, so the process can exit.
 globalThis.addEventListener("unload", () => void gateway.dispose());
+
+const modernBody = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "tools/call",
+  params: JSON.parse(withEnvelope(JSON.stringify(JSON.parse(callBody).params), "bench")),
+});
+// A sessionless 2026-07-28 client: the envelope in `_meta`, the method and name mirrored in headers.
+const modernHeaders = {
+  ...baseHeaders,
+  "mcp-protocol-version": MODERN_VERSION,
+  "mcp-method": "tools/call",
+  "mcp-name": "fast__tool_0",
+  "content-length": String(new TextEncoder().encode(modernBody).length),
+};
+Deno.bench({
+  name: "gateway.handler(): tools/call of a sessionless 2026-07-28 client (fake upstream fetch)",
+  group: "gateway",
+  fn: async () => {
+    const res = await gateway.handler(
+      new Request(MCP, { method: "POST", headers: modernHeaders, body: modernBody }),
+      {},
+    );
+    await res.text();
+  },
+});
