@@ -7,20 +7,23 @@
  * every upstream `host:port`, `--allow-read` for the config file (and `--watch` needs nothing
  * more) and every `tls_ca_file`, `--allow-env` for the YAML parser's `LOG_TOKENS`/`LOG_STREAM`,
  * the variables the config names and `PATH` (given to stdio children), `--allow-run` for every
- * stdio command. No `--allow-sys` or `--allow-write`.
+ * stdio command. The whole environment for `inherit_env: true` (the child gets it without the
+ * gateway's secrets, so the gateway reads it) and for `cluster` (the Redis client lists it when it
+ * loads); `--allow-sys=hostname` for a replica on a wildcard address that advertises its host
+ * name. No `--allow-write`.
  *
  * @module
  */
 import { type Config, type EnvLookup, resolveConfigPath } from "./config/mod.ts";
 
 /** The permission kinds mcpstead uses, named as in `--allow-<kind>`. */
-export type PermissionKind = "net" | "read" | "env" | "run";
+export type PermissionKind = "net" | "read" | "env" | "run" | "sys";
 
 /** One permission the gateway needs. */
 export interface PermissionNeed {
   /** Which `--allow-<kind>` flag grants it. */
   kind: PermissionKind;
-  /** The flag value: `host:port`, a path, a variable name or a command. */
+  /** The flag value: `host:port`, a path, a variable name, a command or a `sys` kind; {@link ALL} for the flag without a list. */
   value: string;
   /** What needs it, for messages ("upstream 'github'"). */
   reason: string;
@@ -32,7 +35,10 @@ export type PermissionQuery = (descriptor: Deno.PermissionDescriptor) => Deno.Pe
 /** Variables the `yaml` package reads on every parse (parser.js, composer.js). */
 export const YAML_ENV_VARS: readonly string[] = ["LOG_TOKENS", "LOG_STREAM"];
 
-const ORDER: readonly PermissionKind[] = ["net", "read", "env", "run"];
+/** An `env` need's value for the whole environment (`--allow-env` without a list). */
+export const ALL = "";
+
+const ORDER: readonly PermissionKind[] = ["net", "read", "env", "run", "sys"];
 const UNREADABLE = "(no permission to read this variable)";
 
 /** The real process's permission state; a descriptor Deno cannot parse counts as denied. */
@@ -88,7 +94,9 @@ export function configNeeds(
     if (server.base_url !== undefined) needs.push(netNeed(server.base_url, reason));
     if (server.command !== undefined) {
       needs.push({ kind: "run", value: commandPath(server.command, server.cwd), reason });
-      if (!server.inherit_env) childPath = true;
+      if (server.inherit_env) {
+        needs.push({ kind: "env", value: ALL, reason: `inherit_env of ${reason}` });
+      } else childPath = true;
     }
     if (server.tls_ca_file !== undefined) {
       needs.push({ kind: "read", value: server.tls_ca_file, reason: `tls_ca_file of ${reason}` });
@@ -98,6 +106,14 @@ export function configNeeds(
     const redis = new URL(config.cluster.redis_url);
     const port = redis.port === "" ? 6379 : Number(redis.port);
     needs.push({ kind: "net", value: hostPort(redis.hostname, port), reason: "cluster.redis_url" });
+    needs.push({ kind: "env", value: ALL, reason: "the Redis client (it lists the environment)" });
+    if (config.cluster.advertise_url === undefined && WILDCARD.has(config.host)) {
+      needs.push({
+        kind: "sys",
+        value: "hostname",
+        reason: "the address this replica advertises (or set cluster.advertise_url)",
+      });
+    }
   }
   for (const name of envNames) {
     needs.push({ kind: "env", value: name, reason: "a variable the config names" });
@@ -121,11 +137,15 @@ export function missingPermissions(
   return needs.filter((need) => query(descriptor(need)) !== "granted");
 }
 
-/** The `--allow-*` flags that grant exactly `needs`, one per kind, in a fixed order. */
+/**
+ * The `--allow-*` flags that grant exactly `needs`, one per kind, in a fixed order; a kind that
+ * needs {@link ALL} gets its flag without a list.
+ */
 export function permissionFlags(needs: readonly PermissionNeed[]): string[] {
   return ORDER.flatMap((kind) => {
     const values = [...new Set(needs.filter((n) => n.kind === kind).map((n) => n.value))];
-    return values.length === 0 ? [] : [`--allow-${kind}=${values.join(",")}`];
+    if (values.length === 0) return [];
+    return values.includes(ALL) ? [`--allow-${kind}`] : [`--allow-${kind}=${values.join(",")}`];
   });
 }
 
@@ -142,7 +162,8 @@ export function describeMissing(
   const flags = permissionFlags(needs.filter((need) => kinds.has(need.kind)));
   const byReason = new Map<string, string[]>();
   for (const need of missing) {
-    byReason.set(need.reason, [...byReason.get(need.reason) ?? [], need.value]);
+    const value = need.value === ALL ? "every variable" : need.value;
+    byReason.set(need.reason, [...byReason.get(need.reason) ?? [], value]);
   }
   const reasons = [...byReason].map(([reason, values]) => `${reason}: ${values.join(", ")}`);
   const noun = missing.length === 1 ? "permission" : "permissions";
@@ -230,11 +251,16 @@ function descriptor(need: PermissionNeed): Deno.PermissionDescriptor {
     case "read":
       return { name: "read", path: need.value };
     case "env":
-      return { name: "env", variable: need.value };
+      return need.value === ALL ? { name: "env" } : { name: "env", variable: need.value };
     case "run":
       return { name: "run", command: need.value };
+    case "sys":
+      return { name: "sys", kind: need.value as "hostname" };
   }
 }
+
+/** Listen addresses that are every interface: a replica there advertises its host name. */
+const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
 
 /** `host:port` as Deno's net permission spells it (IPv6 in brackets). */
 function hostPort(host: string, port: number): string {

@@ -38,7 +38,7 @@ Deno.test("configNeeds() lists listen address, upstream host:port, commands, CA 
       `    auth: {type: bearer, token_env: GH}\n    headers: {X-Region: "\${REGION}"}\n` +
       `  - name: local\n    url: http://localhost:3000/mcp\n` +
       `  - name: rel\n    command: ./bin/server\n    cwd: /srv/tools/\n` +
-      `  - name: bare\n    command: npx\n    inherit_env: true\n`,
+      `  - name: bare\n    command: npx\n`,
     "c.yaml",
     env,
   );
@@ -64,24 +64,53 @@ Deno.test("configNeeds() covers an OpenAPI upstream's document (URL or file) and
   ]);
 });
 
-Deno.test("configNeeds() covers the cluster store (default port 6379)", () => {
+Deno.test("configNeeds() covers the cluster store (default port 6379) and the environment its client lists", () => {
   const config = parseConfig("cluster:\n  redis_url: rediss://redis.internal/0\n", "c");
   assert.deepEqual(permissionFlags(configNeeds(config, "c")), [
     "--allow-net=127.0.0.1:8766,redis.internal:6379",
     "--allow-read=c",
-    "--allow-env=LOG_TOKENS,LOG_STREAM",
+    "--allow-env",
   ]);
 });
 
-Deno.test("configNeeds() needs no PATH when every stdio server inherits the environment", () => {
+Deno.test("configNeeds() asks for the host name of a replica on a wildcard address unless it has advertise_url", () => {
+  const yaml = (extra: string) =>
+    parseConfig(
+      `host: 0.0.0.0\nmcp:\n  allow_unauthenticated_remote: true\ncluster:\n  redis_url: redis://r:6380/0\n${extra}`,
+      "c",
+    );
+  assert.deepEqual(permissionFlags(configNeeds(yaml(""), "c")), [
+    "--allow-net=0.0.0.0:8766,r:6380",
+    "--allow-read=c",
+    "--allow-env",
+    "--allow-sys=hostname",
+  ]);
+  assert.deepEqual(
+    permissionFlags(configNeeds(yaml("  advertise_url: http://10.0.0.5:8766\n"), "c")).at(-1),
+    "--allow-env",
+  );
+});
+
+Deno.test("configNeeds() needs the whole environment, and no PATH, when every stdio server inherits it", () => {
   const config = parseConfig("servers:\n  - name: a\n    command: x\n    inherit_env: true\n", "c");
-  const flags = permissionFlags(configNeeds(config, "c"));
-  assert.deepEqual(flags, [
+  const needs = configNeeds(config, "c");
+  assert.deepEqual(permissionFlags(needs), [
     "--allow-net=127.0.0.1:8766",
     "--allow-read=c",
-    "--allow-env=LOG_TOKENS,LOG_STREAM",
+    "--allow-env",
     "--allow-run=x",
   ]);
+  const listed = granting(
+    "read:c",
+    "env:LOG_TOKENS",
+    "env:LOG_STREAM",
+    "net:127.0.0.1:8766",
+    "run:x",
+  );
+  assert.equal(
+    describeMissing(missingPermissions(needs, listed), needs),
+    "missing permission: run with --allow-env (needed for inherit_env of upstream 'a': every variable)",
+  );
 });
 
 Deno.test("describeMissing() names every value of a flag that lacks one, and why", () => {

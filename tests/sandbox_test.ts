@@ -183,6 +183,38 @@ Deno.test("sandboxed: each missing flag stops startup with the flag to add", asy
   }
 });
 
+Deno.test("sandboxed: the flags check prints serve an inherit_env child; the listed variables alone stop startup naming --allow-env", async () => {
+  const config = await writeConfig(
+    `port: 0\nservers:\n  - name: tiny\n    command: ${TINY}\n    inherit_env: true\n` +
+      "    required: true\n",
+  );
+  const check = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "check", "--config", config],
+    env: ENV,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const printed = new TextDecoder().decode(check.stdout).match(/^deno permissions: (.+)$/m)?.[1];
+  assert.equal(
+    printed,
+    `--allow-net=127.0.0.1:0 --allow-read=${config} --allow-env --allow-run=${TINY}`,
+  );
+  const flags = ["--no-prompt", ...printed!.split(" ")];
+  const listed = flags.map((f) => f === "--allow-env" ? "--allow-env=LOG_TOKENS,LOG_STREAM" : f);
+  const { code, stderr } = await refused(listed, config);
+  assert.equal(code, 1, stderr);
+  assert.equal(
+    stderr,
+    "mcpstead: Cannot start: missing permission: run with --allow-env " +
+      "(needed for inherit_env of upstream 'tiny': every variable)\n",
+  );
+  await using gateway = await sandboxed(flags, config);
+  await using client = await connectClient(`http://${gateway.address}/mcp`);
+  const names = (await client.listTools()).tools.map((t) => t.name);
+  assert.ok(names.includes("tiny__pid"), names.join(","));
+});
+
 Deno.test("sandboxed: under a narrow --allow-run, a stdio child that ignores SIGTERM is still stopped at shutdown", async () => {
   const marker = `stubborn-${crypto.randomUUID()}`;
   const config = await writeConfig(
