@@ -14,7 +14,7 @@ import { upstream } from "../_support/gateway.ts";
 import { stdioUpstream } from "../_support/procs.ts";
 import { requireTool } from "../_support/tools.ts";
 import { startHttpFixture } from "../fixtures/http_server.ts";
-import { clusterYaml, startRedis, startReplicas } from "./_harness.ts";
+import { clusterYaml, type RedisServer, startRedis, startReplicas } from "./_harness.ts";
 
 /** Calls the stdio fixture's `count` tool (how often this process ran it) through `url`. */
 async function count(url: string, headers: Record<string, string>, id: number) {
@@ -28,18 +28,26 @@ async function count(url: string, headers: Record<string, string>, id: number) {
   return await res.json();
 }
 
+/** A cluster on `redis` in front of one stdio server `s` with an instance per session. */
+function perSessionYaml(redis: RedisServer): string {
+  return `${clusterYaml(redis)}servers:\n${
+    stdioUpstream("s", { extra: "    sharing: per_session\n" })
+  }`;
+}
+
+/** The headers of a new session opened on `url`. */
+async function sessionHeaders(url: string): Promise<Record<string, string>> {
+  const { sessionId } = await initialize(url);
+  return { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+}
+
 Deno.test(requireTool(["redis-server"], {
   name: "cluster: a per_session stdio instance started on A serves the session through B and C",
   async fn({ "redis-server": redisServer }) {
     await using redis = await startRedis(redisServer);
-    await using replicas = await startReplicas(
-      `${clusterYaml(redis)}servers:\n${
-        stdioUpstream("s", { extra: "    sharing: per_session\n" })
-      }`,
-    );
+    await using replicas = await startReplicas(perSessionYaml(redis));
     const [a, b, c] = replicas.urls as [string, string, string];
-    const { sessionId } = await initialize(a);
-    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const headers = await sessionHeaders(a);
     const texts: string[] = [];
     for (const [i, url] of [a, b, c, b].entries()) {
       texts.push((await count(url, headers, i + 1)).result.content[0].text);
@@ -64,14 +72,9 @@ Deno.test(requireTool(["redis-server"], {
     "cluster: two replicas that find the holder gone at once: one reports the loss, the other's call runs on the new instance",
   async fn({ "redis-server": redisServer }) {
     await using redis = await startRedis(redisServer);
-    await using replicas = await startReplicas(
-      `${clusterYaml(redis)}servers:\n${
-        stdioUpstream("s", { extra: "    sharing: per_session\n" })
-      }`,
-    );
+    await using replicas = await startReplicas(perSessionYaml(redis));
     const [a, b, c] = replicas.urls as [string, string, string];
-    const { sessionId } = await initialize(a);
-    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const headers = await sessionHeaders(a);
     for (const [i, url] of [a, b, c].entries()) {
       assert.equal((await count(url, headers, i + 1)).result.content[0].text, String(i + 1));
     }
@@ -99,12 +102,7 @@ Deno.test(requireTool(["redis-server"], {
       }`,
     );
     const [a, b, c] = replicas.urls as [string, string, string];
-    const { sessionId } = await initialize(a);
-    const headers = {
-      "mcp-session-id": sessionId,
-      "mcp-protocol-version": PROTOCOL_VERSION,
-      accept: "application/json",
-    };
+    const headers = { ...await sessionHeaders(a), accept: "application/json" };
     const texts: string[] = [];
     for (const [i, url] of [a, b, c, b].entries()) {
       const res = await postJsonRpc(url, {
