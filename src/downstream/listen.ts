@@ -71,7 +71,9 @@ export function readFilter(params: JsonObject | undefined): ListenFilter {
 /** The open streams of this replica. */
 export class Listeners {
   readonly #streams = new Map<string, Listener>();
+  /** Streams open or opening (a stream counts from its request on, while it subscribes). */
   readonly #perPrincipal = new Map<string, number>();
+  #taken = 0;
   readonly #max: number;
   readonly #maxPerPrincipal: number;
 
@@ -87,7 +89,7 @@ export class Listeners {
 
   /** Whether `principal` may open one more stream. */
   hasRoom(principal: string): boolean {
-    return this.#streams.size < this.#max &&
+    return this.#taken < this.#max &&
       (this.#perPrincipal.get(principal) ?? 0) < this.#maxPerPrincipal;
   }
 
@@ -102,6 +104,17 @@ export class Listeners {
     honored: ListenFilter,
     channel: SseChannel,
   ): Listener {
+    this.#take(principal);
+    return this.#register(key, id, principal, honored, channel);
+  }
+
+  #register(
+    key: string,
+    id: ReturnType<typeof wireId>,
+    principal: string,
+    honored: ListenFilter,
+    channel: SseChannel,
+  ): Listener {
     const listener: Listener = {
       key,
       id,
@@ -110,7 +123,6 @@ export class Listeners {
       channel,
     };
     this.#streams.set(listener.key, listener);
-    this.#perPrincipal.set(principal, (this.#perPrincipal.get(principal) ?? 0) + 1);
     channel.send(JSON.stringify({
       jsonrpc: "2.0",
       method: "notifications/subscriptions/acknowledged",
@@ -141,12 +153,19 @@ export class Listeners {
         "Too many open subscriptions/listen streams for this client",
       );
     }
+    // The slot is taken before the first await: streams opened at once cannot all pass the cap.
+    this.#take(principal);
     const requested = readFilter(isJsonObject(params) ? params : undefined);
     const { offered, resources } = options;
     const key = `listen:${crypto.randomUUID()}`;
     const subscribed: string[] = [];
-    for (const uri of requested.resourceSubscriptions ?? []) {
-      if (await resources.subscribe(key, uri)) subscribed.push(uri);
+    try {
+      for (const uri of requested.resourceSubscriptions ?? []) {
+        if (await resources.subscribe(key, uri)) subscribed.push(uri);
+      }
+    } catch (error) {
+      this.#release(principal);
+      throw error;
     }
     const honored: ListenFilter = {
       ...(requested.toolsListChanged ? { toolsListChanged: true } : {}),
@@ -164,16 +183,25 @@ export class Listeners {
         for (const uri of subscribed) resources.unsubscribe(key, uri).catch(() => {});
       },
     });
-    const listener = this.open(key, id, principal, honored, channel);
+    const listener = this.#register(key, id, principal, honored, channel);
     return new Response(channel.body, { headers: SSE_HEADERS });
   }
 
   /** Forgets a stream that ended. */
   forget(listener: Listener): void {
-    if (!this.#streams.delete(listener.key)) return;
-    const left = (this.#perPrincipal.get(listener.principal) ?? 1) - 1;
-    if (left === 0) this.#perPrincipal.delete(listener.principal);
-    else this.#perPrincipal.set(listener.principal, left);
+    if (this.#streams.delete(listener.key)) this.#release(listener.principal);
+  }
+
+  #take(principal: string): void {
+    this.#taken++;
+    this.#perPrincipal.set(principal, (this.#perPrincipal.get(principal) ?? 0) + 1);
+  }
+
+  #release(principal: string): void {
+    this.#taken--;
+    const left = (this.#perPrincipal.get(principal) ?? 1) - 1;
+    if (left === 0) this.#perPrincipal.delete(principal);
+    else this.#perPrincipal.set(principal, left);
   }
 
   /** Tells every stream that opted in that a list changed. */

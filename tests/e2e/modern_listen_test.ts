@@ -86,3 +86,31 @@ Deno.test("subscriptions/listen delivers tagged list changes and updates of subs
   });
   await reader.cancel();
 });
+
+Deno.test("subscriptions/listen holds the cap of 32 streams per client when 40 open at once, each subscribing to a resource", async () => {
+  await using two = await gatewayOverTwo();
+  const answers = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      post(two.gw.url, 100 + i, "subscriptions/listen", {
+        notifications: { resourceSubscriptions: [`a+fixture://a/items/${i}`] },
+      })),
+  );
+  const streams = answers.filter((r) => r.headers.get("content-type") === "text/event-stream");
+  const refused = answers.filter((r) => r.headers.get("content-type") !== "text/event-stream");
+  const refusals = await Promise.all(refused.map((r) => r.json()));
+  await Promise.all(streams.map((r) => r.body?.cancel()));
+  assert.equal(streams.length, 32);
+  assert.deepEqual(
+    [...new Set(refusals.map((r) => r.error.message))],
+    ["Too many open subscriptions/listen streams for this client"],
+  );
+  // The closed streams gave their slots back.
+  const again = await Promise.all(
+    Array.from({ length: 32 }, (_, i) => post(two.gw.url, 200 + i, "subscriptions/listen", {})),
+  );
+  assert.deepEqual(
+    again.map((r) => r.headers.get("content-type")),
+    again.map(() => "text/event-stream"),
+  );
+  await Promise.all(again.map((r) => r.body?.cancel()));
+});
