@@ -22,6 +22,9 @@ export interface ListenFilter {
 /** The list kinds whose changes streams can ask for. */
 export type ListKind = "tools" | "prompts" | "resources";
 
+/** Resources one stream may subscribe to (each may be a subscription upstream). */
+const MAX_RESOURCE_SUBSCRIPTIONS = 1000;
+
 const FLAG_OF: Readonly<Record<ListKind, keyof ListenFilter>> = {
   tools: "toolsListChanged",
   prompts: "promptsListChanged",
@@ -137,7 +140,7 @@ export class Listeners {
   /**
    * Serves a `subscriptions/listen` request: an SSE stream acknowledged with the part of the
    * filter the gateway honours (list kinds it offers, resources the caller could subscribe to),
-   * or -32603 past the caller's stream cap. The stream's resource subscriptions end with it.
+   * or -32603 past the caller's stream cap (-32602 past {@link MAX_RESOURCE_SUBSCRIPTIONS}). The stream's resource subscriptions end with it.
    */
   async serve(
     id: ReturnType<typeof wireId>,
@@ -153,9 +156,19 @@ export class Listeners {
         "Too many open subscriptions/listen streams for this client",
       );
     }
+    const requested = readFilter(isJsonObject(params) ? params : undefined);
+    const asked = requested.resourceSubscriptions?.length ?? 0;
+    if (asked > MAX_RESOURCE_SUBSCRIPTIONS) {
+      return rpcErrorResponse(
+        200,
+        id,
+        ErrorCode.InvalidParams,
+        `Invalid params: notifications.resourceSubscriptions names ${asked} resources; ` +
+          `a stream may subscribe to at most ${MAX_RESOURCE_SUBSCRIPTIONS}`,
+      );
+    }
     // The slot is taken before the first await: streams opened at once cannot all pass the cap.
     this.#take(principal);
-    const requested = readFilter(isJsonObject(params) ? params : undefined);
     const { offered, resources } = options;
     const key = `listen:${crypto.randomUUID()}`;
     const subscribed: string[] = [];

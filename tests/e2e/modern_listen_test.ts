@@ -114,3 +114,26 @@ Deno.test("subscriptions/listen holds the cap of 32 streams per client when 40 o
   );
   await Promise.all(again.map((r) => r.body?.cancel()));
 });
+
+Deno.test("subscriptions/listen refuses more than 1,000 resource subscriptions in one stream, before subscribing any upstream", async () => {
+  await using two = await gatewayOverTwo();
+  const uris = Array.from({ length: 1001 }, (_, i) => `a+fixture://a/items/${i}`);
+  const listen = await post(two.gw.url, 7, "subscriptions/listen", {
+    notifications: { resourceSubscriptions: uris },
+  });
+  assert.equal(listen.status, 200);
+  const type = listen.headers.get("content-type");
+  if (type === "text/event-stream") await listen.body?.cancel();
+  assert.equal(type, "application/json");
+  assert.deepEqual(await listen.json(), {
+    jsonrpc: "2.0",
+    id: 7,
+    error: {
+      code: -32602,
+      message: "Invalid params: notifications.resourceSubscriptions names 1001 resources; " +
+        "a stream may subscribe to at most 1000",
+    },
+  });
+  const subscribed = [...two.a.executions.keys()].filter((k) => k.startsWith("subscribe "));
+  assert.deepEqual(subscribed, []);
+});
