@@ -4,6 +4,7 @@
  * notification with its subscription id (the JSON-RPC id of the listen request). The gateway
  * ends a stream gracefully with a `complete` result, for example at shutdown.
  */
+import { MAX_SUBSCRIPTIONS } from "../core/resources.ts";
 import { META } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { rpcErrorResponse } from "./answer.ts";
@@ -21,9 +22,6 @@ export interface ListenFilter {
 
 /** The list kinds whose changes streams can ask for. */
 export type ListKind = "tools" | "prompts" | "resources";
-
-/** Resources one stream may subscribe to (each may be a subscription upstream). */
-const MAX_RESOURCE_SUBSCRIPTIONS = 1000;
 
 const FLAG_OF: Readonly<Record<ListKind, keyof ListenFilter>> = {
   tools: "toolsListChanged",
@@ -140,7 +138,8 @@ export class Listeners {
   /**
    * Serves a `subscriptions/listen` request: an SSE stream acknowledged with the part of the
    * filter the gateway honours (list kinds it offers, resources the caller could subscribe to),
-   * or -32603 past the caller's stream cap (-32602 past {@link MAX_RESOURCE_SUBSCRIPTIONS}). The stream's resource subscriptions end with it.
+   * or -32603 past the caller's stream cap (-32602 past {@link MAX_SUBSCRIPTIONS} resources). The
+   * stream's resource subscriptions end with it.
    */
   async serve(
     id: ReturnType<typeof wireId>,
@@ -158,13 +157,13 @@ export class Listeners {
     }
     const requested = readFilter(isJsonObject(params) ? params : undefined);
     const asked = requested.resourceSubscriptions?.length ?? 0;
-    if (asked > MAX_RESOURCE_SUBSCRIPTIONS) {
+    if (asked > MAX_SUBSCRIPTIONS) {
       return rpcErrorResponse(
         200,
         id,
         ErrorCode.InvalidParams,
         `Invalid params: notifications.resourceSubscriptions names ${asked} resources; ` +
-          `a stream may subscribe to at most ${MAX_RESOURCE_SUBSCRIPTIONS}`,
+          `a stream may subscribe to at most ${MAX_SUBSCRIPTIONS}`,
       );
     }
     // The slot is taken before the first await: streams opened at once cannot all pass the cap.
