@@ -120,7 +120,7 @@ export class InputFlows {
         flow.done = true;
         flow.wake?.();
       });
-    return this.#step(flow, signal, false);
+    return this.#step(flow, signal);
   }
 
   /**
@@ -173,7 +173,7 @@ export class InputFlows {
     }
     flow.caller = { ...flow.caller, capabilities: caller.capabilities };
     flow.expires = this.#options.clock.now() + this.#options.ttlMs;
-    return this.#step(flow, signal, true);
+    return this.#step(flow, signal);
   }
 
   /** Cancels flows whose client did not come back in time; returns how many. */
@@ -194,7 +194,7 @@ export class InputFlows {
   }
 
   /** Waits for the call's result or its next questions, whichever comes first. */
-  async #step(flow: Flow, signal: AbortSignal, held: boolean): Promise<JsonObject> {
+  async #step(flow: Flow, signal: AbortSignal): Promise<JsonObject> {
     const onAbort = () => this.#end(flow, "the client closed the request");
     signal.addEventListener("abort", onAbort, { once: true });
     flow.busy = true;
@@ -214,10 +214,9 @@ export class InputFlows {
       throw flow.failure;
     }
     if (flow.done) {
-      if (held) this.#release(flow);
+      this.#release(flow);
       return await flow.outcome;
     }
-    if (!held) this.#hold(flow);
     const inputRequests: JsonObject = {};
     for (const [key, pending] of flow.pending) inputRequests[key] = forClient(pending.request);
     return {
@@ -255,13 +254,17 @@ export class InputFlows {
       flow.wake?.();
       return Promise.reject(error);
     }
-    if (!this.#flows.has(flow.id) && !this.#hasRoom(flow.caller.principal)) {
-      return Promise.reject(
-        new McpError(
-          ErrorCode.InternalError,
-          "Cannot ask the client: too many calls are waiting for client input",
-        ),
-      );
+    if (!this.#flows.has(flow.id)) {
+      if (!this.#hasRoom(flow.caller.principal)) {
+        return Promise.reject(
+          new McpError(
+            ErrorCode.InternalError,
+            "Cannot ask the client: too many calls are waiting for client input",
+          ),
+        );
+      }
+      // Held from its first question: calls that all ask at once cannot all pass the caps.
+      this.#hold(flow);
     }
     const key = `input-${flow.nextKey++}`;
     const { promise, resolve, reject } = Promise.withResolvers<JsonObject>();

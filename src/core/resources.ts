@@ -4,12 +4,19 @@
  * unsubscribed when the last one leaves (subscriptions.ts); a 2026-07-28 upstream gets the URI
  * in its listen stream's filter instead (the supervisor does that).
  */
+import { invalidParams } from "../mcp/errors.ts";
 import type { MethodHandler, UpstreamDirectory } from "./context.ts";
 import { forward } from "./forward.ts";
 import { exposeReadResult } from "./result_uris.ts";
 import type { Routes } from "./routes.ts";
 import { scopeOf } from "./scopes.ts";
 import type { Subscriptions } from "./subscriptions.ts";
+
+/**
+ * Resources one caller (a session or a listen stream) may be subscribed to at once: each is kept
+ * in memory (and in a cluster's session record) and may be a subscription upstream.
+ */
+export const MAX_SUBSCRIPTIONS = 1000;
 
 /** `resources/read`, `resources/subscribe` and `resources/unsubscribe` over `routes`. */
 export function resourceMethods(
@@ -35,6 +42,12 @@ export function resourceMethods(
     "resources/subscribe": async (params, context) => {
       const { route, exposed } = routes.resource(params?.uri, context.identity);
       if (context.state.subscriptions.has(exposed)) return {};
+      if (context.state.subscriptions.size >= MAX_SUBSCRIPTIONS) {
+        throw invalidParams(
+          `Invalid params: this client holds ${MAX_SUBSCRIPTIONS} resource subscriptions, the ` +
+            "most it may; unsubscribe from one first",
+        );
+      }
       if (subscriptions.add(route, context.sessionId, perSession(route.server))) {
         await forward(
           upstreams,

@@ -4,6 +4,7 @@
  * notification with its subscription id (the JSON-RPC id of the listen request). The gateway
  * ends a stream gracefully with a `complete` result, for example at shutdown.
  */
+import { MAX_SUBSCRIPTIONS } from "../core/resources.ts";
 import { META } from "../mcp/era.ts";
 import { ErrorCode, isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
 import { rpcErrorResponse } from "./answer.ts";
@@ -71,7 +72,9 @@ export function readFilter(params: JsonObject | undefined): ListenFilter {
 /** The open streams of this replica. */
 export class Listeners {
   readonly #streams = new Map<string, Listener>();
+  /** Streams open or opening (a stream counts from its request on, while it subscribes). */
   readonly #perPrincipal = new Map<string, number>();
+  #taken = 0;
   readonly #max: number;
   readonly #maxPerPrincipal: number;
 
@@ -87,7 +90,7 @@ export class Listeners {
 
   /** Whether `principal` may open one more stream. */
   hasRoom(principal: string): boolean {
-    return this.#streams.size < this.#max &&
+    return this.#taken < this.#max &&
       (this.#perPrincipal.get(principal) ?? 0) < this.#maxPerPrincipal;
   }
 
@@ -102,6 +105,17 @@ export class Listeners {
     honored: ListenFilter,
     channel: SseChannel,
   ): Listener {
+    this.#take(principal);
+    return this.#register(key, id, principal, honored, channel);
+  }
+
+  #register(
+    key: string,
+    id: ReturnType<typeof wireId>,
+    principal: string,
+    honored: ListenFilter,
+    channel: SseChannel,
+  ): Listener {
     const listener: Listener = {
       key,
       id,
@@ -110,7 +124,6 @@ export class Listeners {
       channel,
     };
     this.#streams.set(listener.key, listener);
-    this.#perPrincipal.set(principal, (this.#perPrincipal.get(principal) ?? 0) + 1);
     channel.send(JSON.stringify({
       jsonrpc: "2.0",
       method: "notifications/subscriptions/acknowledged",
@@ -125,7 +138,8 @@ export class Listeners {
   /**
    * Serves a `subscriptions/listen` request: an SSE stream acknowledged with the part of the
    * filter the gateway honours (list kinds it offers, resources the caller could subscribe to),
-   * or -32603 past the caller's stream cap. The stream's resource subscriptions end with it.
+   * or -32603 past the caller's stream cap (-32602 past {@link MAX_SUBSCRIPTIONS} resources). The
+   * stream's resource subscriptions end with it.
    */
   async serve(
     id: ReturnType<typeof wireId>,
@@ -142,11 +156,28 @@ export class Listeners {
       );
     }
     const requested = readFilter(isJsonObject(params) ? params : undefined);
+    const asked = requested.resourceSubscriptions?.length ?? 0;
+    if (asked > MAX_SUBSCRIPTIONS) {
+      return rpcErrorResponse(
+        200,
+        id,
+        ErrorCode.InvalidParams,
+        `Invalid params: notifications.resourceSubscriptions names ${asked} resources; ` +
+          `a stream may subscribe to at most ${MAX_SUBSCRIPTIONS}`,
+      );
+    }
+    // The slot is taken before the first await: streams opened at once cannot all pass the cap.
+    this.#take(principal);
     const { offered, resources } = options;
     const key = `listen:${crypto.randomUUID()}`;
     const subscribed: string[] = [];
-    for (const uri of requested.resourceSubscriptions ?? []) {
-      if (await resources.subscribe(key, uri)) subscribed.push(uri);
+    try {
+      for (const uri of requested.resourceSubscriptions ?? []) {
+        if (await resources.subscribe(key, uri)) subscribed.push(uri);
+      }
+    } catch (error) {
+      this.#release(principal);
+      throw error;
     }
     const honored: ListenFilter = {
       ...(requested.toolsListChanged ? { toolsListChanged: true } : {}),
@@ -164,16 +195,25 @@ export class Listeners {
         for (const uri of subscribed) resources.unsubscribe(key, uri).catch(() => {});
       },
     });
-    const listener = this.open(key, id, principal, honored, channel);
+    const listener = this.#register(key, id, principal, honored, channel);
     return new Response(channel.body, { headers: SSE_HEADERS });
   }
 
   /** Forgets a stream that ended. */
   forget(listener: Listener): void {
-    if (!this.#streams.delete(listener.key)) return;
-    const left = (this.#perPrincipal.get(listener.principal) ?? 1) - 1;
-    if (left === 0) this.#perPrincipal.delete(listener.principal);
-    else this.#perPrincipal.set(listener.principal, left);
+    if (this.#streams.delete(listener.key)) this.#release(listener.principal);
+  }
+
+  #take(principal: string): void {
+    this.#taken++;
+    this.#perPrincipal.set(principal, (this.#perPrincipal.get(principal) ?? 0) + 1);
+  }
+
+  #release(principal: string): void {
+    this.#taken--;
+    const left = (this.#perPrincipal.get(principal) ?? 1) - 1;
+    if (left === 0) this.#perPrincipal.delete(principal);
+    else this.#perPrincipal.set(principal, left);
   }
 
   /** Tells every stream that opted in that a list changed. */

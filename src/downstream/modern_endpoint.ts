@@ -52,7 +52,7 @@ const STATUS_OF_ERROR = new Map<number, number>([
   [ErrorCode.MissingRequiredClientCapability, 400],
 ]);
 
-/** Who is asking: the identity (when auth is on) and the key flows, streams and limits use. */
+/** Who is asking: the identity (when auth is on) and the key flows and streams use (limits use the identity when there is one). */
 export interface ModernCaller {
   identity: Identity | undefined;
   /** `identity:<name>`, or `address:<ip>` when auth is off. */
@@ -218,7 +218,8 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
       );
     }
     if (id === undefined) return new Response(null, { status: 202 });
-    const taken = options.limitClient?.(caller.principal) ?? 0;
+    // The bucket of the identity is the one its sessions and REST calls draw on too.
+    const taken = options.limitClient?.(client ?? caller.principal) ?? 0;
     const wait = typeof taken === "number" ? taken : await taken;
     if (wait > 0) {
       options.onMessage?.(method, false, 0, client);

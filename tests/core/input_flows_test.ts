@@ -188,6 +188,30 @@ Deno.test("InputFlows refuses an upstream's question past its caps, and the call
   assert.match(JSON.stringify(second), /too many calls are waiting for client input/);
 });
 
+Deno.test("InputFlows holds its cap per client when calls started at once all ask before any answer goes out", async () => {
+  const held = flows(new FakeClock(), { perPrincipal: 2 });
+  const asking = async (
+    ask: Parameters<Parameters<InputFlows["start"]>[1]>[0],
+    signal: AbortSignal,
+  ) => {
+    try {
+      return await ask(ELICIT, signal);
+    } catch (error) {
+      return { isError: true, content: [{ type: "text", text: (error as Error).message }] };
+    }
+  };
+  const answers = await Promise.all(
+    [1, 2, 3, 4].map(() => held.start(CALLER, asking, new AbortController().signal)),
+  );
+  assert.deepEqual(answers.map((a) => a.resultType ?? a.content), [
+    "input_required",
+    "input_required",
+    [{ type: "text", text: "Cannot ask the client: too many calls are waiting for client input" }],
+    [{ type: "text", text: "Cannot ask the client: too many calls are waiting for client input" }],
+  ]);
+  assert.equal(held.size, 2);
+});
+
 Deno.test("InputFlows cancels the call when the client closes the request while it runs", async () => {
   const held = flows();
   const client = new AbortController();

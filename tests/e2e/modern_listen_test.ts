@@ -86,3 +86,54 @@ Deno.test("subscriptions/listen delivers tagged list changes and updates of subs
   });
   await reader.cancel();
 });
+
+Deno.test("subscriptions/listen holds the cap of 32 streams per client when 40 open at once, each subscribing to a resource", async () => {
+  await using two = await gatewayOverTwo();
+  const answers = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      post(two.gw.url, 100 + i, "subscriptions/listen", {
+        notifications: { resourceSubscriptions: [`a+fixture://a/items/${i}`] },
+      })),
+  );
+  const streams = answers.filter((r) => r.headers.get("content-type") === "text/event-stream");
+  const refused = answers.filter((r) => r.headers.get("content-type") !== "text/event-stream");
+  const refusals = await Promise.all(refused.map((r) => r.json()));
+  await Promise.all(streams.map((r) => r.body?.cancel()));
+  assert.equal(streams.length, 32);
+  assert.deepEqual(
+    [...new Set(refusals.map((r) => r.error.message))],
+    ["Too many open subscriptions/listen streams for this client"],
+  );
+  // The closed streams gave their slots back.
+  const again = await Promise.all(
+    Array.from({ length: 32 }, (_, i) => post(two.gw.url, 200 + i, "subscriptions/listen", {})),
+  );
+  assert.deepEqual(
+    again.map((r) => r.headers.get("content-type")),
+    again.map(() => "text/event-stream"),
+  );
+  await Promise.all(again.map((r) => r.body?.cancel()));
+});
+
+Deno.test("subscriptions/listen refuses more than 1,000 resource subscriptions in one stream, before subscribing any upstream", async () => {
+  await using two = await gatewayOverTwo();
+  const uris = Array.from({ length: 1001 }, (_, i) => `a+fixture://a/items/${i}`);
+  const listen = await post(two.gw.url, 7, "subscriptions/listen", {
+    notifications: { resourceSubscriptions: uris },
+  });
+  assert.equal(listen.status, 200);
+  const type = listen.headers.get("content-type");
+  if (type === "text/event-stream") await listen.body?.cancel();
+  assert.equal(type, "application/json");
+  assert.deepEqual(await listen.json(), {
+    jsonrpc: "2.0",
+    id: 7,
+    error: {
+      code: -32602,
+      message: "Invalid params: notifications.resourceSubscriptions names 1001 resources; " +
+        "a stream may subscribe to at most 1000",
+    },
+  });
+  const subscribed = [...two.a.executions.keys()].filter((k) => k.startsWith("subscribe "));
+  assert.deepEqual(subscribed, []);
+});

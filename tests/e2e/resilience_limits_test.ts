@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { startRawFixture } from "../fixtures/raw_server.ts";
-import { connectClient } from "../_support/client.ts";
+import { connectClient, initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
 import { healthOf, startGateway, upstream } from "../_support/gateway.ts";
 import { FakeClock } from "../_support/fake_clock.ts";
 import { waitFor } from "../_support/wait.ts";
@@ -137,4 +137,34 @@ Deno.test("max_concurrent with a full queue refuses at once with a retry hint", 
   await running;
   await queued;
   assert.equal(up.executions.get("slow"), 2, "the queued call ran after the first");
+});
+
+Deno.test("a session subscribes to at most 1,000 resources: the next one is refused until it unsubscribes from one", async () => {
+  await using fixture = await startHttpFixture({ name: "a" });
+  await using gw = await startGateway(`servers:\n${upstream("a", fixture.url)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const { sessionId } = await initialize(gw.url);
+  const headers = {
+    "mcp-session-id": sessionId,
+    "mcp-protocol-version": PROTOCOL_VERSION,
+    accept: "application/json",
+  };
+  const send = async (id: number, method: string, uri: string) =>
+    await (await postJsonRpc(gw.url, { jsonrpc: "2.0", id, method, params: { uri } }, headers))
+      .json();
+  const uri = (i: number) => `a+fixture://a/items/${i}`;
+  for (let i = 0; i < 1000; i += 100) {
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, j) => send(i + j, "resources/subscribe", uri(i + j))),
+    );
+    assert.deepEqual(answers.filter((a) => a.error), []);
+  }
+  assert.deepEqual((await send(1000, "resources/subscribe", uri(1000))).error, {
+    code: -32602,
+    message: "Invalid params: this client holds 1000 resource subscriptions, the most it may; " +
+      "unsubscribe from one first",
+  });
+  assert.deepEqual((await send(1001, "resources/subscribe", uri(5))).result, {});
+  assert.deepEqual((await send(1002, "resources/unsubscribe", uri(5))).result, {});
+  assert.deepEqual((await send(1003, "resources/subscribe", uri(1000))).result, {});
 });

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { startHttpFixture } from "../fixtures/http_server.ts";
 import { connectClient, initialize, postJsonRpc } from "../_support/client.ts";
 import { gatewayOverTwo, startGateway, upstream } from "../_support/gateway.ts";
+import { modernBody, modernHeaders } from "../_support/modern_rpc.ts";
 import { waitFor } from "../_support/wait.ts";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -221,6 +222,48 @@ ${upstream("up", up.url)}`);
   const metrics = await (await fetch(`${gw.base}/metrics`)).text();
   assert.match(metrics, /^mcpstead_rate_limited_total\{scope="client",name="noisy"\} 15$/m);
   assert.match(metrics, /^mcpstead_client_requests_total\{client="calm"\} 5$/m);
+});
+
+Deno.test("mcp.rate_limit holds per identity across eras: a 2026-07-28 request draws on the bucket the same key's session and REST calls emptied", async () => {
+  await using up = await startHttpFixture({ name: "up" });
+  await using gw = await startGateway(`mcp:
+  auth:
+    mode: keys
+    clients:
+      - name: noisy
+        key_sha256: ${sha("noisy")}
+  rate_limit: { requests_per_second: 0.5, burst: 3 }
+servers:
+${upstream("up", up.url)}`);
+  await waitFor(() => gw.gateway.catalog().size > 0);
+  const auth = { authorization: "Bearer noisy" };
+  const session = await initialize(gw.url, auth);
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await postJsonRpc(gw.url, {
+      jsonrpc: "2.0",
+      id: i,
+      method: "tools/call",
+      params: { name: "up__echo", arguments: { text: `${i}` } },
+    }, { ...auth, "mcp-session-id": session.sessionId, accept: "application/json" });
+    statuses.push(res.status);
+    await res.body?.cancel();
+  }
+  const modern = await postJsonRpc(
+    gw.url,
+    modernBody({ id: 9, method: "tools/list" }),
+    { ...modernHeaders({ id: 9, method: "tools/list" }), ...auth },
+  );
+  statuses.push(modern.status);
+  const rest = await fetch(`${gw.base}/api/tools/up__echo`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({ text: "r" }),
+  });
+  statuses.push(rest.status);
+  assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  assert.equal((await modern.json()).error.data.reason, "rate_limited");
+  await rest.body?.cancel();
 });
 
 Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", async () => {
