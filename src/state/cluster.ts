@@ -63,6 +63,7 @@ const SCRIPT_ACTIONS: Record<ScriptName, string> = {
   touch: "record session activity",
   sweep: "end idle sessions",
   remove: "end the session",
+  subscribe: "save the session's subscriptions",
   push: "queue a message for the session",
   claim: "find the replica holding the upstream instance",
   take: "take a rate-limit token",

@@ -4,8 +4,9 @@
  * EVALSHA (ioredis falls back to EVAL after the store restarted and forgot them).
  *
  * Keys, all under `cluster.key_prefix` (`P`): `P node:<id>` (a replica's heartbeat), `P nodes`,
- * `P secret`, `P s:<id>` (a session record), `P sessions` and `P who:<name>` (sessions by last
- * activity, in all and per identity), `P o:<id>` (a session's outbox, a stream), `P own:<key>`
+ * `P secret`, `P s:<id>` (a session record), `P sub:<id>` (its resource subscriptions, a set),
+ * `P sessions` and `P who:<name>` (sessions by last activity, in all and per identity),
+ * `P o:<id>` (a session's outbox, a stream), `P own:<key>`
  * (the replica holding a session's upstream instances), `P rl:<key>` (a rate-limit bucket).
  */
 import type { Redis } from "ioredis";
@@ -18,7 +19,7 @@ local function now_ms()
 end
 local function drop(p, id, reason)
   local who = redis.call('HGET', p .. 's:' .. id, 'who')
-  redis.call('DEL', p .. 's:' .. id, p .. 'o:' .. id, p .. 'own:' .. id)
+  redis.call('DEL', p .. 's:' .. id, p .. 'sub:' .. id, p .. 'o:' .. id, p .. 'own:' .. id)
   redis.call('ZREM', p .. 'sessions', id)
   if who and who ~= '' then redis.call('ZREM', p .. 'who:' .. who, id) end
   redis.call('PUBLISH', p .. 'bus', cjson.encode({t = 'end', s = id, r = reason}))
@@ -90,6 +91,7 @@ for i = 3, #ARGV do
   if who then
     redis.call('HSET', record, 'used', '1')
     redis.call('PEXPIRE', record, ttl)
+    redis.call('PEXPIRE', p .. 'sub:' .. id, ttl)
     redis.call('PEXPIRE', p .. 'o:' .. id, ttl)
     redis.call('PEXPIRE', p .. 'own:' .. id, ttl)
     redis.call('ZADD', p .. 'sessions', 'XX', now, id)
@@ -120,6 +122,23 @@ for i = 1, #old, 2 do
   end
 end
 return ended
+`;
+
+/**
+ * subscribe(P, id, uri, wanted): adds (`wanted` "1") or removes one resource subscription of a
+ * live session, one URI at a time so that subscriptions made at once through several replicas
+ * all count, and announces the change; returns 0 when the session is gone.
+ */
+const SUBSCRIBE = `
+local p, id, uri = ARGV[1], ARGV[2], ARGV[3]
+local record = p .. 's:' .. id
+local ttl = redis.call('PTTL', record)
+if ttl == -2 then return 0 end
+local subs = p .. 'sub:' .. id
+if ARGV[4] == '1' then redis.call('SADD', subs, uri) else redis.call('SREM', subs, uri) end
+if ttl > 0 then redis.call('PEXPIRE', subs, ttl) end
+redis.call('PUBLISH', p .. 'bus', cjson.encode({t = 'chg', s = id}))
+return 1
 `;
 
 /** remove(P, id, reason): ends a session everywhere. */
@@ -190,6 +209,7 @@ const SCRIPTS = {
   touch: TOUCH,
   sweep: SWEEP,
   remove: REMOVE,
+  subscribe: SUBSCRIBE,
   push: PUSH,
   claim: CLAIM,
   take: TAKE,

@@ -1,12 +1,15 @@
 /**
  * 2025 sessions known to every replica: each session has a record in the store (identity name,
- * protocol version, the kept client capabilities and info, log level, subscriptions, when it was
- * created and last active), and each replica holds the sessions it served, as a cache kept
- * current by the bus (a session ended or changed anywhere is seen everywhere within a publish).
+ * protocol version, the kept client capabilities and info, log level, when it was created and
+ * last active) and a set of its resource subscriptions (changed one URI at a time, so that
+ * subscriptions made at once through several replicas all count), and each replica holds the
+ * sessions it served, as a cache kept current by the bus (a session ended or changed anywhere
+ * is seen everywhere within a publish).
  *
  * Nothing here is on a call's path but a cache miss: activity is written every second in one
  * round trip for all the sessions used meanwhile, and idle expiry and caps run in the store.
  */
+import type { ChainableCommander } from "ioredis";
 import type { Identity } from "../http/auth.ts";
 import type { Logger } from "../log.ts";
 import { isJsonObject, type JsonObject } from "../mcp/jsonrpc.ts";
@@ -49,6 +52,8 @@ export class SharedSessions implements SessionSharing {
   readonly #options: SharedSessionsOptions;
   readonly #cluster: Cluster;
   readonly #dirty = new Set<string>();
+  /** Subscription changes sent from here and not yet done, per session. */
+  readonly #changing = new Map<string, number>();
   readonly #replay: StreamReplay;
 
   constructor(options: SharedSessionsOptions) {
@@ -111,8 +116,6 @@ export class SharedSessions implements SessionSharing {
       JSON.stringify(session.clientInfo),
       "lvl",
       "",
-      "subs",
-      "[]",
     ];
     const [outcome] = await this.#cluster.run("admit", [
       session.id,
@@ -127,8 +130,10 @@ export class SharedSessions implements SessionSharing {
   }
 
   async load(id: string, identity: Identity | undefined): Promise<Session | undefined> {
-    const key = `${this.#cluster.prefix}s:${id}`;
-    const record = await this.#cluster.command("load the session", (redis) => redis.hgetall(key));
+    const [record, subs] = await this.#read<Record<string, string>>(
+      id,
+      (redis, key) => redis.hgetall(key),
+    );
     if (record.v === undefined || record.who !== (identity?.name ?? "")) return undefined;
     const session = newSession(
       {
@@ -141,7 +146,7 @@ export class SharedSessions implements SessionSharing {
       id,
     );
     session.used = record.used === "1";
-    this.#apply(session, record);
+    this.#apply(session, record.lvl, subs);
     this.#observe(session);
     return session;
   }
@@ -190,15 +195,14 @@ export class SharedSessions implements SessionSharing {
       },
     });
     const subscriptions = session.subscriptions;
-    const save = () => this.#save(session);
+    const change = (uri: string, wanted: boolean) => this.#subscribe(session, uri, wanted);
     subscriptions.add = function (uri) {
-      Set.prototype.add.call(this, uri);
-      save();
-      return this;
+      if (!this.has(uri)) change(uri, true);
+      return Set.prototype.add.call(this, uri);
     };
     subscriptions.delete = function (uri) {
       const had = Set.prototype.delete.call(this, uri);
-      if (had) save();
+      if (had) change(uri, false);
       return had;
     };
   }
@@ -218,38 +222,73 @@ export class SharedSessions implements SessionSharing {
 
   #save(session: Session): void {
     const key = `${this.#cluster.prefix}s:${session.id}`;
-    const subs = JSON.stringify([...session.subscriptions]);
     this.#cluster.command(
       "save the session",
-      (redis) => redis.hset(key, "lvl", session.logLevel ?? "", "subs", subs),
+      (redis) => redis.hset(key, "lvl", session.logLevel ?? ""),
     ).then(
       () => this.#cluster.publish({ t: "chg", s: session.id }),
       (error) => this.#options.log.warn("cannot save the session", { session: session.id, error }),
     );
   }
 
+  /** Adds or removes one subscription in the store (which announces the change to every replica). */
+  #subscribe(session: Session, uri: string, wanted: boolean): void {
+    const id = session.id;
+    this.#changing.set(id, (this.#changing.get(id) ?? 0) + 1);
+    this.#cluster.run("subscribe", [id, uri, wanted ? "1" : "0"]).catch((error) =>
+      this.#options.log.warn("cannot save the session's subscription", { session: id, error })
+    ).finally(() => {
+      const left = this.#changing.get(id)! - 1;
+      if (left === 0) this.#changing.delete(id);
+      else this.#changing.set(id, left);
+    });
+  }
+
   /** A session another replica changed: its log level and subscriptions, read again. */
   async #refresh(message: BusMessage): Promise<void> {
     const session = this.#held(message);
     if (!session) return;
-    const key = `${this.#cluster.prefix}s:${session.id}`;
-    const [lvl, subs] = await this.#cluster.command(
-      "load the session",
-      (redis) => redis.hmget(key, "lvl", "subs"),
+    const [lvl, subs] = await this.#read<string | null>(
+      session.id,
+      (redis, key) => redis.hget(key, "lvl"),
     );
-    this.#apply(session, { lvl: lvl ?? "", subs: subs ?? "[]" });
+    // While changes sent from here are under way, the set read may miss them: their own
+    // announcements come after them and read it again.
+    this.#apply(session, lvl ?? "", this.#changing.has(session.id) ? undefined : subs);
   }
 
-  /** Sets a session's log level and subscriptions from its record, without saving them back. */
-  #apply(session: Session, record: Record<string, string>): void {
-    const level = record.lvl ? record.lvl : undefined;
+  /** Reads part of a session's record (`read`) and its subscriptions, in one round trip. */
+  async #read<T>(
+    id: string,
+    read: (redis: ChainableCommander, key: string) => ChainableCommander,
+  ): Promise<[T, string[]]> {
+    const key = `${this.#cluster.prefix}s:${id}`;
+    const replies = await this.#cluster.command(
+      "load the session",
+      (redis) => read(redis.pipeline(), key).smembers(`${this.#cluster.prefix}sub:${id}`).exec(),
+    );
+    const [[recordError, record], [subsError, subs]] = replies as [[Error | null, T], [
+      Error | null,
+      string[],
+    ]];
+    if (recordError ?? subsError) throw recordError ?? subsError;
+    return [record, subs];
+  }
+
+  /**
+   * Sets a session's log level and subscriptions (unless `subs` is undefined) from the store,
+   * without saving them back.
+   */
+  #apply(session: Session, lvl: string | undefined, subs: readonly string[] | undefined): void {
     Object.defineProperty(session, "logLevel", {
-      value: level,
+      value: lvl ? lvl : undefined,
       writable: true,
       configurable: true,
     });
-    Set.prototype.clear.call(session.subscriptions);
-    for (const uri of parseArray(record.subs)) Set.prototype.add.call(session.subscriptions, uri);
+    if (subs !== undefined) {
+      Set.prototype.clear.call(session.subscriptions);
+      for (const uri of subs) Set.prototype.add.call(session.subscriptions, uri);
+    }
     if (session.deliver) this.#observe(session);
   }
 
@@ -318,14 +357,5 @@ function parseObject(text: string | undefined): JsonObject {
     return isJsonObject(value) ? value : {};
   } catch {
     return {};
-  }
-}
-
-function parseArray(text: string | undefined): string[] {
-  try {
-    const value = JSON.parse(text ?? "[]");
-    return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-  } catch {
-    return [];
   }
 }

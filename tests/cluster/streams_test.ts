@@ -2,7 +2,8 @@
  * What reaches a 2025 session outside its requests, across replicas: a notification caused
  * through one replica arrives on the GET stream another holds; a GET stream reopened on another
  * replica with Last-Event-ID gets what it missed; a server→client request raised during a call
- * is answered through another replica.
+ * is answered through another replica; subscriptions made at once through several replicas are
+ * all kept.
  */
 import assert from "node:assert/strict";
 import { initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
@@ -139,5 +140,73 @@ Deno.test(requireTool(["redis-server"], {
       assert.deepEqual(result.content, [{ type: "text", text: `a:accept:yes to q${i}` }]);
     }
     await client.close();
+  },
+}));
+
+Deno.test(requireTool(["redis-server"], {
+  name:
+    "cluster: subscriptions made at once through several replicas are all kept, and each resource's update arrives",
+  async fn({ "redis-server": redisServer }) {
+    await using redis = await startRedis(redisServer);
+    await using fixture = await startHttpFixture({ name: "a" });
+    await using replicas = await startReplicas(
+      `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`,
+    );
+    const { urls } = replicas;
+    const { sessionId } = await initialize(urls[0]!);
+    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const listed = await postJsonRpc(
+      urls[0]!,
+      { jsonrpc: "2.0", id: 1, method: "resources/list" },
+      {
+        ...headers,
+        accept: "application/json",
+      },
+    );
+    const info = ((await listed.json()).result.resources as Array<{ uri: string }>)[0]!.uri;
+    const prefix = info.slice(0, info.indexOf("fixture://"));
+    const count = 200;
+    let id = 10;
+    const call = async (url: string, method: string, params: unknown) => {
+      const res = await postJsonRpc(url, { jsonrpc: "2.0", id: id++, method, params }, {
+        ...headers,
+        accept: "application/json",
+      });
+      const body = await res.json();
+      assert.equal(body.error, undefined, JSON.stringify(body));
+    };
+    // Batches of 50 subscriptions at once, each to the next replica.
+    for (let batch = 0; batch < count; batch += 50) {
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          (_, i) =>
+            call(urls[(batch + i) % urls.length]!, "resources/subscribe", {
+              uri: `${prefix}fixture://a/item/${batch + i}`,
+            }),
+        ),
+      );
+    }
+    const stream = await openStream(urls[1]!, headers);
+    for (let i = 0; i < count; i++) {
+      await call(urls[i % urls.length]!, "tools/call", {
+        name: "a__touch",
+        arguments: { uri: `fixture://a/item/${i}` },
+      });
+    }
+    const updated = new Set<string>();
+    const reading = (async () => {
+      for (;;) {
+        const message = JSON.parse((await stream.next()).data);
+        if (message.method === "notifications/resources/updated") updated.add(message.params.uri);
+      }
+    })().catch(() => {});
+    await waitFor(() => updated.size === count, `${count} updates`, { timeoutMs: 10_000 })
+      .catch(() => {});
+    await stream.close();
+    await reading;
+    const missing = Array.from({ length: count }, (_, i) => `${prefix}fixture://a/item/${i}`)
+      .filter((uri) => !updated.has(uri));
+    assert.deepEqual(missing, []);
   },
 }));
