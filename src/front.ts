@@ -149,6 +149,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     onMessage,
+    onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
   });
   const endpoint = createMcpEndpoint({
     admission,

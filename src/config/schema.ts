@@ -126,6 +126,13 @@ function httpUrl(key: string) {
   });
 }
 
+/** Whether a URL (or text that is none) carries no user info, query or fragment. */
+function isPlainUrl(text: string): boolean {
+  const url = URL.parse(text);
+  return url === null ||
+    (url.username === "" && url.password === "" && url.search === "" && url.hash === "");
+}
+
 // An OpenAPI document: an http(s) URL, or a file path (anything without a scheme).
 const openApiSource = z.string().min(1).refine(
   (text) => !/^[A-Za-z][A-Za-z0-9+.-]+:\/\//.test(text) || isHttpUrl(text),
@@ -404,7 +411,15 @@ export const clusterSchema = emptyIsAbsent(
         error: "key_prefix must be 1 to 64 printable characters without spaces",
       }).default("mcpstead:"),
     ),
-    advertise_url: emptyIsAbsent(httpUrl("advertise_url").optional()),
+    // Every replica's /health lists it, so it may hold no credentials.
+    advertise_url: emptyIsAbsent(
+      httpUrl("advertise_url").refine(isPlainUrl, {
+        error: (issue) =>
+          `advertise_url ${
+            quote(redactUrl(String(issue.input)))
+          } must have no user name, password, query or fragment (/health shows it to anyone)`,
+      }).optional(),
+    ),
   }).optional(),
 );
 

@@ -84,6 +84,8 @@ export interface ModernEndpointOptions {
   log: Logger;
   /** A message was handled: its method, outcome, duration and client. */
   onMessage?(method: unknown, ok: boolean, seconds: number, client?: string): void;
+  /** A request was refused by the client's rate limit. */
+  onRateLimited?(client: string): void;
 }
 
 /** Serves one classified modern message. */
@@ -223,6 +225,7 @@ export function createModernEndpoint(options: ModernEndpointOptions): ModernEndp
     const wait = typeof taken === "number" ? taken : await taken;
     if (wait > 0) {
       options.onMessage?.(method, false, 0, client);
+      options.onRateLimited?.(client ?? "anonymous");
       return new Response(
         JSON.stringify({
           jsonrpc: "2.0",

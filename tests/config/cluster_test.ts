@@ -60,6 +60,19 @@ Deno.test("validateConfig() checks key_prefix and advertise_url", () => {
     "c.yaml:4:18: cluster.advertise_url: advertise_url 'replica-2:8766' is not an absolute " +
     "http: or https: URL",
   ]);
+  const withSecret = validateConfig(
+    yaml`
+      cluster:
+        redis_url: "redis://localhost"
+        advertise_url: "http://ops:\${REDIS_PASSWORD}@10.0.0.5:8766/?token=abc"
+    `,
+    "c.yaml",
+    env,
+  );
+  deepEqual(withSecret.errors.map((e) => e.message), [
+    "c.yaml:3:18: cluster.advertise_url: advertise_url 'http://***@10.0.0.5:8766/?token=***' " +
+    "must have no user name, password, query or fragment (/health shows it to anyone)",
+  ]);
 });
 
 Deno.test("validateConfig() reports an unset variable in redis_url", () => {

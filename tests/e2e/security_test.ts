@@ -264,6 +264,9 @@ ${upstream("up", up.url)}`);
   assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
   assert.equal((await modern.json()).error.data.reason, "rate_limited");
   await rest.body?.cancel();
+  // Both refusals are counted, whichever era or API asked.
+  const metrics = await (await fetch(`${gw.base}/metrics`, { headers: auth })).text();
+  assert.match(metrics, /^mcpstead_rate_limited_total\{scope="client",name="noisy"\} 2$/m);
 });
 
 Deno.test("mcp.allowed_origins enables CORS preflight for those origins only", async () => {
