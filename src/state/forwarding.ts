@@ -138,7 +138,8 @@ export class Forwarder {
   verify(header: string, text: string): ForwardProof | undefined {
     const [version, at, node, principal, mac] = header.split(".");
     if (version !== "v1" || mac === undefined || this.#key === undefined) return undefined;
-    if (Math.abs(Date.now() - Number(at)) > PROOF_MAX_AGE_MS) return undefined;
+    // Also refuses a time that is not a number (NaN compares false both ways).
+    if (!(Math.abs(Date.now() - Number(at)) <= PROOF_MAX_AGE_MS)) return undefined;
     const wanted = Buffer.from(this.#mac(at!, node!, principal!, text), "base64url");
     const given = Buffer.from(mac, "base64url");
     if (given.byteLength !== wanted.byteLength || !timingSafeEqual(given, wanted)) return undefined;
