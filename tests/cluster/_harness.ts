@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { initialize, PROTOCOL_VERSION } from "../_support/client.ts";
 import { type GatewayProcess, serveGateway } from "../_support/process.ts";
 import { type RunningGateway, startGateway } from "../_support/gateway.ts";
 import { type RunningTool, startTool } from "../_support/tools.ts";
@@ -155,4 +156,10 @@ export async function spawnReplicas(yaml: string, count = 3): Promise<ReplicaPro
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** The headers of a new 2025 session opened on `url`. */
+export async function sessionHeaders(url: string): Promise<Record<string, string>> {
+  const { sessionId } = await initialize(url);
+  return { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
 }

@@ -9,12 +9,18 @@ import {
   Client as ModernClient,
   StreamableHTTPClientTransport as ModernTransport,
 } from "@modelcontextprotocol/client";
-import { initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
+import { postJsonRpc } from "../_support/client.ts";
 import { upstream } from "../_support/gateway.ts";
 import { stdioUpstream } from "../_support/procs.ts";
 import { requireTool } from "../_support/tools.ts";
 import { startHttpFixture } from "../fixtures/http_server.ts";
-import { clusterYaml, type RedisServer, startRedis, startReplicas } from "./_harness.ts";
+import {
+  clusterYaml,
+  type RedisServer,
+  sessionHeaders,
+  startRedis,
+  startReplicas,
+} from "./_harness.ts";
 
 /** Calls the stdio fixture's `count` tool (how often this process ran it) through `url`. */
 async function count(url: string, headers: Record<string, string>, id: number) {
@@ -33,12 +39,6 @@ function perSessionYaml(redis: RedisServer): string {
   return `${clusterYaml(redis)}servers:\n${
     stdioUpstream("s", { extra: "    sharing: per_session\n" })
   }`;
-}
-
-/** The headers of a new session opened on `url`. */
-async function sessionHeaders(url: string): Promise<Record<string, string>> {
-  const { sessionId } = await initialize(url);
-  return { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
 }
 
 Deno.test(requireTool(["redis-server"], {

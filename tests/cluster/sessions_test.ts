@@ -10,7 +10,13 @@ import { Client, StreamableHTTPClientTransport } from "../_support/sdk.ts";
 import { requireTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
 import { startHttpFixture } from "../fixtures/http_server.ts";
-import { clusterYaml, roundRobinFetch, startRedis, startReplicas } from "./_harness.ts";
+import {
+  clusterYaml,
+  roundRobinFetch,
+  sessionHeaders,
+  startRedis,
+  startReplicas,
+} from "./_harness.ts";
 
 Deno.test(requireTool(["redis-server"], {
   name: "cluster: an SDK client's session works when each request goes to another replica",
@@ -61,8 +67,7 @@ Deno.test(requireTool(["redis-server"], {
       `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`,
     );
     const [a, b, c] = replicas.urls as [string, string, string];
-    const { sessionId } = await initialize(a);
-    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const headers = await sessionHeaders(a);
     // Every replica holds the session (cached) before it is ended.
     for (const url of [a, b, c]) {
       const res = await postJsonRpc(url, { jsonrpc: "2.0", id: 1, method: "ping" }, headers);

@@ -6,7 +6,7 @@
  * all kept.
  */
 import assert from "node:assert/strict";
-import { initialize, postJsonRpc, PROTOCOL_VERSION } from "../_support/client.ts";
+import { postJsonRpc } from "../_support/client.ts";
 import { upstream } from "../_support/gateway.ts";
 import {
   Client,
@@ -18,7 +18,7 @@ import { requireTool } from "../_support/tools.ts";
 import { waitFor } from "../_support/wait.ts";
 import { SseDecoderStream } from "../../src/http/sse.ts";
 import { startHttpFixture } from "../fixtures/http_server.ts";
-import { clusterYaml, startRedis, startReplicas } from "./_harness.ts";
+import { clusterYaml, sessionHeaders, startRedis, startReplicas } from "./_harness.ts";
 
 Deno.test(requireTool(["redis-server"], {
   name: "cluster: a resource update caused through one replica reaches the GET stream of another",
@@ -77,8 +77,7 @@ Deno.test(requireTool(["redis-server"], {
       `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`,
     );
     const [a, b, c] = replicas.urls as [string, string, string];
-    const { sessionId } = await initialize(a);
-    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const headers = await sessionHeaders(a);
     /** A call whose upstream sends a log message on its own session stream, not the call's. */
     const call = async (url: string, id: number) => {
       const res = await postJsonRpc(url, {
@@ -153,8 +152,7 @@ Deno.test(requireTool(["redis-server"], {
       `${clusterYaml(redis)}servers:\n${upstream("a", fixture.url)}`,
     );
     const { urls } = replicas;
-    const { sessionId } = await initialize(urls[0]!);
-    const headers = { "mcp-session-id": sessionId, "mcp-protocol-version": PROTOCOL_VERSION };
+    const headers = await sessionHeaders(urls[0]!);
     const listed = await postJsonRpc(
       urls[0]!,
       { jsonrpc: "2.0", id: 1, method: "resources/list" },
