@@ -6,26 +6,11 @@ import { startEraFixture } from "../fixtures/era_server.ts";
 import { README_URI } from "../fixtures/era_tools.ts";
 import { startGateway } from "../_support/gateway.ts";
 import { waitFor } from "../_support/wait.ts";
+import { postModern } from "../_support/modern_rpc.ts";
 
-const META = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientCapabilities": {},
-};
-
+/** The result of a 2026-07-28 request of a client that declares no capabilities. */
 async function call(url: string, method: string, params: Record<string, unknown> = {}) {
-  const name = typeof params.uri === "string" ? { "mcp-name": params.uri } : {};
-  const res = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...name,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: META } }),
-  });
-  return (await res.json()).result;
+  return (await (await postModern(url, { id: 1, method, params, capabilities: {} })).json()).result;
 }
 
 Deno.test("each list's hints are the soonest of the gateway's refresh and the upstream's for that list", async () => {

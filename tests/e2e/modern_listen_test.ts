@@ -4,26 +4,13 @@
 import assert from "node:assert/strict";
 import { SseDecoderStream, type SseEvent } from "../../src/http/sse.ts";
 import { gatewayOverTwo } from "../_support/gateway.ts";
+import { ENVELOPE, postModern } from "../_support/modern_rpc.ts";
 
-const META = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientCapabilities": {},
-};
-const SUBSCRIPTION = "io.modelcontextprotocol/subscriptionId";
+const SUBSCRIPTION = ENVELOPE.subscriptionId;
 
+/** POSTs a 2026-07-28 request of a client that declares no capabilities. */
 function post(url: string, id: number, method: string, params: Record<string, unknown>) {
-  const name = method === "tools/call" ? { "mcp-name": String(params.name) } : {};
-  return fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": method,
-      ...name,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: META } }),
-  });
+  return postModern(url, { id, method, params, capabilities: {} });
 }
 
 Deno.test("subscriptions/listen delivers tagged list changes and updates of subscribed resources", async () => {
