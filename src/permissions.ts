@@ -15,6 +15,7 @@
  * @module
  */
 import { type Config, type EnvLookup, resolveConfigPath } from "./config/mod.ts";
+import { isUnspecifiedHost } from "./http/origin.ts";
 
 /** The permission kinds mcpstead uses, named as in `--allow-<kind>`. */
 export type PermissionKind = "net" | "read" | "env" | "run" | "sys";
@@ -107,7 +108,7 @@ export function configNeeds(
     const port = redis.port === "" ? 6379 : Number(redis.port);
     needs.push({ kind: "net", value: hostPort(redis.hostname, port), reason: "cluster.redis_url" });
     needs.push({ kind: "env", value: ALL, reason: "the Redis client (it lists the environment)" });
-    if (config.cluster.advertise_url === undefined && WILDCARD.has(config.host)) {
+    if (config.cluster.advertise_url === undefined && isUnspecifiedHost(config.host)) {
       needs.push({
         kind: "sys",
         value: "hostname",
@@ -258,9 +259,6 @@ function descriptor(need: PermissionNeed): Deno.PermissionDescriptor {
       return { name: "sys", kind: need.value as "hostname" };
   }
 }
-
-/** Listen addresses that are every interface: a replica there advertises its host name. */
-const WILDCARD = new Set(["0.0.0.0", "::", "[::]"]);
 
 /** `host:port` as Deno's net permission spells it (IPv6 in brackets). */
 function hostPort(host: string, port: number): string {

@@ -32,6 +32,11 @@ const UNSPECIFIED = new Set(["0.0.0.0", "::", "[::]"]);
 // RFC 9110 §7.2: uri-host [":" port], where the host is a DNS name, IPv4 or a bracketed IPv6.
 const HOST_HEADER = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9._-]{1,253}))(?::\d{1,5})?$/;
 
+/** Whether a bind address is every interface (`0.0.0.0` or `::`, with or without brackets). */
+export function isUnspecifiedHost(host: string): boolean {
+  return UNSPECIFIED.has(host);
+}
+
 /** Whether a bind address or host name (IPv6 with or without brackets) is loopback. */
 export function isLoopbackHost(host: string): boolean {
   return LOOPBACK_NAMES.has(host.toLowerCase()) || LOOPBACK_V4.test(host);
@@ -56,7 +61,7 @@ let lastHost: string | undefined;
 /** Builds the Host and Origin check for one listener. */
 export function createOriginGuard(options: OriginGuardOptions): OriginGuard {
   const hosts = new Set(options.allowedHosts.map(bare));
-  if (!UNSPECIFIED.has(options.bindHost)) hosts.add(bare(options.bindHost));
+  if (!isUnspecifiedHost(options.bindHost)) hosts.add(bare(options.bindHost));
   const origins = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/$/, "")));
   return (req) => {
     const host = req.headers.get("host") ?? authorityOf(req.url);

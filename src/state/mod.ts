@@ -17,6 +17,7 @@ import type { ClientLimits } from "../downstream/client_limits.ts";
 import { deliverNotification, type RelayTargets } from "../downstream/relay.ts";
 import { isJsonObject, type JsonRpcNotification } from "../mcp/jsonrpc.ts";
 import type { UpstreamDirectory } from "../core/context.ts";
+import { isUnspecifiedHost } from "../http/origin.ts";
 import { Cluster } from "./cluster.ts";
 import { Forwarder } from "./forwarding.ts";
 import { SharedSessions } from "./shared_sessions.ts";
@@ -137,6 +138,6 @@ export function configDigest(config: Config, redact: (text: string) => string): 
 
 /** A listen address others can reach: a wildcard address is replaced by the host name. */
 function advertisedHost(hostname: string): string {
-  if (hostname === "0.0.0.0" || hostname === "::") return Deno.hostname();
+  if (isUnspecifiedHost(hostname)) return Deno.hostname();
   return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
