@@ -95,6 +95,8 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     maxJsonValues: limits.max_json_values,
   };
   const limitClient = (key: string) => parts.clientLimits.limit(key);
+  const onRateLimited = (client: string) =>
+    metrics.rateLimited.inc({ scope: "client", name: client });
   const onMessage = (method: unknown, ok: boolean, seconds: number, client?: string) => {
     const label = methodLabel(method);
     metrics.requests.inc({ method: label, result: ok ? "success" : "error" });
@@ -107,7 +109,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     admission,
     bodyLimits,
     limitClient,
-    onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
+    onRateLimited,
     release: (sessionId) => {
       for (const supervisor of upstreams.supervisors()) supervisor.releaseSession(sessionId);
     },
@@ -126,7 +128,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     accepting: parts.accepting,
     observer: {
       message: onMessage,
-      rateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
+      rateLimited: onRateLimited,
       sessionCreated: () => metrics.sessionsTotal.inc(),
     },
     ...(forwarder
@@ -149,7 +151,7 @@ export function buildFront(config: Config, parts: FrontParts): Front {
     keepAliveMs: parts.keepAliveMs,
     log: parts.log,
     onMessage,
-    onRateLimited: (client) => metrics.rateLimited.inc({ scope: "client", name: client }),
+    onRateLimited,
   });
   const endpoint = createMcpEndpoint({
     admission,
