@@ -27,6 +27,13 @@ export function isHttpUrl(text: string): boolean {
   return url !== null && url.hostname !== "";
 }
 
+/** Whether a URL (or text that is none) carries no user info, query or fragment. */
+export function isPlainUrl(text: string): boolean {
+  const url = URL.parse(text);
+  return url === null ||
+    (url.username === "" && url.password === "" && url.search === "" && url.hash === "");
+}
+
 /**
  * Returns the origin `text` spells (scheme://host[:port], lowercased) or, when it is no origin,
  * the origin of the URL it is, if any, as a suggestion.

@@ -27,7 +27,7 @@ import {
 } from "./security_schema.ts";
 import { quote } from "./format.ts";
 import { LOG_LEVELS, parseLogLevel } from "./log_level.ts";
-import { isHeaderName, isHttpUrl, parseHost, parseOrigin, redactUrl } from "./net.ts";
+import { isHeaderName, isHttpUrl, isPlainUrl, parseHost, parseOrigin, redactUrl } from "./net.ts";
 
 // Timers clamp delays above 2^31-1 ms to 1 ms: a longer period would fire at once.
 
@@ -124,13 +124,6 @@ function httpUrl(key: string) {
     error: (issue) =>
       `${key} ${quote(redactUrl(String(issue.input)))} is not an absolute http: or https: URL`,
   });
-}
-
-/** Whether a URL (or text that is none) carries no user info, query or fragment. */
-function isPlainUrl(text: string): boolean {
-  const url = URL.parse(text);
-  return url === null ||
-    (url.username === "" && url.password === "" && url.search === "" && url.hash === "");
 }
 
 // An OpenAPI document: an http(s) URL, or a file path (anything without a scheme).
